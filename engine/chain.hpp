@@ -1,0 +1,27 @@
+#pragma once
+// The admission chain: mutate, then validate the mutated object, one decision.
+// Each step is a small pure function of (request, policies).
+
+#include "engine/admission.hpp"
+#include "engine/policy/model.hpp"
+
+namespace peergate {
+
+enum class step_kind { admit, mutate, validate };
+
+const char* to_string(step_kind s);
+
+// The mutation step alone: a patch (maybe empty), or a refusal for a peer pod that cannot be
+// mutated safely.
+decision run_mutate(const admission_request& request, const policy_set& policies);
+
+// The validation step alone: namespace policies and the accounting check on `request.object`.
+decision run_validate(const admission_request& request, const policy_set& policies);
+
+// mutate, then validate the mutated object; denied (no patch) or allowed with patch,
+// warnings and audit annotations.
+decision run_admit(const admission_request& request, const policy_set& policies);
+
+decision run_step(step_kind step, const admission_request& request, const policy_set& policies);
+
+}  // namespace peergate

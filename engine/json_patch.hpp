@@ -1,0 +1,28 @@
+#pragma once
+// RFC 6902 JSON Patch: producing the minimal patch between two documents, and applying one.
+// Pointers follow RFC 6901 (`~` -> `~0`, `/` -> `~1`).
+
+#include <boost/json/array.hpp>
+#include <boost/json/value.hpp>
+#include <string>
+#include <string_view>
+
+namespace peergate::json_patch {
+
+// Escapes one reference token: "kata.peerpods.io/vm" -> "kata.peerpods.io~1vm".
+std::string escape_token(std::string_view token);
+
+// Operations that turn `from` into `to`. Objects are compared key by key and recursed into, so
+// only what changed is touched; arrays of equal length are compared element by element, others
+// are replaced whole. Equal documents give an empty array.
+boost::json::array diff(const boost::json::value& from, const boost::json::value& to);
+
+// Applies `ops` (add, remove, replace, move, copy, test) to `doc` in order. On failure returns
+// false, sets *error ("op 2 (remove /spec/x): path does not exist") and leaves `doc` in an
+// unspecified but valid state.
+bool apply(boost::json::value& doc, const boost::json::array& ops, std::string* error);
+
+// The value at an RFC 6901 pointer ("" is the whole document), or nullptr.
+const boost::json::value* find(const boost::json::value& doc, std::string_view pointer);
+
+}  // namespace peergate::json_patch

@@ -1,0 +1,53 @@
+#pragma once
+// Matches a name (namespace, username, group) against a list of entries: exact names, globs
+// (`*` any run, `?` one character) and RE2 patterns (whole-name match). Everything is compiled
+// once: exact names in a hash set, globs and regexes together in one anchored RE2::Set, so the
+// cost of a match does not grow with the number of entries.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+namespace peergate {
+
+struct name_pattern {
+  enum class kind { exact, glob, regex };
+  kind type = kind::exact;
+  std::string text;
+
+  // How people wrote it: `team-a`, `team-*`, `/ml-[a-z]+/`.
+  std::string display() const;
+};
+
+// Converts a glob to an equivalent RE2 pattern (literal characters quoted).
+std::string glob_to_regex(std::string_view glob);
+
+class name_matcher {
+ public:
+  name_matcher() = default;
+  name_matcher(name_matcher&&) noexcept;
+  name_matcher& operator=(name_matcher&&) noexcept;
+  ~name_matcher();
+
+  // Adds an entry; for a regex that RE2 rejects, returns RE2's reason and adds nothing.
+  std::optional<std::string> add(name_pattern pattern);
+  // Compiles the patterns; call once after the last add(). Returns an error only on RE2
+  // failures that cannot be blamed on one pattern (memory budget).
+  std::optional<std::string> compile();
+
+  bool matches(std::string_view name) const;
+  bool empty() const { return patterns_.empty(); }
+  const std::vector<name_pattern>& patterns() const { return patterns_; }
+
+ private:
+  struct compiled;
+  std::vector<name_pattern> patterns_;
+  std::unordered_set<std::string> exact_;
+  std::vector<std::string> regexes_;  // RE2 sources of globs and regexes, in order
+  std::unique_ptr<compiled> compiled_;
+};
+
+}  // namespace peergate

@@ -1,0 +1,30 @@
+#pragma once
+// The peer-pods mutation, reproducing the upstream cloud-api-adaptor webhook
+// (src/webhook/pkg/mutating): VM sizing annotations from the summed container resources,
+// every container's resources emptied, and the peer-pod extended resource on containers[0].
+
+#include <boost/json/value.hpp>
+#include <string>
+
+namespace peergate {
+
+inline constexpr const char* vcpus_annotation = "io.katacontainers.config.hypervisor.default_vcpus";
+inline constexpr const char* memory_annotation = "io.katacontainers.config.hypervisor.default_memory";
+inline constexpr const char* gpus_annotation = "io.katacontainers.config.hypervisor.default_gpus";
+inline constexpr const char* gpu_resource = "nvidia.com/gpu";
+
+struct pod_mutation {
+  // refused: the pod cannot be mutated safely (no containers, an unparsable quantity, a
+  // malformed spec); `reason` says why, in words a pod author understands.
+  bool refused = false;
+  std::string reason;
+  boost::json::value pod;  // the mutated pod (a copy); meaningful only when !refused
+};
+
+// Mutates a Pod object (the whole object: apiVersion, kind, metadata, spec) that the caller has
+// already decided is a peer pod of the configured runtime class in a non-excluded namespace.
+// `sizing_annotations` false skips the three io.katacontainers.* annotations.
+pod_mutation mutate_peer_pod(const boost::json::value& pod, std::string_view extended_resource,
+                             bool sizing_annotations);
+
+}  // namespace peergate

@@ -1,0 +1,48 @@
+#pragma once
+// The pure function at the heart of the webhook: an AdmissionReview body in, a response body
+// out. No sockets: the HTTPS server (webhook/server) and the CLI both call it, and tests call it
+// directly.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/admission.hpp"
+#include "engine/chain.hpp"
+#include "engine/policy/model.hpp"
+
+namespace peergate::webhook {
+
+// Outcome class, for logs and the peergate_admission_requests_total{decision} label.
+enum class outcome {
+  allowed,      // allowed, possibly with a patch or warnings
+  denied,       // a policy (or an invalid object) refused it
+  bad_request,  // the body was not a well-formed AdmissionReview: HTTP 400, no review answered
+  error,        // an internal error: answered allowed=false with code 500, never allowed=true
+};
+
+struct handler_result {
+  int http_status = 200;    // 200 for every answered review; 400 for bad_request
+  std::string body;         // AdmissionReview JSON, or {"error": "..."} for bad_request
+  outcome result = outcome::allowed;
+  // Fields for the one log line per decision (empty when the request could not be decoded).
+  std::string uid;
+  std::string operation;
+  std::string kind;
+  std::string namespace_name;
+  std::string name;  // name, or generateName when there is no name
+  std::string username;
+  std::string message;  // denial message or decoding error
+  std::vector<finding> findings;
+  bool has_patch = false;
+};
+
+const char* to_string(outcome o);
+
+// Decodes `body` (AdmissionReview v1 or v1beta1), runs `step` against `policies`, encodes the
+// answer in the review's own version. Never throws: any exception inside becomes outcome::error
+// with allowed=false.
+handler_result handle_review(step_kind step, std::string_view body, const policy_set& policies);
+
+}  // namespace peergate::webhook

@@ -1,0 +1,30 @@
+#pragma once
+// AdmissionReview v1 (and v1beta1) to and from the engine's plain types. No sockets.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/admission.hpp"
+
+namespace peergate::webhook {
+
+struct decoded_review {
+  std::string api_version;  // "admission.k8s.io/v1" or "admission.k8s.io/v1beta1", echoed back
+  admission_request request;
+};
+
+struct decode_result {
+  std::optional<decoded_review> review;
+  std::string error;  // why the body is not a well-formed review, when !review
+};
+
+decode_result decode_review(std::string_view body);
+
+// Decodes an already-parsed document (the CLI reads YAML as well as JSON).
+decode_result decode_review(const boost::json::value& document);
+
+// {"apiVersion": <api_version>, "kind": "AdmissionReview", "response": {...}}
+std::string encode_response(std::string_view api_version, std::string_view uid, const decision& d);
+
+}  // namespace peergate::webhook
