@@ -16,6 +16,9 @@
 
 namespace peergate {
 
+// GCC and Clang's 128-bit integer; __extension__ keeps -Wpedantic quiet about it.
+__extension__ typedef __int128 int128_t;
+
 class quantity {
  public:
   quantity() = default;
@@ -39,7 +42,7 @@ class quantity {
   friend auto operator<=>(const quantity&, const quantity&) = default;
 
  private:
-  __int128 nanos_ = 0;
+  int128_t nanos_ = 0;
 };
 
 }  // namespace peergate

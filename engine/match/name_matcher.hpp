@@ -25,9 +25,15 @@ struct name_pattern {
 // Converts a glob to an equivalent RE2 pattern (literal characters quoted).
 std::string glob_to_regex(std::string_view glob);
 
+// Lets the exact-name set be probed with a string_view, without building a string per request.
+struct transparent_string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
 class name_matcher {
  public:
-  name_matcher() = default;
+  name_matcher();
   name_matcher(name_matcher&&) noexcept;
   name_matcher& operator=(name_matcher&&) noexcept;
   ~name_matcher();
@@ -45,7 +51,7 @@ class name_matcher {
  private:
   struct compiled;
   std::vector<name_pattern> patterns_;
-  std::unordered_set<std::string> exact_;
+  std::unordered_set<std::string, transparent_string_hash, std::equal_to<>> exact_;
   std::vector<std::string> regexes_;  // RE2 sources of globs and regexes, in order
   std::unique_ptr<compiled> compiled_;
 };

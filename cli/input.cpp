@@ -1,0 +1,93 @@
+#include "cli/input.hpp"
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "engine/yaml_json.hpp"
+
+namespace peergate::cli {
+
+namespace json = boost::json;
+
+std::optional<std::string> read_input(const std::string& path, std::string* error) {
+  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = path + ": cannot read file";
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+parsed_documents parse_documents(const std::string& text) {
+  parsed_documents out;
+  json::parse_options options;
+  options.max_depth = 512;
+  std::error_code ec;
+  json::value doc = json::parse(text, ec, {}, options);
+  if (!ec) {
+    out.documents.push_back(std::move(doc));
+    return out;
+  }
+  yaml_documents yaml = parse_yaml_documents(text);
+  out.documents = std::move(yaml.documents);
+  out.error = yaml.error;
+  if (out.error.empty() && out.documents.empty()) out.error = "no document found";
+  return out;
+}
+
+webhook::decode_result review_from_document(const json::value& document, const object_context& context) {
+  const json::object* obj = document.if_object();
+  if (obj && obj->contains("kind") && (*obj).at("kind") == "AdmissionReview") return webhook::decode_review(document);
+  webhook::decode_result out;
+  if (!obj) {
+    out.error = "expected a Kubernetes object or an AdmissionReview, got a JSON " +
+                std::string(document.is_array() ? "list" : "scalar");
+    return out;
+  }
+  auto str = [](const json::object& o, std::string_view key) -> std::string {
+    auto it = o.find(key);
+    return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+  };
+  const std::string api_version = str(*obj, "apiVersion");
+  const std::string kind = str(*obj, "kind");
+  if (kind.empty() || api_version.empty()) {
+    out.error = "the object has no apiVersion or kind";
+    return out;
+  }
+  std::string group, version = api_version;
+  if (auto slash = api_version.find('/'); slash != std::string::npos) {
+    group = api_version.substr(0, slash);
+    version = api_version.substr(slash + 1);
+  }
+  std::string name, object_namespace;
+  if (auto it = obj->find("metadata"); it != obj->end() && it->value().is_object()) {
+    name = str(it->value().get_object(), "name");
+    object_namespace = str(it->value().get_object(), "namespace");
+  }
+  json::array groups;
+  for (const auto& g : context.groups) groups.emplace_back(g);
+  json::object request{
+      {"uid", "peergate-cli-review"},
+      {"kind", {{"group", group}, {"version", version}, {"kind", kind}}},
+      {"operation", context.operation},
+      {"userInfo", {{"username", context.username}, {"groups", std::move(groups)}}},
+      {"object", document},
+      {"oldObject", nullptr},
+      {"dryRun", true},
+  };
+  if (!name.empty()) request["name"] = name;
+  // Like kubectl: an explicit namespace wins over the object's, which wins over "default".
+  request["namespace"] = !context.namespace_name.empty() ? context.namespace_name
+                         : !object_namespace.empty()     ? object_namespace
+                                                         : std::string("default");
+  json::value review{{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", std::move(request)}};
+  return webhook::decode_review(review);
+}
+
+}  // namespace peergate::cli

@@ -1,0 +1,244 @@
+#include "cli/policy_test.hpp"
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <ostream>
+
+#include "cli/input.hpp"
+#include "engine/chain.hpp"
+#include "engine/json_patch.hpp"
+#include "engine/policy/loader.hpp"
+
+namespace peergate::cli {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+struct suite_context {
+  fs::path dir;  // paths in the suite are relative to its file
+  std::string file;
+  policy_snapshot policies;
+};
+
+std::string str(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+}
+
+// Reads the document a case points at, relative to the suite's folder.
+std::optional<json::value> load_document(const suite_context& suite, const std::string& file, std::string& error) {
+  auto text = read_input((suite.dir / file).string(), &error);
+  if (!text) return std::nullopt;
+  auto parsed = parse_documents(*text);
+  if (!parsed.error.empty() || parsed.documents.size() != 1) {
+    error = file + ": " + (parsed.error.empty() ? "expected exactly one document" : parsed.error);
+    return std::nullopt;
+  }
+  return std::move(parsed.documents.front());
+}
+
+// Compares the decision with `expect`; each mismatch is one line of the diff.
+std::vector<std::string> compare(const json::object& expect, const admission_request& request, const decision& d) {
+  std::vector<std::string> diff;
+  auto mismatch = [&](const std::string& what, const std::string& want, const std::string& got) {
+    diff.push_back(what + ": expected " + want + ", got " + got);
+  };
+  for (const auto& [key, want] : expect) {
+    if (key == "allowed") {
+      if (!want.is_bool() || want.get_bool() != d.allowed)
+        mismatch("allowed", json::serialize(want), d.allowed ? "true" : "false");
+    } else if (key == "code") {
+      if (!want.is_int64() || want.get_int64() != d.code) mismatch("code", json::serialize(want), std::to_string(d.code));
+    } else if (key == "messageContains") {
+      json::array wanted = want.is_array() ? want.get_array() : json::array{want};
+      for (const auto& w : wanted)
+        if (!w.is_string() || d.message.find(std::string(w.get_string())) == std::string::npos)
+          mismatch("message", "to contain " + json::serialize(w), json::serialize(json::value(d.message)));
+    } else if (key == "warnings") {
+      // Each listed text must be contained in one warning, and there are exactly as many.
+      const json::array* wanted = want.if_array();
+      json::array got;
+      for (const auto& w : d.warnings) got.emplace_back(w);
+      bool ok = wanted && wanted->size() == d.warnings.size();
+      for (std::size_t i = 0; ok && i < wanted->size(); ++i)
+        ok = (*wanted)[i].is_string() && d.warnings[i].find(std::string((*wanted)[i].get_string())) != std::string::npos;
+      if (!ok) mismatch("warnings", json::serialize(want), json::serialize(got));
+    } else if (key == "auditAnnotations") {
+      const json::object* wanted = want.if_object();
+      json::object got;
+      for (const auto& [k, v] : d.audit_annotations) got[k] = v;
+      bool ok = wanted && wanted->size() == got.size();
+      if (ok)
+        for (const auto& [k, v] : *wanted)
+          ok = ok && got.contains(k) && v.is_string() &&
+               std::string(got.at(k).get_string()).find(std::string(v.get_string())) != std::string::npos;
+      if (!ok) mismatch("auditAnnotations", json::serialize(want), json::serialize(got));
+    } else if (key == "mutated") {
+      if (!want.is_bool() || want.get_bool() != !d.patch.empty())
+        mismatch("mutated", json::serialize(want), d.patch.empty() ? "false" : "true");
+    } else if (key == "patched") {
+      json::value after = request.object;
+      std::string error;
+      if (!json_patch::apply(after, d.patch, &error)) {
+        diff.push_back("patch does not apply: " + error);
+        continue;
+      }
+      if (!want.is_object()) {
+        diff.push_back("patched: expected a mapping of JSON pointers to values");
+        continue;
+      }
+      for (const auto& [pointer, value] : want.get_object()) {
+        const json::value* found = json_patch::find(after, pointer);
+        if (value.is_null() ? found != nullptr : (!found || *found != value))
+          mismatch("patched " + std::string(pointer), value.is_null() ? "absent" : json::serialize(value),
+                   found ? json::serialize(*found) : "absent");
+      }
+    } else {
+      diff.push_back("unknown expectation \"" + std::string(key) +
+                     "\" (known: allowed, code, messageContains, warnings, auditAnnotations, mutated, patched)");
+    }
+  }
+  return diff;
+}
+
+struct case_outcome {
+  bool passed = false;
+  std::vector<std::string> diff;
+};
+
+case_outcome run_case(const suite_context& suite, const json::object& c) {
+  case_outcome out;
+  object_context context;
+  context.namespace_name = str(c, "namespace");
+  if (auto op = str(c, "operation"); !op.empty()) context.operation = op;
+  if (auto it = c.find("user"); it != c.end()) {
+    if (it->value().is_string()) {
+      context.username = std::string(it->value().get_string());
+    } else if (it->value().is_object()) {
+      context.username = str(it->value().get_object(), "username");
+      if (auto g = it->value().get_object().find("groups"); g != it->value().get_object().end() && g->value().is_array())
+        for (const auto& group : g->value().get_array())
+          if (group.is_string()) context.groups.emplace_back(group.get_string());
+    }
+  }
+  json::value document;
+  std::string error;
+  if (auto it = c.find("object"); it != c.end()) {
+    document = it->value();
+  } else if (auto file = str(c, "objectFile"); !file.empty()) {
+    if (auto d = load_document(suite, file, error)) document = std::move(*d);
+  } else if (auto file = str(c, "reviewFile"); !file.empty()) {
+    if (auto d = load_document(suite, file, error)) document = std::move(*d);
+  } else {
+    error = "the case has no object, objectFile or reviewFile";
+  }
+  if (!error.empty()) {
+    out.diff.push_back(error);
+    return out;
+  }
+  auto decoded = review_from_document(document, context);
+  if (!decoded.review) {
+    out.diff.push_back("not a review or object: " + decoded.error);
+    return out;
+  }
+  const std::string step_name = str(c, "step");
+  const step_kind step = step_name == "mutate" ? step_kind::mutate : step_name == "validate" ? step_kind::validate : step_kind::admit;
+  const decision d = run_step(step, decoded.review->request, *suite.policies);
+  auto expect = c.find("expect");
+  if (expect == c.end() || !expect->value().is_object()) {
+    out.diff.push_back("the case has no expect mapping");
+    return out;
+  }
+  out.diff = compare(expect->value().get_object(), decoded.review->request, d);
+  out.passed = out.diff.empty();
+  return out;
+}
+
+// Reads one suite file; returns false when it is not readable as a suite at all.
+bool run_suite(const fs::path& file, const json::object& suite_doc, test_totals& totals, std::ostream& out) {
+  suite_context suite;
+  suite.dir = file.parent_path();
+  suite.file = file.string();
+  const json::object* spec = suite_doc.contains("spec") ? suite_doc.at("spec").if_object() : nullptr;
+  if (!spec) {
+    out << "ERROR " << suite.file << ": a PeerPodPolicyTest needs a spec\n";
+    return false;
+  }
+  std::vector<std::string> policy_paths;
+  if (auto it = spec->find("policies"); it != spec->end() && it->value().is_array())
+    for (const auto& p : it->value().get_array())
+      if (p.is_string()) policy_paths.push_back((suite.dir / std::string(p.get_string())).lexically_normal().string());
+  load_result loaded = policy_paths.empty() ? load_embedded_policies() : load_policy_paths(policy_paths);
+  if (!loaded.ok()) {
+    out << "ERROR " << suite.file << ": its policies do not load:\n" << loaded.problems.render_text();
+    return false;
+  }
+  suite.policies = loaded.policies;
+  const json::array* cases = spec->contains("cases") ? spec->at("cases").if_array() : nullptr;
+  if (!cases || cases->empty()) {
+    out << "ERROR " << suite.file << ": spec.cases must be a non-empty list\n";
+    return false;
+  }
+  std::size_t index = 0;
+  for (const auto& c : *cases) {
+    ++index;
+    const json::object* case_obj = c.if_object();
+    std::string name = case_obj ? str(*case_obj, "name") : std::string();
+    if (name.empty()) name = "case " + std::to_string(index);
+    case_outcome result = case_obj ? run_case(suite, *case_obj) : case_outcome{false, {"a case must be a mapping"}};
+    out << (result.passed ? "PASS  " : "FAIL  ") << suite.file << ": " << name << "\n";
+    for (const auto& line : result.diff) out << "        " << line << "\n";
+    (result.passed ? totals.passed : totals.failed)++;
+  }
+  return true;
+}
+
+}  // namespace
+
+test_totals run_policy_tests(const std::vector<std::string>& paths, std::ostream& out) {
+  test_totals totals;
+  std::vector<fs::path> files;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      for (const auto& entry : fs::recursive_directory_iterator(p, ec))
+        if (entry.is_regular_file() && (entry.path().extension() == ".yaml" || entry.path().extension() == ".yml"))
+          files.push_back(entry.path());
+    } else {
+      files.emplace_back(p);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  int suites = 0;
+  for (const auto& file : files) {
+    std::string error;
+    auto text = read_input(file.string(), &error);
+    if (!text) {
+      out << "ERROR " << error << "\n";
+      ++totals.broken_suites;
+      continue;
+    }
+    auto parsed = parse_documents(*text);
+    if (!parsed.error.empty()) {
+      out << "ERROR " << file.string() << ":" << parsed.error << "\n";
+      ++totals.broken_suites;
+      continue;
+    }
+    for (const auto& doc : parsed.documents) {
+      const json::object* obj = doc.if_object();
+      if (!obj || str(*obj, "kind") != "PeerPodPolicyTest") continue;  // policies beside their tests
+      ++suites;
+      if (!run_suite(file, *obj, totals, out)) ++totals.broken_suites;
+    }
+  }
+  if (suites == 0) {
+    out << "ERROR no PeerPodPolicyTest found in the given paths\n";
+    ++totals.broken_suites;
+  }
+  out << totals.passed << " passed, " << totals.failed << " failed\n";
+  return totals;
+}
+
+}  // namespace peergate::cli

@@ -1,0 +1,28 @@
+#pragma once
+// Text that reaches people through the apiserver. The apiserver drops a warning that holds a
+// control character or invalid UTF-8 and truncates long ones, so every text is made safe here.
+
+#include <string>
+#include <string_view>
+
+namespace peergate {
+
+inline constexpr std::size_t max_warning_chars = 256;
+
+// One line: control characters become spaces, invalid UTF-8 bytes become U+FFFD, runs of
+// spaces collapse, and at most `max_chars` characters (code points) remain, the last being "…"
+// when cut.
+std::string one_line(std::string_view text, std::size_t max_chars = max_warning_chars);
+
+struct message_fields {
+  std::string_view policy;
+  std::string_view namespace_name;
+  std::string_view runtime_class;
+  std::string_view kind;
+  std::string_view name;
+};
+
+// Replaces {policy} {namespace} {runtimeClassName} {kind} {name}; other text is kept as is.
+std::string expand_message(std::string_view templ, const message_fields& fields);
+
+}  // namespace peergate

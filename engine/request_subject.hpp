@@ -1,0 +1,36 @@
+#pragma once
+// What both steps need to know about a request before looking at policies: is it an object
+// peergate evaluates, which pod spec, which runtime class, which namespace.
+
+#include <optional>
+#include <string>
+
+#include "engine/admission.hpp"
+#include "engine/pod_template.hpp"
+
+namespace peergate {
+
+struct request_subject {
+  evaluated_kind kind = evaluated_kind::pod;
+  std::string kind_name;  // "Pod", "Deployment", ...
+  const boost::json::object* pod_spec = nullptr;
+  std::optional<std::string> runtime_class;
+  std::string namespace_name;
+  std::string display_name;  // name, or generateName followed by "*", for messages
+};
+
+struct subject_read {
+  enum class status { evaluate, not_evaluated, invalid } result = status::not_evaluated;
+  request_subject subject;
+  std::string problem;  // for invalid: why the request cannot be evaluated
+};
+
+// DELETE, CONNECT, subresources and kinds without pods are not evaluated. A namespace that
+// differs between the request and the object, or a runtimeClassName that is not a string, is
+// invalid.
+subject_read read_subject(const admission_request& request);
+
+// The same object's runtime class before an UPDATE, if it had one.
+std::optional<std::string> old_runtime_class(const admission_request& request, evaluated_kind kind);
+
+}  // namespace peergate

@@ -1,0 +1,101 @@
+#include "webhook/handler.hpp"
+
+#include <boost/json.hpp>
+#include <exception>
+
+#include "webhook/review_codec.hpp"
+
+namespace peergate::webhook {
+
+const char* to_string(outcome o) {
+  switch (o) {
+    case outcome::allowed: return "allowed";
+    case outcome::denied: return "denied";
+    case outcome::bad_request: return "bad_request";
+    case outcome::error: return "error";
+  }
+  return "error";
+}
+
+namespace {
+
+std::string error_body(std::string_view message) {
+  return boost::json::serialize(boost::json::object{{"error", message}});
+}
+
+void fill_log_fields(handler_result& out, const admission_request& req) {
+  out.uid = req.uid;
+  out.operation = to_string(req.op);
+  out.kind = req.kind.kind;
+  out.namespace_name = req.namespace_name;
+  out.name = req.name;
+  if (out.name.empty() && req.object.is_object()) {
+    const auto& obj = req.object.get_object();
+    if (auto m = obj.find("metadata"); m != obj.end() && m->value().is_object()) {
+      const auto& md = m->value().get_object();
+      for (std::string_view field : {"name", "generateName"}) {
+        auto it = md.find(field);
+        if (it != md.end() && it->value().is_string() && !it->value().get_string().empty()) {
+          out.name = std::string(it->value().get_string());
+          break;
+        }
+      }
+    }
+  }
+  out.username = req.user.username;
+}
+
+}  // namespace
+
+handler_result handle_review(step_kind step, std::string_view body, const policy_set& policies) {
+  handler_result out;
+  std::string api_version = "admission.k8s.io/v1";
+  try {
+    decode_result decoded = decode_review(body);
+    if (!decoded.review) {
+      out.http_status = 400;
+      out.result = outcome::bad_request;
+      out.message = decoded.error;
+      out.body = error_body(decoded.error);
+      return out;
+    }
+    api_version = decoded.review->api_version;
+    const admission_request& req = decoded.review->request;
+    fill_log_fields(out, req);
+    decision d = run_step(step, req, policies);
+    out.result = d.allowed ? outcome::allowed : outcome::denied;
+    out.message = d.message;
+    out.has_patch = !d.patch.empty();
+    out.body = encode_response(api_version, req.uid, d);
+    out.findings = std::move(d.findings);
+    return out;
+  } catch (const std::exception& e) {
+    out.message = std::string("internal error: ") + e.what();
+  } catch (...) {
+    out.message = "internal error";
+  }
+  // Refuse explicitly: with failurePolicy Ignore a 500 would let the request through, and an
+  // answer must never say allowed because something broke.
+  out.result = outcome::error;
+  out.findings.clear();
+  out.has_patch = false;
+  if (out.uid.empty()) {
+    out.http_status = 500;
+    out.body = error_body(out.message);
+    return out;
+  }
+  try {
+    decision d;
+    d.allowed = false;
+    d.code = 500;
+    d.message = "peergate internal error; the request was refused to stay safe: " + out.message;
+    out.http_status = 200;
+    out.body = encode_response(api_version, out.uid, d);
+  } catch (...) {
+    out.http_status = 500;
+    out.body = R"({"error":"internal error"})";
+  }
+  return out;
+}
+
+}  // namespace peergate::webhook

@@ -1,0 +1,226 @@
+#include "webhook/review_codec.hpp"
+
+#include <boost/json.hpp>
+
+namespace peergate::webhook {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view v1 = "admission.k8s.io/v1";
+constexpr std::string_view v1beta1 = "admission.k8s.io/v1beta1";
+
+// Reads optional string fields; a present field of another type is an error.
+struct field_reader {
+  const json::object& from;
+  std::string path;
+  std::string error;
+
+  const json::value* get(std::string_view key) {
+    auto it = from.find(key);
+    return it == from.end() || it->value().is_null() ? nullptr : &it->value();
+  }
+  bool read_string(std::string_view key, std::string& out, bool required = false) {
+    const json::value* v = get(key);
+    if (!v) {
+      if (required) error = path + "." + std::string(key) + " is required";
+      return !required;
+    }
+    if (!v->is_string()) {
+      error = path + "." + std::string(key) + " must be a string";
+      return false;
+    }
+    out = std::string(v->get_string());
+    return true;
+  }
+};
+
+bool decode_gvk(const json::value* v, const std::string& path, group_version_kind& out, std::string& error) {
+  if (!v || !v->is_object()) {
+    error = path + " must be an object {group, version, kind}";
+    return false;
+  }
+  field_reader r{v->get_object(), path};
+  if (!r.read_string("group", out.group) || !r.read_string("version", out.version) ||
+      !r.read_string("kind", out.kind, true)) {
+    error = r.error;
+    return false;
+  }
+  return true;
+}
+
+bool decode_user(const json::value* v, user_info& out, std::string& error) {
+  if (!v) return true;
+  if (!v->is_object()) {
+    error = "request.userInfo must be an object";
+    return false;
+  }
+  field_reader r{v->get_object(), "request.userInfo"};
+  if (!r.read_string("username", out.username)) {
+    error = r.error;
+    return false;
+  }
+  if (const json::value* groups = r.get("groups")) {
+    if (!groups->is_array()) {
+      error = "request.userInfo.groups must be a list of strings";
+      return false;
+    }
+    for (const auto& g : groups->get_array()) {
+      if (!g.is_string()) {
+        error = "request.userInfo.groups must be a list of strings";
+        return false;
+      }
+      out.groups.emplace_back(g.get_string());
+    }
+  }
+  return true;
+}
+
+bool decode_operation(const std::string& text, operation& out) {
+  if (text == "CREATE") out = operation::create;
+  else if (text == "UPDATE") out = operation::update;
+  else if (text == "DELETE") out = operation::remove;
+  else if (text == "CONNECT") out = operation::connect;
+  else return false;
+  return true;
+}
+
+std::string base64(std::string_view in) {
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const std::uint32_t n = (std::uint8_t(in[i]) << 16) | (std::uint8_t(in[i + 1]) << 8) | std::uint8_t(in[i + 2]);
+    out += alphabet[(n >> 18) & 63];
+    out += alphabet[(n >> 12) & 63];
+    out += alphabet[(n >> 6) & 63];
+    out += alphabet[n & 63];
+  }
+  if (i < in.size()) {
+    std::uint32_t n = std::uint8_t(in[i]) << 16;
+    if (i + 1 < in.size()) n |= std::uint8_t(in[i + 1]) << 8;
+    out += alphabet[(n >> 18) & 63];
+    out += alphabet[(n >> 12) & 63];
+    out += i + 1 < in.size() ? alphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+const char* status_reason(int code) {
+  switch (code) {
+    case 400: return "BadRequest";
+    case 403: return "Forbidden";
+    case 500: return "InternalError";
+    default: return code >= 500 ? "InternalError" : "BadRequest";
+  }
+}
+
+}  // namespace
+
+decode_result decode_review(const json::value& document) {
+  decode_result out;
+  const json::object* top = document.if_object();
+  if (!top) {
+    out.error = "the body is not a JSON object (expected an AdmissionReview)";
+    return out;
+  }
+  field_reader r{*top, ""};
+  decoded_review review;
+  std::string kind;
+  if (!r.read_string("kind", kind) || !r.read_string("apiVersion", review.api_version)) {
+    out.error = r.error.substr(1);  // drop the leading '.'
+    return out;
+  }
+  if (kind != "AdmissionReview") {
+    out.error = kind.empty() ? "not an AdmissionReview: \"kind\" is missing"
+                             : "not an AdmissionReview: kind is \"" + kind + "\"";
+    return out;
+  }
+  if (review.api_version != v1 && review.api_version != v1beta1) {
+    out.error = "unsupported AdmissionReview apiVersion \"" + review.api_version +
+                "\" (expected admission.k8s.io/v1 or admission.k8s.io/v1beta1)";
+    return out;
+  }
+  const json::value* request = r.get("request");
+  if (!request || !request->is_object()) {
+    out.error = "the AdmissionReview has no request object";
+    return out;
+  }
+  field_reader q{request->get_object(), "request"};
+  admission_request& req = review.request;
+  std::string op;
+  if (!q.read_string("uid", req.uid, true) || !q.read_string("operation", op, true) ||
+      !q.read_string("subResource", req.sub_resource) || !q.read_string("name", req.name) ||
+      !q.read_string("namespace", req.namespace_name)) {
+    out.error = q.error;
+    return out;
+  }
+  if (req.uid.empty()) {
+    out.error = "request.uid must not be empty";
+    return out;
+  }
+  if (!decode_operation(op, req.op)) {
+    out.error = "request.operation \"" + op + "\" is not one of CREATE, UPDATE, DELETE, CONNECT";
+    return out;
+  }
+  if (!decode_gvk(q.get("kind"), "request.kind", req.kind, out.error) ||
+      !decode_user(q.get("userInfo"), req.user, out.error))
+    return out;
+  if (const json::value* o = q.get("object")) req.object = *o;
+  if (const json::value* o = q.get("oldObject")) req.old_object = *o;
+  if (const json::value* dry = q.get("dryRun")) {
+    if (!dry->is_bool()) {
+      out.error = "request.dryRun must be true or false";
+      return out;
+    }
+    req.dry_run = dry->get_bool();
+  }
+  out.review = std::move(review);
+  return out;
+}
+
+decode_result decode_review(std::string_view body) {
+  json::parse_options options;
+  options.max_depth = 512;  // managedFields nest deeper than Boost.JSON's default of 32
+  std::error_code ec;
+  json::value document = json::parse(body, ec, {}, options);
+  if (ec) {
+    decode_result out;
+    out.error = "the body is not valid JSON: " + ec.message();
+    return out;
+  }
+  return decode_review(document);
+}
+
+std::string encode_response(std::string_view api_version, std::string_view uid, const decision& d) {
+  json::object response;
+  response["uid"] = uid;
+  response["allowed"] = d.allowed;
+  json::object status{{"code", d.code}};
+  if (!d.allowed) {
+    status["message"] = d.message;
+    status["reason"] = status_reason(d.code);
+  }
+  response["status"] = std::move(status);
+  if (!d.patch.empty()) {
+    response["patch"] = base64(json::serialize(d.patch));
+    response["patchType"] = "JSONPatch";
+  }
+  if (!d.warnings.empty()) {
+    json::array warnings;
+    for (const auto& w : d.warnings) warnings.emplace_back(w);
+    response["warnings"] = std::move(warnings);
+  }
+  if (!d.audit_annotations.empty()) {
+    json::object annotations;
+    for (const auto& [k, v] : d.audit_annotations) annotations[k] = v;
+    response["auditAnnotations"] = std::move(annotations);
+  }
+  json::object review{{"apiVersion", api_version}, {"kind", "AdmissionReview"}, {"response", std::move(response)}};
+  return json::serialize(review);
+}
+
+}  // namespace peergate::webhook
