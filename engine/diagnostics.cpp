@@ -1,6 +1,7 @@
 #include "engine/diagnostics.hpp"
 
 #include <algorithm>
+#include <tuple>
 #include <boost/json.hpp>
 
 namespace peergate {
@@ -12,6 +13,14 @@ void diagnostics::add(severity level, std::string code, source_location where, s
 
 void diagnostics::append(const diagnostics& other) {
   items_.insert(items_.end(), other.items_.begin(), other.items_.end());
+}
+
+void diagnostics::sort_from(std::size_t first) {
+  if (first >= items_.size()) return;
+  std::stable_sort(items_.begin() + static_cast<std::ptrdiff_t>(first), items_.end(),
+                   [](const diagnostic& a, const diagnostic& b) {
+                     return std::tie(a.where.line, a.where.column) < std::tie(b.where.line, b.where.column);
+                   });
 }
 
 std::size_t diagnostics::error_count() const {

@@ -36,6 +36,8 @@ class diagnostics {
     add(severity::warning, std::move(code), std::move(where), std::move(message), std::move(source_line));
   }
   void append(const diagnostics& other);
+  // Orders the items from index `first` on by line, then column (stable).
+  void sort_from(std::size_t first);
 
   const std::vector<diagnostic>& items() const { return items_; }
   std::size_t error_count() const;

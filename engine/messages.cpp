@@ -18,9 +18,14 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   // Overlong forms, surrogates and values past U+10FFFF are invalid UTF-8.
   static constexpr std::uint32_t min_for_length[] = {0, 0, 0x80, 0x800, 0x10000};
   if (cp < min_for_length[n] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return 0;
-  // C1 control characters (U+0080..U+009F) are control characters too.
-  if (cp >= 0x80 && cp <= 0x9F) return 0;
   return n;
+}
+
+// C0 controls, DEL, and the C1 controls U+0080..U+009F (encoded C2 80..C2 9F).
+bool is_control(std::string_view sequence) {
+  const auto b0 = static_cast<unsigned char>(sequence[0]);
+  if (sequence.size() == 1) return b0 < 0x20 || b0 == 0x7F;
+  return sequence.size() == 2 && b0 == 0xC2 && static_cast<unsigned char>(sequence[1]) <= 0x9F;
 }
 
 }  // namespace
@@ -37,7 +42,7 @@ std::string one_line(std::string_view text, std::size_t max_chars) {
     if (n == 0) {
       piece = "\xEF\xBF\xBD";  // U+FFFD
       n = 1;
-    } else if (n == 1 && (static_cast<unsigned char>(text[i]) < 0x20 || text[i] == 0x7F)) {
+    } else if (is_control(text.substr(i, n))) {
       piece = " ";
     } else {
       piece = text.substr(i, n);

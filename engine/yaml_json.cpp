@@ -35,7 +35,8 @@ boost::json::value plain_scalar(const std::string& s) {
       auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
       if (ec == std::errc() && ptr == digits.data() + digits.size()) {
         if (!negative) return boost::json::value(v <= INT64_MAX ? boost::json::value(std::int64_t(v)) : boost::json::value(v));
-        if (v <= std::uint64_t(INT64_MAX) + 1) return boost::json::value(std::int64_t(-static_cast<__int128>(v)));
+        if (v <= std::uint64_t(INT64_MAX)) return boost::json::value(-static_cast<std::int64_t>(v));
+        if (v == std::uint64_t(INT64_MAX) + 1) return boost::json::value(INT64_MIN);
       }
     }
   }

@@ -292,6 +292,12 @@ class set_builder {
 
   void read_source(const policy_source& source, diagnostics& out) {
     document_reader r(source.path, source.text, out);
+    const std::size_t first = out.items().size();
+    read_documents(r, source);
+    out.sort_from(first);  // a file's problems in line order, as an editor lists them
+  }
+
+  void read_documents(document_reader& r, const policy_source& source) {
     std::vector<YAML::Node> documents;
     try {
       documents = YAML::LoadAll(source.text);

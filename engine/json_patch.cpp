@@ -1,0 +1,301 @@
+#include "engine/json_patch.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/string.hpp>
+#include <cstddef>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace peergate::json_patch {
+
+namespace {
+
+namespace json = boost::json;
+
+void diff_into(const json::value& from, const json::value& to, const std::string& path, json::array& ops) {
+  if (from == to) return;
+  if (from.is_object() && to.is_object()) {
+    const json::object& a = from.get_object();
+    const json::object& b = to.get_object();
+    for (const auto& entry : a) {
+      const std::string child = path + "/" + escape_token(entry.key());
+      const json::value* other = b.if_contains(entry.key());
+      if (other == nullptr) {
+        ops.push_back(json::object{{"op", "remove"}, {"path", child}});
+      } else {
+        diff_into(entry.value(), *other, child, ops);
+      }
+    }
+    for (const auto& entry : b) {
+      if (a.contains(entry.key())) continue;
+      const std::string child = path + "/" + escape_token(entry.key());
+      ops.push_back(json::object{{"op", "add"}, {"path", child}, {"value", entry.value()}});
+    }
+    return;
+  }
+  if (from.is_array() && to.is_array() && from.get_array().size() == to.get_array().size()) {
+    const json::array& a = from.get_array();
+    const json::array& b = to.get_array();
+    for (std::size_t i = 0; i < a.size(); ++i) diff_into(a[i], b[i], path + "/" + std::to_string(i), ops);
+    return;
+  }
+  ops.push_back(json::object{{"op", "replace"}, {"path", path}, {"value", to}});
+}
+
+// Splits an RFC 6901 pointer into unescaped tokens; nullopt when it is malformed.
+std::optional<std::vector<std::string>> parse_pointer(std::string_view pointer, std::string* error) {
+  std::vector<std::string> tokens;
+  if (pointer.empty()) return tokens;
+  if (pointer.front() != '/') {
+    *error = "pointer must be empty or start with \"/\"";
+    return std::nullopt;
+  }
+  std::string token;
+  for (std::size_t i = 1; i <= pointer.size(); ++i) {
+    if (i == pointer.size() || pointer[i] == '/') {
+      tokens.push_back(std::move(token));
+      token.clear();
+      continue;
+    }
+    if (pointer[i] != '~') {
+      token += pointer[i];
+      continue;
+    }
+    if (i + 1 < pointer.size() && (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
+      token += pointer[i + 1] == '0' ? '~' : '/';
+      ++i;
+      continue;
+    }
+    *error = "bad escape in pointer: \"~\" must be followed by 0 or 1";
+    return std::nullopt;
+  }
+  return tokens;
+}
+
+// RFC 6901 array index: "0" or a digit string without leading zeros.
+std::optional<std::size_t> parse_index(std::string_view token) {
+  if (token.empty() || token.size() > 18) return std::nullopt;
+  if (token.size() > 1 && token.front() == '0') return std::nullopt;
+  std::size_t index = 0;
+  for (char c : token) {
+    if (c < '0' || c > '9') return std::nullopt;
+    index = index * 10 + static_cast<std::size_t>(c - '0');
+  }
+  return index;
+}
+
+json::value* resolve(json::value& doc, const std::vector<std::string>& tokens, std::size_t count) {
+  json::value* current = &doc;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string& token = tokens[i];
+    if (json::object* obj = current->if_object()) {
+      current = obj->if_contains(token);
+    } else if (json::array* arr = current->if_array()) {
+      const auto index = parse_index(token);
+      current = index && *index < arr->size() ? &(*arr)[*index] : nullptr;
+    } else {
+      current = nullptr;
+    }
+    if (current == nullptr) return nullptr;
+  }
+  return current;
+}
+
+// JSON equality as RFC 6902 "test" defines it: numbers compare by value, so 1 equals 1.0.
+bool json_equal(const json::value& a, const json::value& b) {
+  if (a.is_number() && b.is_number()) {
+    if (a.is_double() || b.is_double()) return a.to_number<double>() == b.to_number<double>();
+    return a == b;
+  }
+  if (a.kind() != b.kind()) return false;
+  if (a.is_object()) {
+    const json::object& x = a.get_object();
+    const json::object& y = b.get_object();
+    if (x.size() != y.size()) return false;
+    for (const auto& entry : x) {
+      const json::value* other = y.if_contains(entry.key());
+      if (other == nullptr || !json_equal(entry.value(), *other)) return false;
+    }
+    return true;
+  }
+  if (a.is_array()) {
+    const json::array& x = a.get_array();
+    const json::array& y = b.get_array();
+    if (x.size() != y.size()) return false;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      if (!json_equal(x[i], y[i])) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
+// Each operation returns an empty string on success, else the reason (without the op prefix).
+std::string do_add(json::value& doc, const std::vector<std::string>& tokens, json::value value) {
+  if (tokens.empty()) {
+    doc = std::move(value);
+    return {};
+  }
+  json::value* parent = resolve(doc, tokens, tokens.size() - 1);
+  if (parent == nullptr) return "parent path does not exist";
+  const std::string& last = tokens.back();
+  if (json::object* obj = parent->if_object()) {
+    (*obj)[last] = std::move(value);
+    return {};
+  }
+  if (json::array* arr = parent->if_array()) {
+    if (last == "-") {
+      arr->push_back(std::move(value));
+      return {};
+    }
+    const auto index = parse_index(last);
+    if (!index) return "\"" + last + "\" is not an array index";
+    if (*index > arr->size()) {
+      return "index " + last + " is past the end of an array of " + std::to_string(arr->size());
+    }
+    arr->insert(arr->begin() + static_cast<std::ptrdiff_t>(*index), std::move(value));
+    return {};
+  }
+  return "parent is neither an object nor an array";
+}
+
+// Removes the target and hands back its value.
+std::string do_remove(json::value& doc, const std::vector<std::string>& tokens, json::value* removed) {
+  if (tokens.empty()) return "cannot remove the whole document";
+  json::value* parent = resolve(doc, tokens, tokens.size() - 1);
+  if (parent == nullptr) return "path does not exist";
+  const std::string& last = tokens.back();
+  if (json::object* obj = parent->if_object()) {
+    auto it = obj->find(last);
+    if (it == obj->end()) return "path does not exist";
+    if (removed != nullptr) *removed = std::move(it->value());
+    obj->erase(it);
+    return {};
+  }
+  if (json::array* arr = parent->if_array()) {
+    const auto index = parse_index(last);
+    if (!index) return "\"" + last + "\" is not an array index";
+    if (*index >= arr->size()) {
+      return "index " + last + " is out of range for an array of " + std::to_string(arr->size());
+    }
+    if (removed != nullptr) *removed = std::move((*arr)[*index]);
+    arr->erase(arr->begin() + static_cast<std::ptrdiff_t>(*index));
+    return {};
+  }
+  return "path does not exist";
+}
+
+bool is_proper_prefix(const std::vector<std::string>& prefix, const std::vector<std::string>& tokens) {
+  if (prefix.size() >= tokens.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (prefix[i] != tokens[i]) return false;
+  }
+  return true;
+}
+
+std::string apply_one(json::value& doc, const json::object& op) {
+  const json::value* name_value = op.if_contains("op");
+  if (name_value == nullptr || !name_value->is_string()) return "missing \"op\" string";
+  const std::string_view name = name_value->get_string();
+
+  std::string error;
+  const json::value* path_value = op.if_contains("path");
+  if (path_value == nullptr || !path_value->is_string()) return "missing \"path\" string";
+  const auto tokens = parse_pointer(path_value->get_string(), &error);
+  if (!tokens) return error;
+
+  const json::value* value = op.if_contains("value");
+  if ((name == "add" || name == "replace" || name == "test") && value == nullptr) return "missing \"value\"";
+
+  if (name == "add") return do_add(doc, *tokens, *value);
+  if (name == "remove") return do_remove(doc, *tokens, nullptr);
+  if (name == "replace") {
+    json::value* target = resolve(doc, *tokens, tokens->size());
+    if (target == nullptr) return "path does not exist";
+    *target = *value;
+    return {};
+  }
+  if (name == "test") {
+    const json::value* target = resolve(doc, *tokens, tokens->size());
+    if (target == nullptr) return "path does not exist";
+    if (!json_equal(*target, *value)) return "value differs";
+    return {};
+  }
+  if (name == "move" || name == "copy") {
+    const json::value* from_value = op.if_contains("from");
+    if (from_value == nullptr || !from_value->is_string()) return "missing \"from\" string";
+    const auto from = parse_pointer(from_value->get_string(), &error);
+    if (!from) return "from: " + error;
+    const json::value* source = resolve(doc, *from, from->size());
+    if (source == nullptr) return "from " + std::string(from_value->get_string()) + " does not exist";
+    if (name == "copy") return do_add(doc, *tokens, *source);
+    if (*from == *tokens) return {};
+    if (is_proper_prefix(*from, *tokens)) return "cannot move a value into one of its own children";
+    json::value moved;
+    error = do_remove(doc, *from, &moved);
+    if (!error.empty()) return "from: " + error;
+    return do_add(doc, *tokens, std::move(moved));
+  }
+  return "unknown op \"" + std::string(name) + "\"";
+}
+
+}  // namespace
+
+std::string escape_token(std::string_view token) {
+  std::string out;
+  out.reserve(token.size());
+  for (char c : token) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+boost::json::array diff(const boost::json::value& from, const boost::json::value& to) {
+  boost::json::array ops;
+  diff_into(from, to, "", ops);
+  return ops;
+}
+
+bool apply(boost::json::value& doc, const boost::json::array& ops, std::string* error) {
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const boost::json::object* op = ops[i].if_object();
+    std::string reason;
+    if (op == nullptr) {
+      reason = "op " + std::to_string(i) + ": not an object";
+    } else {
+      reason = apply_one(doc, *op);
+      if (!reason.empty()) {
+        const auto* name = op->if_contains("op");
+        const auto* path = op->if_contains("path");
+        std::string label = name != nullptr && name->is_string() ? std::string(name->get_string()) : "?";
+        // An empty path (the whole document) is shown as "" so the label does not look truncated.
+        if (path != nullptr && path->is_string()) {
+          label += path->get_string().empty() ? std::string(" \"\"") : " " + std::string(path->get_string());
+        }
+        reason = "op " + std::to_string(i) + " (" + label + "): " + reason;
+      }
+    }
+    if (!reason.empty()) {
+      if (error != nullptr) *error = std::move(reason);
+      return false;
+    }
+  }
+  return true;
+}
+
+const boost::json::value* find(const boost::json::value& doc, std::string_view pointer) {
+  std::string error;
+  const auto tokens = parse_pointer(pointer, &error);
+  if (!tokens) return nullptr;
+  // resolve() only reads through the pointer; the cast lets one walker serve both uses.
+  return resolve(const_cast<boost::json::value&>(doc), *tokens, tokens->size());
+}
+
+}  // namespace peergate::json_patch

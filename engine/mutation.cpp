@@ -1,0 +1,258 @@
+#include "engine/mutation.hpp"
+
+#include <array>
+#include <boost/json/object.hpp>
+#include <boost/json/string.hpp>
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <system_error>
+
+#include "engine/quantity.hpp"
+
+namespace peergate {
+
+namespace {
+
+namespace json = boost::json;
+
+// Sums over containers plus init containers, as utils.GetResource{Request,Limit}Quantity do.
+struct resource_totals {
+  quantity cpu_request;
+  quantity cpu_limit;
+  quantity memory_request;
+  quantity memory_limit;
+  quantity gpu_request;
+};
+
+// The text a JSON number would have had as a YAML/JSON quantity: integers in decimal, doubles in
+// their shortest round-tripping form (0.7 -> "0.7", not 0.69999999999999996).
+std::optional<std::string> quantity_text(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::string:
+      return std::string(v.get_string());
+    case json::kind::int64:
+      return std::to_string(v.get_int64());
+    case json::kind::uint64:
+      return std::to_string(v.get_uint64());
+    case json::kind::double_: {
+      std::array<char, 64> buffer{};
+      const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), v.get_double());
+      if (result.ec != std::errc{}) return std::nullopt;
+      return std::string(buffer.data(), result.ptr);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+std::string_view kind_name(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
+    case json::kind::object:
+      return "an object";
+    case json::kind::array:
+      return "an array";
+    case json::kind::string:
+      return "a string";
+    default:
+      return "a number";
+  }
+}
+
+std::string quoted(std::string_view text) {
+  std::string out = "\"";
+  out.append(text);
+  out += '"';
+  return out;
+}
+
+// "containers[1] (name \"sidecar\")": how a pod author finds the container in their manifest.
+std::string container_label(std::string_view list, std::size_t index, const json::object& container) {
+  std::string label = std::string(list) + "[" + std::to_string(index) + "]";
+  if (const json::value* name = container.if_contains("name"); name != nullptr && name->is_string()) {
+    label += " (name " + quoted(name->get_string()) + ")";
+  }
+  return label;
+}
+
+// Reads one resource list (requests or limits) of one container. Absent or null lists count as
+// empty, as Go's decoder treats them.
+class resource_reader {
+ public:
+  explicit resource_reader(std::string* reason) : reason_(reason) {}
+
+  // Adds the cpu, memory and (optionally) GPU values of `list` to the totals. False on refusal.
+  bool add(const json::object& resources, std::string_view list_name, const std::string& label,
+           quantity* cpu, quantity* memory, quantity* gpu) {
+    const json::value* list = resources.if_contains(list_name);
+    if (list == nullptr || list->is_null()) return true;
+    const std::string where = label + " resources." + std::string(list_name);
+    if (!list->is_object()) {
+      *reason_ = where + " must be an object of resource quantities, not " + std::string(kind_name(*list));
+      return false;
+    }
+    // Limits on GPUs are validated like every other quantity but not summed: upstream reads GPU
+    // requests only.
+    quantity ignored;
+    return read(list->get_object(), "cpu", where, cpu) && read(list->get_object(), "memory", where, memory) &&
+           read(list->get_object(), gpu_resource, where, gpu != nullptr ? gpu : &ignored);
+  }
+
+ private:
+  bool read(const json::object& list, std::string_view name, const std::string& where, quantity* total) {
+    const json::value* value = list.if_contains(name);
+    if (value == nullptr || value->is_null()) return true;
+    const std::string field = where + "." + std::string(name);
+    const auto text = quantity_text(*value);
+    if (!text) {
+      *reason_ = field + ": a quantity must be a string such as \"500m\" or a number, not " +
+                 std::string(kind_name(*value));
+      return false;
+    }
+    std::string error;
+    const auto parsed = quantity::parse(*text, &error);
+    if (!parsed) {
+      *reason_ = field + ": invalid quantity " + quoted(*text) + ": " + error;
+      return false;
+    }
+    if (parsed->sign() < 0) {
+      *reason_ = field + ": negative quantity " + quoted(*text) + " is not allowed";
+      return false;
+    }
+    *total += *parsed;
+    return true;
+  }
+
+  std::string* reason_;
+};
+
+// Validates one container list and adds its resources to `totals`; an absent list adds nothing.
+bool sum_containers(const json::object& spec, std::string_view list_name, resource_totals* totals,
+                    std::string* reason) {
+  const json::value* list = spec.if_contains(list_name);
+  if (list == nullptr || list->is_null()) return true;
+  if (!list->is_array()) {
+    *reason = "spec." + std::string(list_name) + " must be an array, not " + std::string(kind_name(*list));
+    return false;
+  }
+  resource_reader reader(reason);
+  const json::array& containers = list->get_array();
+  for (std::size_t i = 0; i < containers.size(); ++i) {
+    const json::object* container = containers[i].if_object();
+    if (container == nullptr) {
+      *reason = std::string(list_name) + "[" + std::to_string(i) + "] must be an object, not " +
+                std::string(kind_name(containers[i]));
+      return false;
+    }
+    const std::string label = container_label(list_name, i, *container);
+    const json::value* resources = container->if_contains("resources");
+    if (resources == nullptr || resources->is_null()) continue;
+    if (!resources->is_object()) {
+      *reason = label + " resources must be an object, not " + std::string(kind_name(*resources));
+      return false;
+    }
+    const json::object& r = resources->get_object();
+    if (!reader.add(r, "requests", label, &totals->cpu_request, &totals->memory_request, &totals->gpu_request) ||
+        !reader.add(r, "limits", label, &totals->cpu_limit, &totals->memory_limit, nullptr)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The upstream choice between limit and request: the limit when a request exists and the limit
+// is at least as large, otherwise the request if positive. 0 means "no annotation".
+std::int64_t pick(const quantity& request, const quantity& limit, std::int64_t (quantity::*round)() const) {
+  if (!request.is_zero() && limit >= request) return (limit.*round)();
+  if (request.sign() > 0) return (request.*round)();
+  return 0;
+}
+
+}  // namespace
+
+pod_mutation mutate_peer_pod(const boost::json::value& pod, std::string_view extended_resource,
+                             bool sizing_annotations) {
+  pod_mutation result;
+  auto refuse = [&result](std::string reason) {
+    result.refused = true;
+    result.reason = std::move(reason);
+    return result;
+  };
+
+  const json::object* pod_object = pod.if_object();
+  if (pod_object == nullptr) return refuse("the pod is not a JSON object");
+  const json::value* spec_value = pod_object->if_contains("spec");
+  if (spec_value == nullptr || spec_value->is_null()) return refuse("pod has no spec");
+  const json::object* spec = spec_value->if_object();
+  if (spec == nullptr) return refuse("spec must be an object, not " + std::string(kind_name(*spec_value)));
+
+  // Upstream indexes containers[0] unconditionally and panics on an empty list.
+  const json::value* containers = spec->if_contains("containers");
+  const bool no_containers = containers == nullptr || containers->is_null() ||
+                             (containers->is_array() && containers->get_array().empty());
+  if (no_containers) {
+    return refuse("pod has no containers: a peer pod needs at least one container to carry " +
+                  std::string(extended_resource));
+  }
+
+  resource_totals totals;
+  std::string reason;
+  if (!sum_containers(*spec, "containers", &totals, &reason) ||
+      !sum_containers(*spec, "initContainers", &totals, &reason)) {
+    return refuse(std::move(reason));
+  }
+
+  const json::value* metadata_value = pod_object->if_contains("metadata");
+  if (metadata_value != nullptr && !metadata_value->is_null() && !metadata_value->is_object()) {
+    return refuse("metadata must be an object, not " + std::string(kind_name(*metadata_value)));
+  }
+  if (metadata_value != nullptr && metadata_value->is_object()) {
+    const json::value* annotations = metadata_value->get_object().if_contains("annotations");
+    if (annotations != nullptr && !annotations->is_null() && !annotations->is_object()) {
+      return refuse("metadata.annotations must be an object, not " + std::string(kind_name(*annotations)));
+    }
+  }
+
+  result.pod = pod;
+  json::object& out = result.pod.get_object();
+
+  if (sizing_annotations) {
+    const std::int64_t vcpus = pick(totals.cpu_request, totals.cpu_limit, &quantity::ceil_units);
+    const std::int64_t memory = pick(totals.memory_request, totals.memory_limit, &quantity::ceil_mebibytes);
+    // Upstream writes gpuRequest.String(); for the whole numbers Kubernetes allows for extended
+    // resources that is the same decimal string.
+    const std::int64_t gpus = totals.gpu_request.sign() > 0 ? totals.gpu_request.ceil_units() : 0;
+
+    // metadata and annotations are created only when there is something to write, so a pod
+    // without sizing gets no empty annotations map.
+    auto annotate = [&out](const char* key, std::int64_t value) {
+      json::value& metadata = out["metadata"];
+      if (!metadata.is_object()) metadata = json::object{};
+      json::value& annotations = metadata.get_object()["annotations"];
+      if (!annotations.is_object()) annotations = json::object{};
+      annotations.get_object()[key] = std::to_string(value);
+    };
+    if (vcpus > 0) annotate(vcpus_annotation, vcpus);
+    if (memory > 0) annotate(memory_annotation, memory);
+    if (gpus > 0) annotate(gpus_annotation, gpus);
+  }
+
+  json::object& out_spec = out["spec"].get_object();
+  for (const char* list_name : {"containers", "initContainers"}) {
+    json::value* list = out_spec.if_contains(list_name);
+    if (list == nullptr || !list->is_array()) continue;
+    for (json::value& container : list->get_array()) container.get_object()["resources"] = json::object{};
+  }
+  const json::object one{{std::string(extended_resource), "1"}};
+  out_spec["containers"].get_array()[0].get_object()["resources"] =
+      json::object{{"requests", one}, {"limits", one}};
+  return result;
+}
+
+}  // namespace peergate

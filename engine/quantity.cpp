@@ -1,0 +1,236 @@
+#include "engine/quantity.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <limits>
+#include <utility>
+
+namespace peergate {
+
+namespace {
+
+// -Wpedantic flags every spelling of __int128 except through __extension__.
+__extension__ using int128 = __int128;
+__extension__ using uint128 = unsigned __int128;
+
+constexpr int128 nanos_per_unit = 1'000'000'000;
+constexpr std::int64_t bytes_per_mebibyte = 1024 * 1024;
+
+// Kubernetes caps a parsed quantity at 2^63-1 units; we refuse instead of capping silently so a
+// typo such as "4e30" is reported rather than turned into an absurd VM size.
+constexpr int128 max_nanos = static_cast<int128>(std::numeric_limits<std::int64_t>::max()) * nanos_per_unit;
+// Sums are saturated here rather than wrapping; far above anything a pod can carry.
+constexpr int128 saturated_nanos = max_nanos * 1'000'000'000;
+
+// Kubernetes rejects exponents beyond int32; accumulation stops there, so a long run of exponent
+// digits cannot overflow while being read.
+constexpr std::int64_t exponent_limit = std::numeric_limits<std::int32_t>::max();
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+std::string quoted(std::string_view text) {
+  std::string out = "\"";
+  out.append(text);
+  out += '"';
+  return out;
+}
+
+void fail(std::string* error, std::string message) {
+  if (error != nullptr) *error = std::move(message);
+}
+
+struct suffix_value {
+  int base = 10;           // 10 or 2
+  std::int64_t power = 0;  // exponent of the base
+};
+
+// Decimal and binary SI suffixes. Kubernetes also accepts "n" and "u" (and emits them when it
+// canonicalises small values), although its documented grammar does not list them.
+bool known_suffix(std::string_view word, suffix_value* out) {
+  struct entry {
+    std::string_view word;
+    int base;
+    int power;
+  };
+  static constexpr entry table[] = {
+      {"n", 10, -9}, {"u", 10, -6}, {"m", 10, -3}, {"k", 10, 3},  {"M", 10, 6},
+      {"G", 10, 9},  {"T", 10, 12}, {"P", 10, 15}, {"E", 10, 18}, {"Ki", 2, 10},
+      {"Mi", 2, 20}, {"Gi", 2, 30}, {"Ti", 2, 40}, {"Pi", 2, 50}, {"Ei", 2, 60},
+  };
+  for (const auto& e : table) {
+    if (e.word == word) {
+      *out = {e.base, e.power};
+      return true;
+    }
+  }
+  return false;
+}
+
+// Multiplies a big-endian decimal digit string by 2^power (power <= 60) in one pass.
+void multiply_by_power_of_two(std::string& digits, int power) {
+  uint128 carry = 0;
+  const uint128 factor = static_cast<uint128>(1) << power;
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+    const uint128 v = static_cast<uint128>(*it - '0') * factor + carry;
+    *it = static_cast<char>('0' + static_cast<int>(v % 10));
+    carry = v / 10;
+  }
+  std::string head;
+  while (carry != 0) {
+    head.insert(head.begin(), static_cast<char>('0' + static_cast<int>(carry % 10)));
+    carry /= 10;
+  }
+  digits.insert(0, head);
+}
+
+// The smallest integer >= n / d, for d > 0 (C++ division truncates towards zero).
+int128 ceil_div(int128 n, int128 d) {
+  int128 q = n / d;
+  if (n % d != 0 && n > 0) ++q;
+  return q;
+}
+
+std::int64_t clamp_to_int64(int128 v) {
+  if (v > std::numeric_limits<std::int64_t>::max()) return std::numeric_limits<std::int64_t>::max();
+  if (v < std::numeric_limits<std::int64_t>::min()) return std::numeric_limits<std::int64_t>::min();
+  return static_cast<std::int64_t>(v);
+}
+
+}  // namespace
+
+std::optional<quantity> quantity::parse(std::string_view text, std::string* error) {
+  if (text.empty()) {
+    fail(error, "empty quantity");
+    return std::nullopt;
+  }
+
+  std::size_t pos = 0;
+  bool negative = false;
+  if (text[pos] == '+' || text[pos] == '-') {
+    negative = text[pos] == '-';
+    ++pos;
+  }
+  const std::size_t int_begin = pos;
+  while (pos < text.size() && is_digit(text[pos])) ++pos;
+  const std::string_view int_digits = text.substr(int_begin, pos - int_begin);
+  std::string_view frac_digits;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    const std::size_t frac_begin = pos;
+    while (pos < text.size() && is_digit(text[pos])) ++pos;
+    frac_digits = text.substr(frac_begin, pos - frac_begin);
+  }
+  // Kubernetes reads "-" and "." as zero; a quantity with no digit at all is almost certainly a
+  // mistake, so it is refused here.
+  if (int_digits.empty() && frac_digits.empty()) {
+    fail(error, "not a number: expected digits, as in \"500m\" or \"1.5Gi\"");
+    return std::nullopt;
+  }
+
+  // The suffix is the run of letters after the number; an exponent continues with digits.
+  const std::size_t suffix_begin = pos;
+  while (pos < text.size() && is_letter(text[pos])) ++pos;
+  const std::string_view word = text.substr(suffix_begin, pos - suffix_begin);
+
+  suffix_value suffix;
+  if ((word == "e" || word == "E") && pos < text.size() &&
+      (is_digit(text[pos]) || text[pos] == '+' || text[pos] == '-')) {
+    bool exp_negative = false;
+    if (text[pos] == '+' || text[pos] == '-') {
+      exp_negative = text[pos] == '-';
+      ++pos;
+    }
+    const std::size_t exp_begin = pos;
+    std::int64_t exponent = 0;
+    bool out_of_range = false;
+    while (pos < text.size() && is_digit(text[pos])) {
+      if (!out_of_range) {
+        exponent = exponent * 10 + (text[pos] - '0');
+        out_of_range = exponent > exponent_limit;
+      }
+      ++pos;
+    }
+    if (pos == exp_begin) {
+      fail(error, "bad exponent " + quoted(text.substr(suffix_begin, pos - suffix_begin)) +
+                      ": expected digits after the sign");
+      return std::nullopt;
+    }
+    if (out_of_range) {
+      fail(error, exp_negative ? "exponent out of range" : "value too large");
+      return std::nullopt;
+    }
+    suffix = {10, exp_negative ? -exponent : exponent};
+  } else if (!word.empty() && !known_suffix(word, &suffix)) {
+    fail(error, "unknown suffix " + quoted(word));
+    return std::nullopt;
+  }
+  if (pos != text.size()) {
+    fail(error, "unexpected " + quoted(text.substr(pos)) + " after " + quoted(text.substr(0, pos)));
+    return std::nullopt;
+  }
+
+  // The value is digits * 10^exp10 nano-units, digits being integer and fraction run together.
+  std::string digits;
+  digits.reserve(int_digits.size() + frac_digits.size());
+  digits.append(int_digits);
+  digits.append(frac_digits);
+  std::int64_t exp10 = 9 - static_cast<std::int64_t>(frac_digits.size());
+  if (suffix.base == 10) exp10 += suffix.power;
+
+  const std::size_t first = digits.find_first_not_of('0');
+  if (first == std::string::npos) return quantity{};  // zero, whatever the sign or suffix
+  const std::size_t last = digits.find_last_not_of('0');
+  exp10 += static_cast<std::int64_t>(digits.size() - 1 - last);
+  digits = digits.substr(first, last - first + 1);
+  if (suffix.base == 2) multiply_by_power_of_two(digits, static_cast<int>(suffix.power));
+
+  // max_nanos has 28 digits: a value with more integer digits is too large before any arithmetic.
+  const std::int64_t length = static_cast<std::int64_t>(digits.size());
+  if (length + exp10 > 28) {
+    fail(error, "value too large");
+    return std::nullopt;
+  }
+  int128 nanos = 0;
+  const std::int64_t integer_digits = length + exp10 < 0 ? 0 : std::min(length, length + exp10);
+  for (std::int64_t i = 0; i < integer_digits; ++i) nanos = nanos * 10 + (digits[i] - '0');
+  for (std::int64_t i = 0; i < exp10; ++i) nanos *= 10;
+  // Anything left below one nano-unit rounds the magnitude up, as Kubernetes does. (Multiplying
+  // by 2^n can end the digits in zeros again, so the rest is checked, not just its length.)
+  if (digits.find_first_not_of('0', static_cast<std::size_t>(integer_digits)) != std::string::npos) ++nanos;
+  if (nanos > max_nanos) {
+    fail(error, "value too large");
+    return std::nullopt;
+  }
+
+  quantity q;
+  q.nanos_ = negative ? -nanos : nanos;
+  return q;
+}
+
+quantity quantity::from_units(std::int64_t units) {
+  quantity q;
+  q.nanos_ = static_cast<int128>(units) * nanos_per_unit;
+  return q;
+}
+
+std::int64_t quantity::ceil_units() const { return clamp_to_int64(ceil_div(nanos_, nanos_per_unit)); }
+
+std::int64_t quantity::ceil_mebibytes() const {
+  // Whole bytes first, then whole MiB, as helpers.RoundUpToMiB does on Quantity.Value(); for
+  // positive values this is the same as one rounding of the exact value.
+  const int128 bytes = ceil_div(nanos_, nanos_per_unit);
+  return clamp_to_int64(ceil_div(bytes, bytes_per_mebibyte));
+}
+
+quantity& quantity::operator+=(const quantity& other) {
+  // Every value is kept within +-saturated_nanos (under a tenth of the int128 range), so the sum
+  // itself cannot overflow; clamping it keeps that true however many values are added.
+  int128 sum = nanos_ + other.nanos_;
+  if (sum > saturated_nanos) sum = saturated_nanos;
+  if (sum < -saturated_nanos) sum = -saturated_nanos;
+  nanos_ = sum;
+  return *this;
+}
+
+}  // namespace peergate

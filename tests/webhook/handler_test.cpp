@@ -1,0 +1,73 @@
+#include "webhook/handler.hpp"
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "engine/policy/loader.hpp"
+
+using namespace peergate;
+using namespace peergate::webhook;
+namespace json = boost::json;
+
+namespace {
+std::string sample(const std::string& name) {
+  std::ifstream in(std::string(PEERGATE_SOURCE_DIR "/samples/reviews/") + name);
+  REQUIRE(in);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+const policy_set& embedded() {
+  static policy_snapshot p = load_embedded_policies(mutation_defaults{}).policies;
+  REQUIRE(p);
+  return *p;
+}
+}  // namespace
+
+TEST_CASE("an apiserver-shaped peer pod review is allowed with a patch on admit and mutate, not on validate") {
+  for (step_kind step : {step_kind::admit, step_kind::mutate}) {
+    auto r = handle_review(step, sample("pod-peer-allowed.json"), embedded());
+    CHECK(r.http_status == 200);
+    CHECK(r.result == outcome::allowed);
+    CHECK(r.has_patch);
+    CHECK(r.uid == "7f0e3a52-1c44-4d7b-9b8e-1a2b3c4d5e01");
+    CHECK(r.name == "inference-7d9c5b8f6d-");  // generateName when there is no name
+    auto body = json::parse(r.body);
+    CHECK(body.at("response").at("uid") == "7f0e3a52-1c44-4d7b-9b8e-1a2b3c4d5e01");
+    CHECK(body.at("response").at("patchType") == "JSONPatch");
+  }
+  auto v = handle_review(step_kind::validate, sample("pod-peer-allowed.json"), embedded());
+  CHECK(v.result == outcome::allowed);
+  CHECK_FALSE(v.has_patch);
+}
+
+TEST_CASE("a peer pod in default is denied on admit and validate; mutate alone allows and patches") {
+  auto a = handle_review(step_kind::admit, sample("pod-peer-denied.json"), embedded());
+  CHECK(a.result == outcome::denied);
+  auto body = json::parse(a.body);
+  CHECK(body.at("response").at("allowed") == false);
+  CHECK(body.at("response").at("status").at("code") == 403);
+  CHECK(handle_review(step_kind::validate, sample("pod-peer-denied.json"), embedded()).result == outcome::denied);
+  auto m = handle_review(step_kind::mutate, sample("pod-peer-denied.json"), embedded());
+  CHECK(m.result == outcome::allowed);
+  CHECK(m.has_patch);
+}
+
+TEST_CASE("bad bodies are 400 with a JSON error, never an answered review") {
+  for (const char* body : {"", "{", "null", R"({"kind":"AdmissionReview"})"}) {
+    auto r = handle_review(step_kind::admit, body, embedded());
+    CHECK(r.http_status == 400);
+    CHECK(r.result == outcome::bad_request);
+    CHECK(json::parse(r.body).at("error").is_string());
+  }
+}
+
+TEST_CASE("v1beta1 reviews are answered in v1beta1") {
+  std::string body = sample("pod-peer-denied.json");
+  body.replace(body.find("admission.k8s.io/v1"), 19, "admission.k8s.io/v1beta1");
+  auto r = handle_review(step_kind::admit, body, embedded());
+  CHECK(json::parse(r.body).at("apiVersion") == "admission.k8s.io/v1beta1");
+}

@@ -1,0 +1,124 @@
+#include "webhook/review_codec.hpp"
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+using namespace peergate;
+using namespace peergate::webhook;
+namespace json = boost::json;
+
+namespace {
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string decode_base64(std::string_view in) {
+  std::string out;
+  int bits = 0;
+  unsigned value = 0;
+  for (char c : in) {
+    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char* p = std::strchr(alphabet, c);
+    if (c == '=' || !p) continue;
+    value = (value << 6) | unsigned(p - alphabet);
+    if ((bits += 6) >= 8) out += char((value >> (bits -= 8)) & 0xFF);
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("the upstream AdmissionReview fixture decodes field by field") {
+  auto r = decode_review(read(PEERGATE_SHARED_DIR "/fixtures/upstream/k8s-api-testdata-admission.k8s.io.v1.AdmissionReview.json"));
+  // operationValue is a placeholder, not an operation: a clear error, not a crash.
+  REQUIRE_FALSE(r.review);
+  CHECK_THAT(r.error, Catch::Contains("request.operation \"operationValue\""));
+
+  json::value doc = json::parse(read(PEERGATE_SHARED_DIR "/fixtures/upstream/k8s-api-testdata-admission.k8s.io.v1.AdmissionReview.json"));
+  doc.at("request").as_object()["operation"] = "UPDATE";
+  auto ok = decode_review(doc);
+  REQUIRE(ok.review);
+  const auto& q = ok.review->request;
+  CHECK(ok.review->api_version == "admission.k8s.io/v1");
+  CHECK(q.uid == "uidValue");
+  CHECK(q.kind.group == "groupValue");
+  CHECK(q.kind.kind == "kindValue");
+  CHECK(q.sub_resource == "subResourceValue");
+  CHECK(q.name == "nameValue");
+  CHECK(q.namespace_name == "namespaceValue");
+  CHECK(q.op == operation::update);
+  CHECK(q.user.username == "usernameValue");
+  CHECK(q.user.groups == std::vector<std::string>{"groupsValue"});
+  CHECK(q.object.at("kind") == "CustomType");
+  CHECK(q.old_object.at("spec").at("replicas") == 1);
+  CHECK(q.dry_run);
+}
+
+TEST_CASE("malformed reviews give clear errors") {
+  const std::pair<const char*, const char*> cases[] = {
+      {"", "not valid JSON"},
+      {"[1]", "not a JSON object"},
+      {R"({"kind":"Pod","apiVersion":"v1"})", "kind is \"Pod\""},
+      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v2"})", "unsupported AdmissionReview apiVersion"},
+      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1"})", "no request object"},
+      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"operation":"CREATE"}})", "request.uid is required"},
+      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"","operation":"CREATE"}})", "must not be empty"},
+      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":7,"operation":"CREATE"}})", "request.uid must be a string"},
+      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u","operation":"CREATE"}})", "request.kind must be an object"},
+      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u","operation":"CREATE","kind":{"kind":"Pod"},"userInfo":{"groups":"x"}}})", "groups must be a list"},
+      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u","operation":"CREATE","kind":{"kind":"Pod"},"dryRun":"yes"}})", "dryRun"},
+  };
+  for (auto [body, expected] : cases) {
+    INFO(body);
+    auto r = decode_review(std::string_view(body));
+    REQUIRE_FALSE(r.review);
+    CHECK_THAT(r.error, Catch::Contains(expected));
+  }
+}
+
+TEST_CASE("deeply nested objects (managedFields) decode beyond Boost.JSON's default depth") {
+  std::string nested;
+  for (int i = 0; i < 100; ++i) nested += R"({"f":)";
+  nested += "1";
+  for (int i = 0; i < 100; ++i) nested += "}";
+  auto r = decode_review(R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u","operation":"CREATE","kind":{"kind":"Pod"},"object":)" + nested + "}}");
+  CHECK(r.review);
+}
+
+TEST_CASE("responses: uid echoed, status on denial, patch and patchType together, warnings, audit annotations") {
+  decision denied;
+  denied.allowed = false;
+  denied.code = 403;
+  denied.message = "[p] no";
+  json::value out = json::parse(encode_response("admission.k8s.io/v1beta1", "abc", denied));
+  CHECK(out.at("apiVersion") == "admission.k8s.io/v1beta1");
+  CHECK(out.at("kind") == "AdmissionReview");
+  const auto& resp = out.at("response").as_object();
+  CHECK(resp.at("uid") == "abc");
+  CHECK(resp.at("allowed") == false);
+  CHECK(resp.at("status").at("code") == 403);
+  CHECK(resp.at("status").at("message") == "[p] no");
+  CHECK_FALSE(resp.contains("patch"));
+  CHECK_FALSE(resp.contains("patchType"));
+
+  decision patched;
+  patched.patch = json::array{json::object{{"op", "add"}, {"path", "/a~1b"}, {"value", "1"}}};
+  patched.warnings = {"w1"};
+  patched.audit_annotations = {{"p", "m"}};
+  json::value ok = json::parse(encode_response("admission.k8s.io/v1", "u", patched));
+  const auto& r = ok.at("response").as_object();
+  CHECK(r.at("allowed") == true);
+  CHECK(r.at("patchType") == "JSONPatch");
+  CHECK(json::parse(decode_base64(r.at("patch").as_string())) == patched.patch);
+  CHECK(r.at("warnings") == json::array{"w1"});
+  CHECK(r.at("auditAnnotations") == json::object{{"p", "m"}});
+
+  json::value plain = json::parse(encode_response("admission.k8s.io/v1", "u", decision{}));
+  CHECK_FALSE(plain.at("response").as_object().contains("patchType"));
+  CHECK_FALSE(plain.at("response").as_object().contains("warnings"));
+}
