@@ -47,7 +47,23 @@ void fill_log_fields(handler_result& out, const admission_request& req) {
 
 }  // namespace
 
+namespace {
+struct step_context {
+  step_kind step;
+  const policy_set& policies;
+};
+decision evaluate_step(const admission_request& request, const void* context) {
+  const auto& c = *static_cast<const step_context*>(context);
+  return run_step(c.step, request, c.policies);
+}
+}  // namespace
+
 handler_result handle_review(step_kind step, std::string_view body, const policy_set& policies) {
+  const step_context context{step, policies};
+  return handle_review(evaluate_step, &context, body);
+}
+
+handler_result handle_review(evaluate_fn evaluate, const void* context, std::string_view body) {
   handler_result out;
   std::string api_version = "admission.k8s.io/v1";
   try {
@@ -62,7 +78,7 @@ handler_result handle_review(step_kind step, std::string_view body, const policy
     api_version = decoded.review->api_version;
     const admission_request& req = decoded.review->request;
     fill_log_fields(out, req);
-    decision d = run_step(step, req, policies);
+    decision d = evaluate(req, context);
     out.result = d.allowed ? outcome::allowed : outcome::denied;
     out.message = d.message;
     out.has_patch = !d.patch.empty();

@@ -45,4 +45,9 @@ const char* to_string(outcome o);
 // with allowed=false.
 handler_result handle_review(step_kind step, std::string_view body, const policy_set& policies);
 
+// The same with the evaluation passed in; the function above calls it with run_step. Tests use
+// it to prove that an evaluation that throws is answered allowed=false, code 500.
+using evaluate_fn = decision (*)(const admission_request& request, const void* context);
+handler_result handle_review(evaluate_fn evaluate, const void* context, std::string_view body);
+
 }  // namespace peergate::webhook

@@ -71,3 +71,16 @@ TEST_CASE("v1beta1 reviews are answered in v1beta1") {
   auto r = handle_review(step_kind::admit, body, embedded());
   CHECK(json::parse(r.body).at("apiVersion") == "admission.k8s.io/v1beta1");
 }
+
+TEST_CASE("an evaluation that throws is refused with code 500, never allowed") {
+  auto throwing = [](const admission_request&, const void*) -> decision { throw std::runtime_error("boom"); };
+  auto r = handle_review(+throwing, nullptr, sample("pod-peer-allowed.json"));
+  CHECK(r.result == outcome::error);
+  CHECK(r.http_status == 200);  // answered, so the apiserver applies our refusal, not failurePolicy
+  auto body = json::parse(r.body);
+  CHECK(body.at("response").at("uid") == "7f0e3a52-1c44-4d7b-9b8e-1a2b3c4d5e01");
+  CHECK(body.at("response").at("allowed") == false);
+  CHECK(body.at("response").at("status").at("code") == 500);
+  CHECK_THAT(std::string(body.at("response").at("status").at("message").as_string()), Catch::Contains("boom"));
+  CHECK_FALSE(body.at("response").as_object().contains("patch"));
+}
