@@ -24,6 +24,10 @@ struct user_info {
 };
 
 struct admission_request {
+  admission_request() = default;
+  // Objects live in `storage`: the webhook decodes each review into a per-request arena.
+  explicit admission_request(boost::json::storage_ptr storage) : object(storage), old_object(std::move(storage)) {}
+
   std::string uid;
   group_version_kind kind;     // request.kind: what the object is
   std::string sub_resource;    // "" for the main resource

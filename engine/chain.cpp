@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "engine/json_patch.hpp"
 #include "engine/messages.hpp"
 #include "engine/mutation.hpp"
 #include "engine/request_subject.hpp"
@@ -20,11 +19,12 @@ const char* to_string(step_kind s) {
 
 namespace {
 
-decision refuse(int code, std::string message) {
+// Refusals can quote the object (names, quantities): made one safe line like every other text.
+decision refuse(int code, std::string_view message) {
   decision d;
   d.allowed = false;
   d.code = code;
-  d.message = std::move(message);
+  d.message = one_line(message, 1024);
   return d;
 }
 
@@ -112,12 +112,10 @@ void check_accounting(const request_subject& s, const policy_set& policies, deci
   apply_action(d, denials, std::move(f));
 }
 
-// The mutation step on one request; `mutated` receives the object after mutation (a copy of
-// the original when nothing changes).
-decision mutate(const admission_request& request, const policy_set& policies, boost::json::value& mutated) {
-  mutated = request.object;
+// The mutation step on `object` (the request's object, or a copy of it), changed in place.
+decision mutate(const admission_request& request, boost::json::value& object, const policy_set& policies) {
   if (request.op != operation::create) return {};  // upstream mutates on CREATE only
-  subject_read read = read_subject(request);
+  subject_read read = read_subject(request, object);
   if (read.result == subject_read::status::not_evaluated || read.subject.kind != evaluated_kind::pod) return {};
   if (read.result == subject_read::status::invalid) return refuse(400, read.problem);
   const request_subject& s = read.subject;
@@ -126,6 +124,7 @@ decision mutate(const admission_request& request, const policy_set& policies, bo
   if (!m) return {};
   decision d;
   finding f{m->name, "mutation"};
+  if (!s.namespace_problem.empty()) return refuse(400, s.namespace_problem);
   if (s.namespace_name.empty()) return refuse(400, "the request has no namespace: cannot tell whether to mutate this peer pod");
   if (m->excluded_namespaces.matches(s.namespace_name)) {
     f.result = finding_result::skip;
@@ -133,7 +132,7 @@ decision mutate(const admission_request& request, const policy_set& policies, bo
     d.findings.push_back(std::move(f));
     return d;
   }
-  pod_mutation result = mutate_peer_pod(request.object, m->extended_resource, m->sizing_annotations);
+  patch_mutation result = mutate_peer_pod_in_place(object, m->extended_resource, m->sizing_annotations);
   if (result.refused) {
     decision refused = refuse(400, "[" + m->name + "] peer pod \"" + s.display_name + "\" cannot be prepared for " +
                                        m->extended_resource + " accounting: " + result.reason);
@@ -142,20 +141,19 @@ decision mutate(const admission_request& request, const policy_set& policies, bo
     refused.findings.push_back(std::move(f));
     return refused;
   }
-  d.patch = json_patch::diff(request.object, result.pod);
-  mutated = std::move(result.pod);
+  d.patch = std::move(result.patch);
   d.findings.push_back(std::move(f));
   return d;
 }
 
-}  // namespace
-
-decision run_validate(const admission_request& request, const policy_set& policies) {
-  subject_read read = read_subject(request);
+// The validation step on `object`: the request's own, or the one the mutation produced.
+decision validate(const admission_request& request, const boost::json::value& object, const policy_set& policies) {
+  subject_read read = read_subject(request, object);
   if (read.result == subject_read::status::not_evaluated) return {};
   if (read.result == subject_read::status::invalid) return refuse(400, read.problem);
   const request_subject& s = read.subject;
   if (!s.runtime_class || !is_peer_runtime_class(policies, *s.runtime_class)) return {};
+  if (!s.namespace_problem.empty()) return refuse(400, s.namespace_problem);
   if (s.namespace_name.empty())
     return refuse(400, "the request has no namespace: cannot tell whether peer pods are allowed");
   // An UPDATE that keeps the runtime class does not introduce a peer pod: the object passed (or
@@ -175,19 +173,43 @@ decision run_validate(const admission_request& request, const policy_set& polici
   return d;
 }
 
-decision run_mutate(const admission_request& request, const policy_set& policies) {
-  boost::json::value mutated;
-  return mutate(request, policies, mutated);
-}
-
-decision run_admit(const admission_request& request, const policy_set& policies) {
-  admission_request after = request;
-  decision mutation = mutate(request, policies, after.object);
+// mutate, then validate the mutated object: denied (no patch), or allowed with the patch.
+decision admit(const admission_request& request, boost::json::value& object, const policy_set& policies) {
+  decision mutation = mutate(request, object, policies);
   if (!mutation.allowed) return mutation;
-  decision validation = run_validate(after, policies);
+  decision validation = validate(request, object, policies);
   validation.findings.insert(validation.findings.begin(), mutation.findings.begin(), mutation.findings.end());
   if (validation.allowed) validation.patch = std::move(mutation.patch);
   return validation;
+}
+
+}  // namespace
+
+decision run_validate(const admission_request& request, const policy_set& policies) {
+  return validate(request, request.object, policies);
+}
+
+// The const entry points work on a copy of the object; run_step_in_place, on the request's own.
+decision run_mutate(const admission_request& request, const policy_set& policies) {
+  boost::json::value object(request.object, request.object.storage());
+  return mutate(request, object, policies);
+}
+
+decision run_admit(const admission_request& request, const policy_set& policies) {
+  boost::json::value object(request.object, request.object.storage());
+  return admit(request, object, policies);
+}
+
+decision run_step_in_place(step_kind step, admission_request& request, const policy_set& policies) {
+  switch (step) {
+    case step_kind::mutate:
+      return mutate(request, request.object, policies);
+    case step_kind::validate:
+      return validate(request, request.object, policies);
+    case step_kind::admit:
+      break;
+  }
+  return admit(request, request.object, policies);
 }
 
 decision run_step(step_kind step, const admission_request& request, const policy_set& policies) {

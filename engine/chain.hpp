@@ -24,4 +24,8 @@ decision run_admit(const admission_request& request, const policy_set& policies)
 
 decision run_step(step_kind step, const admission_request& request, const policy_set& policies);
 
+// The same decision, computed on the request's own object, which is left mutated: for callers
+// that own the decoded request (the webhook), it saves copying the pod.
+decision run_step_in_place(step_kind step, admission_request& request, const policy_set& policies);
+
 }  // namespace peergate

@@ -13,33 +13,54 @@ namespace {
 
 namespace json = boost::json;
 
-void diff_into(const json::value& from, const json::value& to, const std::string& path, json::array& ops) {
-  if (from == to) return;
+// Appends "/" and the escaped token without a temporary string: diff visits every key.
+void append_escaped(std::string& path, std::string_view token) {
+  path += '/';
+  for (char c : token) {
+    if (c == '~') path += "~0";
+    else if (c == '/') path += "~1";
+    else path += c;
+  }
+}
+
+// `path` is the pointer of `from`/`to`; children extend it in place and restore it, so an
+// unchanged subtree costs one visit per node and no allocation. Containers are recursed into
+// rather than compared whole first, which would visit deep subtrees once per level.
+void diff_into(const json::value& from, const json::value& to, std::string& path, json::array& ops) {
+  const std::size_t length = path.size();
   if (from.is_object() && to.is_object()) {
     const json::object& a = from.get_object();
     const json::object& b = to.get_object();
     for (const auto& entry : a) {
-      const std::string child = path + "/" + escape_token(entry.key());
+      append_escaped(path, entry.key());
       const json::value* other = b.if_contains(entry.key());
       if (other == nullptr) {
-        ops.push_back(json::object{{"op", "remove"}, {"path", child}});
+        ops.push_back(json::object{{"op", "remove"}, {"path", path}});
       } else {
-        diff_into(entry.value(), *other, child, ops);
+        diff_into(entry.value(), *other, path, ops);
       }
+      path.resize(length);
     }
     for (const auto& entry : b) {
       if (a.contains(entry.key())) continue;
-      const std::string child = path + "/" + escape_token(entry.key());
-      ops.push_back(json::object{{"op", "add"}, {"path", child}, {"value", entry.value()}});
+      append_escaped(path, entry.key());
+      ops.push_back(json::object{{"op", "add"}, {"path", path}, {"value", entry.value()}});
+      path.resize(length);
     }
     return;
   }
   if (from.is_array() && to.is_array() && from.get_array().size() == to.get_array().size()) {
     const json::array& a = from.get_array();
     const json::array& b = to.get_array();
-    for (std::size_t i = 0; i < a.size(); ++i) diff_into(a[i], b[i], path + "/" + std::to_string(i), ops);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      path += '/';
+      path += std::to_string(i);
+      diff_into(a[i], b[i], path, ops);
+      path.resize(length);
+    }
     return;
   }
+  if (from == to) return;
   ops.push_back(json::object{{"op", "replace"}, {"path", path}, {"value", to}});
 }
 
@@ -257,9 +278,15 @@ std::string escape_token(std::string_view token) {
   return out;
 }
 
+void diff_at(const boost::json::value& from, const boost::json::value& to, std::string path,
+             boost::json::array& ops) {
+  diff_into(from, to, path, ops);
+}
+
 boost::json::array diff(const boost::json::value& from, const boost::json::value& to) {
   boost::json::array ops;
-  diff_into(from, to, "", ops);
+  std::string path;
+  diff_into(from, to, path, ops);
   return ops;
 }
 

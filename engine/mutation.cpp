@@ -10,6 +10,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "engine/json_patch.hpp"
 #include "engine/quantity.hpp"
 
 namespace peergate {
@@ -176,16 +177,16 @@ std::int64_t pick(const quantity& request, const quantity& limit, std::int64_t (
 
 }  // namespace
 
-pod_mutation mutate_peer_pod(const boost::json::value& pod, std::string_view extended_resource,
-                             bool sizing_annotations) {
-  pod_mutation result;
+patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_view extended_resource,
+                                        bool sizing_annotations) {
+  patch_mutation result;
   auto refuse = [&result](std::string reason) {
     result.refused = true;
     result.reason = std::move(reason);
     return result;
   };
 
-  const json::object* pod_object = pod.if_object();
+  json::object* pod_object = pod.if_object();
   if (pod_object == nullptr) return refuse("the pod is not a JSON object");
   const json::value* spec_value = pod_object->if_contains("spec");
   if (spec_value == nullptr || spec_value->is_null()) return refuse("pod has no spec");
@@ -219,8 +220,9 @@ pod_mutation mutate_peer_pod(const boost::json::value& pod, std::string_view ext
     }
   }
 
-  result.pod = pod;
-  json::object& out = result.pod.get_object();
+  // Nothing was changed above; from here on every change is made and recorded in the patch.
+  json::object& out = *pod_object;
+  json::array& ops = result.patch;
 
   if (sizing_annotations) {
     const std::int64_t vcpus = pick(totals.cpu_request, totals.cpu_limit, &quantity::ceil_units);
@@ -229,29 +231,68 @@ pod_mutation mutate_peer_pod(const boost::json::value& pod, std::string_view ext
     // resources that is the same decimal string.
     const std::int64_t gpus = totals.gpu_request.sign() > 0 ? totals.gpu_request.ceil_units() : 0;
 
+    json::object wanted;
+    if (vcpus > 0) wanted[vcpus_annotation] = std::to_string(vcpus);
+    if (memory > 0) wanted[memory_annotation] = std::to_string(memory);
+    if (gpus > 0) wanted[gpus_annotation] = std::to_string(gpus);
+
     // metadata and annotations are created only when there is something to write, so a pod
     // without sizing gets no empty annotations map.
-    auto annotate = [&out](const char* key, std::int64_t value) {
+    if (!wanted.empty()) {
       json::value& metadata = out["metadata"];
-      if (!metadata.is_object()) metadata = json::object{};
-      json::value& annotations = metadata.get_object()["annotations"];
-      if (!annotations.is_object()) annotations = json::object{};
-      annotations.get_object()[key] = std::to_string(value);
-    };
-    if (vcpus > 0) annotate(vcpus_annotation, vcpus);
-    if (memory > 0) annotate(memory_annotation, memory);
-    if (gpus > 0) annotate(gpus_annotation, gpus);
+      if (!metadata.is_object()) {
+        ops.push_back(json::object{{"op", "add"}, {"path", "/metadata"}, {"value", json::object{{"annotations", wanted}}}});
+        metadata = json::object{{"annotations", wanted}};
+      } else if (json::value* annotations = metadata.get_object().if_contains("annotations");
+                 annotations == nullptr || !annotations->is_object()) {
+        ops.push_back(json::object{{"op", "add"}, {"path", "/metadata/annotations"}, {"value", wanted}});
+        metadata.get_object()["annotations"] = wanted;
+      } else {
+        json::object& existing = annotations->get_object();
+        for (const auto& [key, value] : wanted) {
+          const json::value* current = existing.if_contains(key);
+          if (current != nullptr && *current == value) continue;
+          ops.push_back(json::object{{"op", current ? "replace" : "add"},
+                                     {"path", "/metadata/annotations/" + json_patch::escape_token(key)},
+                                     {"value", value}});
+          existing[key] = value;
+        }
+      }
+    }
   }
 
+  const json::object one{{std::string(extended_resource), "1"}};
+  const json::value counted = json::object{{"requests", one}, {"limits", one}};
+  const json::value empty = json::object{};
   json::object& out_spec = out["spec"].get_object();
-  for (const char* list_name : {"containers", "initContainers"}) {
+  // initContainers first: their resources are emptied whatever containers[0] gets.
+  for (const char* list_name : {"initContainers", "containers"}) {
     json::value* list = out_spec.if_contains(list_name);
     if (list == nullptr || !list->is_array()) continue;
-    for (json::value& container : list->get_array()) container.get_object()["resources"] = json::object{};
+    json::array& items = list->get_array();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const json::value& target = (i == 0 && std::string_view(list_name) == "containers") ? counted : empty;
+      json::object& container = items[i].get_object();
+      const std::string path = "/spec/" + std::string(list_name) + "/" + std::to_string(i) + "/resources";
+      json::value* current = container.if_contains("resources");
+      if (current == nullptr) {
+        ops.push_back(json::object{{"op", "add"}, {"path", path}, {"value", target}});
+      } else {
+        json_patch::diff_at(*current, target, path, ops);
+      }
+      container["resources"] = target;
+    }
   }
-  const json::object one{{std::string(extended_resource), "1"}};
-  out_spec["containers"].get_array()[0].get_object()["resources"] =
-      json::object{{"requests", one}, {"limits", one}};
+  return result;
+}
+
+pod_mutation mutate_peer_pod(const boost::json::value& pod, std::string_view extended_resource,
+                             bool sizing_annotations) {
+  // The copy is made in the pod's own memory resource.
+  pod_mutation result{false, {}, json::value(pod, pod.storage())};
+  patch_mutation in_place = mutate_peer_pod_in_place(result.pod, extended_resource, sizing_annotations);
+  result.refused = in_place.refused;
+  result.reason = std::move(in_place.reason);
   return result;
 }
 

@@ -3,6 +3,7 @@
 // (src/webhook/pkg/mutating): VM sizing annotations from the summed container resources,
 // every container's resources emptied, and the peer-pod extended resource on containers[0].
 
+#include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 #include <string>
 #include <string_view>
@@ -21,6 +22,19 @@ struct pod_mutation {
   std::string reason;
   boost::json::value pod;  // the mutated pod (a copy); meaningful only when !refused
 };
+
+struct patch_mutation {
+  bool refused = false;
+  std::string reason;
+  boost::json::array patch;  // RFC 6902 operations that turn the original pod into the mutated one
+};
+
+// The mutation applied to `pod` itself, returning the minimal patch of what changed (only the
+// annotations and the containers' resources can change, so only those are compared). The
+// webhook uses it on the review it owns, which saves copying and diffing the whole pod.
+// On refusal `pod` is unchanged.
+patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_view extended_resource,
+                                        bool sizing_annotations);
 
 // Mutates a Pod object (the whole object: apiVersion, kind, metadata, spec) that the caller has
 // already decided is a peer pod of the configured runtime class in a non-excluded namespace.

@@ -17,6 +17,9 @@ struct request_subject {
   std::optional<std::string> runtime_class;
   std::string namespace_name;
   std::string display_name;  // name, or generateName followed by "*", for messages
+  // Set when metadata.namespace and the request namespace disagree. Only a request that a
+  // policy or the mutation is about is refused for it: an ordinary pod is none of our business.
+  std::string namespace_problem;
 };
 
 struct subject_read {
@@ -25,10 +28,11 @@ struct subject_read {
   std::string problem;  // for invalid: why the request cannot be evaluated
 };
 
-// DELETE, CONNECT, subresources and kinds without pods are not evaluated. A namespace that
-// differs between the request and the object, or a runtimeClassName that is not a string, is
-// invalid.
-subject_read read_subject(const admission_request& request);
+// DELETE, CONNECT, subresources and kinds without pods are not evaluated. A missing object or
+// a runtimeClassName that is not a string is invalid.
+// `object` is request.object, or the object after mutation in the admit chain.
+subject_read read_subject(const admission_request& request, const boost::json::value& object);
+inline subject_read read_subject(const admission_request& request) { return read_subject(request, request.object); }
 
 // The same object's runtime class before an UPDATE, if it had one.
 std::optional<std::string> old_runtime_class(const admission_request& request, evaluated_kind kind);

@@ -52,9 +52,9 @@ struct step_context {
   step_kind step;
   const policy_set& policies;
 };
-decision evaluate_step(const admission_request& request, const void* context) {
+decision evaluate_step(admission_request& request, const void* context) {
   const auto& c = *static_cast<const step_context*>(context);
-  return run_step(c.step, request, c.policies);
+  return run_step_in_place(c.step, request, c.policies);
 }
 }  // namespace
 
@@ -67,7 +67,11 @@ handler_result handle_review(evaluate_fn evaluate, const void* context, std::str
   handler_result out;
   std::string api_version = "admission.k8s.io/v1";
   try {
-    decode_result decoded = decode_review(body);
+    // One arena per review: parsing, the request's objects and the mutated copy allocate from
+    // it and are released at once. The first 16 KiB sit on the stack.
+    alignas(std::max_align_t) unsigned char first_block[16 * 1024];
+    boost::json::monotonic_resource arena(first_block, sizeof first_block);
+    decode_result decoded = decode_review(body, &arena);
     if (!decoded.review) {
       out.http_status = 400;
       out.result = outcome::bad_request;
@@ -76,7 +80,7 @@ handler_result handle_review(evaluate_fn evaluate, const void* context, std::str
       return out;
     }
     api_version = decoded.review->api_version;
-    const admission_request& req = decoded.review->request;
+    admission_request& req = decoded.review->request;
     fill_log_fields(out, req);
     decision d = evaluate(req, context);
     out.result = d.allowed ? outcome::allowed : outcome::denied;

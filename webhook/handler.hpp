@@ -47,7 +47,7 @@ handler_result handle_review(step_kind step, std::string_view body, const policy
 
 // The same with the evaluation passed in; the function above calls it with run_step. Tests use
 // it to prove that an evaluation that throws is answered allowed=false, code 500.
-using evaluate_fn = decision (*)(const admission_request& request, const void* context);
+using evaluate_fn = decision (*)(admission_request& request, const void* context);
 handler_result handle_review(evaluate_fn evaluate, const void* context, std::string_view body);
 
 }  // namespace peergate::webhook

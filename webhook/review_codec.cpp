@@ -120,15 +120,17 @@ const char* status_reason(int code) {
 
 }  // namespace
 
-decode_result decode_review(const json::value& document) {
+decode_result decode_review(const json::value& document) { return decode_review(json::value(document)); }
+
+decode_result decode_review(json::value&& document) {
   decode_result out;
-  const json::object* top = document.if_object();
+  json::object* top = document.if_object();
   if (!top) {
     out.error = "the body is not a JSON object (expected an AdmissionReview)";
     return out;
   }
   field_reader r{*top, ""};
-  decoded_review review;
+  decoded_review review{{}, admission_request(document.storage())};
   std::string kind;
   if (!r.read_string("kind", kind) || !r.read_string("apiVersion", review.api_version)) {
     out.error = r.error.substr(1);  // drop the leading '.'
@@ -144,12 +146,13 @@ decode_result decode_review(const json::value& document) {
                 "\" (expected admission.k8s.io/v1 or admission.k8s.io/v1beta1)";
     return out;
   }
-  const json::value* request = r.get("request");
-  if (!request || !request->is_object()) {
+  auto request_it = top->find("request");
+  if (request_it == top->end() || !request_it->value().is_object()) {
     out.error = "the AdmissionReview has no request object";
     return out;
   }
-  field_reader q{request->get_object(), "request"};
+  json::object& request = request_it->value().get_object();
+  field_reader q{request, "request"};
   admission_request& req = review.request;
   std::string op;
   if (!q.read_string("uid", req.uid, true) || !q.read_string("operation", op, true) ||
@@ -169,8 +172,9 @@ decode_result decode_review(const json::value& document) {
   if (!decode_gvk(q.get("kind"), "request.kind", req.kind, out.error) ||
       !decode_user(q.get("userInfo"), req.user, out.error))
     return out;
-  if (const json::value* o = q.get("object")) req.object = *o;
-  if (const json::value* o = q.get("oldObject")) req.old_object = *o;
+  // Same storage on both sides, so these moves take the trees without copying them.
+  if (auto o = request.find("object"); o != request.end()) req.object = std::move(o->value());
+  if (auto o = request.find("oldObject"); o != request.end()) req.old_object = std::move(o->value());
   if (const json::value* dry = q.get("dryRun")) {
     if (!dry->is_bool()) {
       out.error = "request.dryRun must be true or false";
@@ -182,17 +186,17 @@ decode_result decode_review(const json::value& document) {
   return out;
 }
 
-decode_result decode_review(std::string_view body) {
+decode_result decode_review(std::string_view body, json::storage_ptr storage) {
   json::parse_options options;
   options.max_depth = 512;  // managedFields nest deeper than Boost.JSON's default of 32
   std::error_code ec;
-  json::value document = json::parse(body, ec, {}, options);
+  json::value document = json::parse(body, ec, std::move(storage), options);
   if (ec) {
     decode_result out;
     out.error = "the body is not valid JSON: " + ec.message();
     return out;
   }
-  return decode_review(document);
+  return decode_review(std::move(document));
 }
 
 std::string encode_response(std::string_view api_version, std::string_view uid, const decision& d) {

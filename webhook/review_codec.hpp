@@ -19,9 +19,13 @@ struct decode_result {
   std::string error;  // why the body is not a well-formed review, when !review
 };
 
-decode_result decode_review(std::string_view body);
+// Parses `body` with `storage` (the webhook passes a per-request arena; objects are moved out
+// of the parsed document, never copied).
+decode_result decode_review(std::string_view body, boost::json::storage_ptr storage = {});
 
-// Decodes an already-parsed document (the CLI reads YAML as well as JSON).
+// Decodes an already-parsed document (the CLI reads YAML as well as JSON); the objects are
+// moved out of it.
+decode_result decode_review(boost::json::value&& document);
 decode_result decode_review(const boost::json::value& document);
 
 // {"apiVersion": <api_version>, "kind": "AdmissionReview", "response": {...}}

@@ -53,13 +53,14 @@ char_set fold_case(char_set s) {  // RE2's case folding orbits that touch ASCII
 }
 
 // Named classes as pairs of range bounds: POSIX [[:name:]] and Perl's \d \s \w.
+// clang-format off
 constexpr std::pair<std::string_view, std::string_view> named_classes[] = {
-    {"alnum", "09AZaz"}, {"alpha", "AZaz"},     {"ascii", "\0\x7F"sv},        {"blank", "\t\t  "},
-    {"cntrl", "\0\x1F\x7F\x7F"sv},               {"digit", "09"},              {"graph", "!~"},
-    {"lower", "az"},     {"print", " ~"},        {"punct", "!/:@[`{~"},        {"space", "\t\r  "},
-    {"upper", "AZ"},     {"word", "09AZaz__"},   {"xdigit", "09AFaf"},         {"d", "09"},
-    {"s", "\t\n\f\r  "}, {"w", "09AZaz__"},
-};
+    {"alnum", "09AZaz"},  {"alpha", "AZaz"},  {"ascii", "\0\x7F"sv},  {"blank", "\t\t  "},
+    {"cntrl", "\0\x1F\x7F\x7F"sv},          {"digit", "09"},        {"graph", "!~"},
+    {"lower", "az"},      {"print", " ~"},    {"punct", "!/:@[`{~"},  {"space", "\t\r  "},
+    {"upper", "AZ"},      {"word", "09AZaz__"},                      {"xdigit", "09AFaf"},
+    {"d", "09"},          {"s", "\t\n\f\r  "},  {"w", "09AZaz__"}};
+// clang-format on
 
 std::optional<char_set> named_class(std::string_view name) {
   for (auto [n, ranges] : named_classes) {
@@ -484,7 +485,8 @@ std::optional<std::string> shortest_label(const std::vector<nfa_state>& states, 
       } else if (s.type == nfa_state::kind::assert) {
         // Commit to each kind of next input that both the assertion and the lookahead allow.
         for (int n : {next_alnum, next_dash, next_end})
-          if ((la == free || la == n) && assertion_holds(s.what, pos, n)) visit(pending, u, 0, s.next[0], pos, n);
+          if ((la == free || la == n) && assertion_holds(s.what, pos, n))
+            visit(pending, u, 0, s.next[0], pos, n);
       }
     }
     frontier.clear();
@@ -493,7 +495,8 @@ std::optional<std::string> shortest_label(const std::vector<nfa_state>& states, 
       const nfa_state& s = states[u / lookahead_count / position_count];
       int pos = u / lookahead_count % position_count, la = u % lookahead_count;
       if (s.type != nfa_state::kind::chars) continue;
-      if (s.alnum && (la == free || la == next_alnum)) visit(frontier, u, s.alnum, s.next[0], after_alnum, free);
+      if (s.alnum && (la == free || la == next_alnum))
+        visit(frontier, u, s.alnum, s.next[0], after_alnum, free);
       if (s.dash && pos != at_start && (la == free || la == next_dash))
         visit(frontier, u, '-', s.next[0], after_dash, free);
     }

@@ -30,6 +30,9 @@ namespace {
 constexpr std::string_view policy_kind = "PeerPodPolicy";
 constexpr std::string_view mutation_kind = "PeerPodMutation";
 constexpr std::string_view test_kind = "PeerPodPolicyTest";
+// The name of the mutation settings used when no PeerPodMutation is loaded; reserved, so its
+// findings and audit annotations never share a key with a policy's.
+constexpr const char* implicit_mutation_name = "peer-pods-default";
 
 bool is_dns1123_label(std::string_view s) {
   if (s.empty() || s.size() > 63) return false;
@@ -241,7 +244,7 @@ void read_namespace_entry(document_reader& r, const YAML::Node& item, const std:
 void read_subject_list(document_reader& r, const YAML::Node& node, const std::string& path, name_matcher& matcher) {
   for (auto& [text, item] : r.string_list(node, path)) {
     if (text.empty()) {
-      r.error(item, "invalid-glob", path + ": an empty entry matches nothing");
+      r.error(item, "empty-entry", path + ": an empty entry matches nothing");
       continue;
     }
     bool glob = text.find_first_of("*?") != std::string::npos;
@@ -322,7 +325,7 @@ class set_builder {
  private:
   mutation_settings default_mutation() const {
     mutation_settings m;
-    m.name = "peer-pods-default";
+    m.name = implicit_mutation_name;
     m.runtime_class_name = defaults_.runtime_class_name;
     m.extended_resource = defaults_.extended_resource;
     for (const auto& n : *excluded_namespace_preset("upstream")) {
@@ -386,6 +389,11 @@ class set_builder {
       return std::nullopt;
     }
     const source_location at = r.where(name_node);
+    if (*name == implicit_mutation_name) {
+      r.error(name_node, "reserved-name",
+              "metadata.name \"" + *name + "\" is reserved for the mutation settings used when no PeerPodMutation is loaded");
+      return std::nullopt;
+    }
     if (auto it = names_.find(*name); it != names_.end()) {
       r.error(at, "duplicate-name",
               "duplicate name \"" + *name + "\": already defined at " + it->second.file + ":" +

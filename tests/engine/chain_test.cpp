@@ -275,3 +275,12 @@ TEST_CASE("warnings are one line, at most 256 characters, without duplicates") {
   for (unsigned char c : d.warnings[0]) chars += (c & 0xC0) != 0x80;
   CHECK(chars == 256);
 }
+
+TEST_CASE("a namespace mismatch only matters for peer pods") {
+  auto ordinary = request_for(pod("other", nullptr), "default");
+  CHECK(run_admit(ordinary, *policies()).allowed);
+  auto peer = request_for(pod("other"), "default");
+  auto d = run_admit(peer, *policies());
+  CHECK_FALSE(d.allowed);
+  CHECK(d.code == 400);
+}

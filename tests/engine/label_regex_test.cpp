@@ -40,37 +40,39 @@ struct row {
 // Mistakes policy authors make, and the patterns they meant.
 const row cases[] = {
     // Never a namespace name: the loader must warn.
-    {"ML-.*", false},                  // namespace names are lowercase
-    {"[A-Z]+", false},                 //
-    {"team_.*", false},                // no underscores
-    {"kube_system", false},            //
-    {".*\\.prod", false},              // no dots in a label
-    {"team\\s.*", false},              // no spaces
-    {"-foo", false},                   // cannot start with a dash
-    {"foo-", false},                   // cannot end with a dash
-    {"a-", false},                     //
-    {"-a", false},                     //
-    {"-.*", false},                    //
-    {"\\W+", false},                   // only dashes
-    {"a{64}", false},                  // 64 characters is one too many
-    {"[a-z]{64}", false},              //
-    {"(?:[a-z]{21}){3}x", false},      //
-    {"(?:a-){31}aa", false},           // 64 with dashes
-    {"", false},                       // matches only the empty string
-    {"x{0}", false},                   //
-    {"^$", false},                     //
-    {"[^a-z0-9-]+", false},            //
-    {"(?i)[^a-z0-9-]", false},         // folding happens before negation
-    {"(?i:TEAM)-[A-Z]+", false},       // the flag ends with its group
-    {"[[:upper:]]+", false},           //
-    {"\\Qprod.\\E", false},            // quoted dot is a dot
-    {"\\x2d", false},                  // a dash alone
-    {"a^b", false},                    // anchors in the middle
-    {"a$b", false},                    //
-    {"\\Aa\\z\\Ab", false},            //
-    {"a\\B-", false},                  // a-z then '-' is a word boundary
-    {"foo\\b\\B", false},              //
-    {"(?:\\b\\B?){1000}", false},      // only the empty string
+    {"ML-.*", false},  // namespace names are lowercase
+    {"[A-Z]+", false},
+    {"team_.*", false},  // no underscores
+    {"kube_system", false},
+    {".*\\.prod", false},  // no dots in a label
+    {"team\\s.*", false},  // no spaces
+    {"-foo", false},       // cannot start with a dash
+    {"foo-", false},       // cannot end with a dash
+    {"a-", false},
+    {"-a", false},
+    {"-.*", false},
+    {"\\W+", false},   // only dashes
+    {"a{64}", false},  // 64 characters is one too many
+    {"[a-z]{64}", false},
+    {"(?:[a-z]{21}){3}x", false},
+    {"(?:a-){31}aa", false},  // 64 with dashes
+    {"", false},              // matches only the empty string
+    {"x{0}", false},
+    {"^$", false},
+    {"[^a-z0-9-]+", false},
+    {"(?i)[^a-z0-9-]", false},    // folding happens before negation
+    {"(?i:TEAM)-[A-Z]+", false},  // the flag ends with its group
+    {"[[:upper:]]+", false},
+    {"\\Qprod.\\E", false},  // quoted dot is a dot
+    {"\\x2d", false},        // a dash alone
+    {"a^b", false},          // anchors in the middle
+    {"a$b", false},
+    {"\\Aa\\z\\Ab", false},
+    {"a\\B-", false},  // a-z then '-' is a word boundary
+    {"foo\\b\\B", false},
+    {"(?:\\b\\B?){1000}", false},          // only the empty string
+    {"(?i)[^\\x{212A}a-jl-z0-9]", false},  // KELVIN SIGN folds to k before negation
+    {"(?i)[^\\x{17F}a-rt-z0-9]", false},   // and LONG S to s
     // Some namespace name matches: no warning.
     {"^prod$", true},
     {"\\Aprod\\z", true},
@@ -79,8 +81,9 @@ const row cases[] = {
     {"a|-", true},
     {"(?i)ML-.*", true},
     {"(?i)TEAM-[A-Z]+", true},
-    {"(?:a(?i)B|C)", true},  // (?i) lasts until its group closes, across '|'
+    {"(?:a(?i)B|C)", true},             // (?i) lasts until its group closes, across '|'
     {"(?i)\\x{212A}ube-system", true},  // KELVIN SIGN folds to k
+    {"[^\\x{212A}a-jl-z0-9]", true},    // k, without folding
     {"[a-z]{63}", true},
     {"(?:a-){31}a", true},  // 63 with dashes
     {"[a-z]{1,1000}", true},
@@ -152,12 +155,49 @@ TEST_CASE("label_regex: unknown syntax and invalid patterns never warn", "[label
 // an example must be a label RE2 matches with no shorter label matching, and "never matches" must
 // agree with a brute force over short labels.
 TEST_CASE("label_regex: agrees with RE2 on random patterns", "[label_regex]") {
-  static const char* const atoms[] = {
-      "a",   "b",     "A",     "K",      "s",     "-",      "_",     ".",          "0",         "\\d",
-      "\\w", "\\W",   "\\D",   "\\s",    "\\S",   "[a-]",   "[^a]",  "[^-]",       "[[:upper:]]", "[^[:alpha:]]",
-      "\\b", "\\B",   "^",     "$",      "\\A",   "\\z",    "\\x{212A}", "\\x2d",  "\\-",       "\\141",
-      "[\\w-]", "[A-Z0-9]", "\\Qa-\\E", "é", "[^\\W]", "[^\\D-]", "(?i)", "(?-i)", "k", "\\x{17F}",
-      "[^\\x{17F}]", "[^a-z]", "[^[:^lower:]]"};
+  static const char* const atoms[] = {"a",
+                                      "b",
+                                      "A",
+                                      "K",
+                                      "s",
+                                      "-",
+                                      "_",
+                                      ".",
+                                      "0",
+                                      "\\d",
+                                      "\\w",
+                                      "\\W",
+                                      "\\D",
+                                      "\\s",
+                                      "\\S",
+                                      "[a-]",
+                                      "[^a]",
+                                      "[^-]",
+                                      "[[:upper:]]",
+                                      "[^[:alpha:]]",
+                                      "\\b",
+                                      "\\B",
+                                      "^",
+                                      "$",
+                                      "\\A",
+                                      "\\z",
+                                      "\\x{212A}",
+                                      "\\x2d",
+                                      "\\-",
+                                      "\\141",
+                                      "[\\w-]",
+                                      "[A-Z0-9]",
+                                      "\\Qa-\\E",
+                                      "é",
+                                      "[^\\W]",
+                                      "[^\\D-]",
+                                      "(?i)",
+                                      "(?-i)",
+                                      "k",
+                                      "\\x{17F}",
+                                      "[^\\x{17F}]",
+                                      "[^a-z]",
+                                      "[^[:^lower:]]"};
   static const char* const groups[] = {"(?:", "(?i:", "(", "(?-i:"};
   static const char* const quantifiers[] = {"*", "+", "?", "{0,2}", "{2}", "{1,}", "*?", "{3}"};
   std::mt19937 rng(20240601);

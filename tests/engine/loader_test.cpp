@@ -314,3 +314,16 @@ TEST_CASE("loading a directory reads *.yaml and *.yml recursively in path order,
   REQUIRE_FALSE(missing.ok());
   CHECK(find(missing, "unreadable-file").where.file == "/nonexistent/peergate");
 }
+
+TEST_CASE("the implicit mutation's name is reserved, empty exemption entries are refused") {
+  auto r = load(R"(apiVersion: peergate.dev/v1alpha1
+kind: PeerPodPolicy
+metadata: {name: peer-pods-default}
+spec:
+  allowedNamespaces: []
+  exemptions: {usernames: [""]}
+)");
+  REQUIRE_FALSE(r.ok());
+  CHECK(find(r, "reserved-name").where.line == 3);
+  CHECK(find(r, "empty-entry").where.line == 6);
+}

@@ -73,7 +73,7 @@ TEST_CASE("v1beta1 reviews are answered in v1beta1") {
 }
 
 TEST_CASE("an evaluation that throws is refused with code 500, never allowed") {
-  auto throwing = [](const admission_request&, const void*) -> decision { throw std::runtime_error("boom"); };
+  auto throwing = [](admission_request&, const void*) -> decision { throw std::runtime_error("boom"); };
   auto r = handle_review(+throwing, nullptr, sample("pod-peer-allowed.json"));
   CHECK(r.result == outcome::error);
   CHECK(r.http_status == 200);  // answered, so the apiserver applies our refusal, not failurePolicy

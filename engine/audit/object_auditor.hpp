@@ -1,0 +1,55 @@
+#pragma once
+// Turns the items read from the input into report rows. Each object is evaluated as soon as it
+// is read (engine/audit/evaluate.hpp) and only a compact row is kept; at the end, an object owned
+// by another object of the input (a Pod by its ReplicaSet, a ReplicaSet by its Deployment, a Job
+// by its CronJob, ...) is folded into its owner's row, which then counts its pods.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/audit/object_stream.hpp"
+#include "engine/audit/report.hpp"
+#include "engine/policy/model.hpp"
+
+namespace peergate::audit {
+
+class object_auditor {
+ public:
+  // `default_namespace` is used for objects without metadata.namespace (hand-written
+  // manifests), as `kubectl apply` would.
+  explicit object_auditor(policy_snapshot policies, std::string default_namespace = "default");
+
+  // Items added from now on come from `name` (a file, "<stdin>").
+  void begin_source(std::string_view name);
+  void add(input_item&& item);
+  // A whole input that could not be read (a file met in a directory): one error row.
+  void add_unreadable(std::string_view source, std::uint64_t line, std::string_view reason);
+
+  // Folds owned objects into their owners and returns the report; the auditor is spent.
+  report finish(std::int64_t generated_s);
+
+ private:
+  struct owner_link {
+    std::uint32_t kind = 0;  // 0: no owner
+    std::string name;
+    std::string uid;
+  };
+
+  void add_error_row(std::uint64_t line, std::string where, std::string_view reason);
+  std::uint32_t find_owner(std::uint32_t child) const;
+
+  policy_snapshot policies_;
+  std::string default_namespace_;
+  report report_;
+  std::uint32_t source_ = 0;
+  std::uint32_t pod_kind_ = 0;
+  std::vector<owner_link> owners_;  // parallel to report_.rows
+  // Hashes of uid and of kind/namespace/name to a row; a hit is checked against the row.
+  std::unordered_map<std::uint64_t, std::uint32_t> by_uid_;
+  std::unordered_map<std::uint64_t, std::uint32_t> by_name_;
+};
+
+}  // namespace peergate::audit

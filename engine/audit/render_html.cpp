@@ -1,0 +1,456 @@
+// The html format: one self-contained page to share (no external script, font or style).
+// Headline counts and the charts are rendered here, so they read without JavaScript; the table
+// is built by the inline script from the report embedded as JSON, which also recounts the
+// headline from that data (a check that page and data agree) and marks <body data-state="ready">.
+#include <algorithm>
+#include <map>
+
+#include "engine/audit/render.hpp"
+#include "engine/audit/text_format.hpp"
+
+namespace peergate::audit {
+
+namespace {
+
+constexpr std::array<const char*, result_count> colours{"#cf222e", "#8250df", "#bf8700", "#1a7f37", "#8c959f"};
+
+const char* colour(result r) { return colours[static_cast<std::size_t>(r)]; }
+
+// JSON that is safe inside <script>: '<', '>' and '&' only ever appear inside JSON strings,
+// where \u escapes mean the same, so "</script>" can never close the element early.
+std::string script_safe(std::string json) {
+  std::string out;
+  out.reserve(json.size());
+  for (char c : json) {
+    switch (c) {
+      case '<': out += "\\u003c"; break;
+      case '>': out += "\\u003e"; break;
+      case '&': out += "\\u0026"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+struct bar {
+  std::string label;
+  counts values;
+};
+
+// A horizontal stacked bar chart of `shown` results per bar, as inline SVG.
+void write_bar_chart(std::ostream& out, const std::string& title, const std::vector<bar>& bars,
+                     const std::vector<result>& shown, const std::string& empty_text, const std::string& id) {
+  const double label_w = 210, bar_w = 330, row_h = 24, top = 30;
+  std::uint64_t max = 0;
+  for (const auto& b : bars) {
+    std::uint64_t t = 0;
+    for (result r : shown) t += b.values[r];
+    max = std::max(max, t);
+  }
+  const double height = top + row_h * static_cast<double>(std::max<std::size_t>(bars.size(), 1)) + 8;
+  out << "<figure><figcaption>" << html_escape(title) << "</figcaption>\n"
+      << "<svg id=\"" << id << "\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"" << html_escape(title)
+      << "\" viewBox=\"0 0 " << number(label_w + bar_w + 70) << " " << number(height) << "\" width=\"100%\">\n";
+  double lx = label_w;
+  for (result r : shown) {  // legend
+    out << "<rect x=\"" << number(lx) << "\" y=\"6\" width=\"12\" height=\"12\" fill=\"" << colour(r) << "\"/>"
+        << "<text x=\"" << number(lx + 16) << "\" y=\"16\" class=\"legend\">" << to_string(r) << "</text>\n";
+    lx += 70;
+  }
+  if (bars.empty() || max == 0) {
+    out << "<text x=\"10\" y=\"" << number(top + 16) << "\">" << html_escape(empty_text) << "</text>\n";
+  }
+  for (std::size_t i = 0; i < bars.size() && max > 0; ++i) {
+    const bar& b = bars[i];
+    const double y = top + row_h * static_cast<double>(i);
+    std::string label = b.label.size() > 32 ? b.label.substr(0, 31) + "\xE2\x80\xA6" : b.label;
+    out << "<g><title>" << html_escape(b.label);
+    std::uint64_t total = 0;
+    for (result r : shown) {
+      out << ", " << to_string(r) << " " << b.values[r];
+      total += b.values[r];
+    }
+    out << "</title>\n<text x=\"" << number(label_w - 8) << "\" y=\"" << number(y + 16)
+        << "\" text-anchor=\"end\">" << html_escape(label) << "</text>\n";
+    double x = label_w;
+    for (result r : shown) {
+      const double w = bar_w * static_cast<double>(b.values[r]) / static_cast<double>(max);
+      if (w <= 0) continue;
+      out << "<rect x=\"" << number(x) << "\" y=\"" << number(y + 4) << "\" width=\"" << number(w)
+          << "\" height=\"" << number(row_h - 8) << "\" fill=\"" << colour(r) << "\" data-result=\"" << to_string(r)
+          << "\" data-count=\"" << b.values[r] << "\"/>";
+      x += w;
+    }
+    out << "\n<text x=\"" << number(x + 6) << "\" y=\"" << number(y + 16) << "\" class=\"total\">" << total
+        << "</text></g>\n";
+  }
+  out << "</svg></figure>\n";
+}
+
+std::string data_json(const report& rep) {
+  const bool log = rep.origin == report_origin::log;
+  std::string s = "{\"origin\":";
+  s += log ? "\"log\"" : "\"objects\"";
+  s += ",\"results\":[";
+  for (result r : all_results) s += std::string(r == result::fail ? "" : ",") + "\"" + to_string(r) + "\"";
+  s += "],\"columns\":[";
+  for (std::uint32_t c = 0; c < rep.columns.size(); ++c) {
+    if (c) s += ',';
+    append_json_quoted(s, rep.column_label(c));
+  }
+  // Namespaces and messages are listed once and referred to by index: skip messages repeat
+  // for every object.
+  std::map<std::uint32_t, std::size_t> ns_index, message_index;
+  std::vector<std::uint32_t> namespaces, messages;
+  auto index_of = [](std::map<std::uint32_t, std::size_t>& m, std::vector<std::uint32_t>& list, std::uint32_t id) {
+    auto [it, inserted] = m.try_emplace(id, list.size());
+    if (inserted) list.push_back(id);
+    return it->second;
+  };
+  std::string rows;
+  for (std::size_t i = 0; i < rep.rows.size(); ++i) {
+    const row& r = rep.rows[i];
+    rows += i ? ",\n[" : "\n[";
+    rows += std::to_string(index_of(ns_index, namespaces, r.namespace_name)) + ",";
+    append_json_quoted(rows, log && r.kind == 0 ? rep.position_label(r) : rep.object_label(r));
+    rows += "," + std::to_string(r.pods) + ",";
+    append_json_quoted(rows, log && r.kind != 0 ? std::string() : rep.position_label(r));
+    rows += ",[";
+    for (std::size_t k = 0; k < r.results.size(); ++k) {
+      const row_result& x = r.results[k];
+      if (k) rows += ',';
+      rows += "[" + std::to_string(x.column) + "," + std::to_string(static_cast<int>(x.outcome)) + "," +
+              std::to_string(index_of(message_index, messages, x.message)) + "," + std::to_string(x.count) + ",";
+      append_json_quoted(rows, actions_text(x.actions));
+      rows += "]";
+    }
+    rows += "]";
+    if (log) {
+      rows += ",";
+      append_json_quoted(rows, rep.str(r.user));
+      rows += ",";
+      append_json_quoted(rows, rep.str(r.operation));
+      rows += ",";
+      append_json_quoted(rows, r.last_seen_us ? format_time_us(r.last_seen_us) : std::string());
+    }
+    rows += "]";
+  }
+  s += "],\"namespaces\":[";
+  for (std::size_t i = 0; i < namespaces.size(); ++i) {
+    if (i) s += ',';
+    append_json_quoted(s, rep.str(namespaces[i]));
+  }
+  s += "],\"messages\":[";
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    if (i) s += ",\n";
+    append_json_quoted(s, rep.str(messages[i]));
+  }
+  s += "],\"rows\":[" + rows + "]}";
+  return script_safe(std::move(s));
+}
+
+constexpr const char* style = R"css(
+:root{--fail:#cf222e;--error:#8250df;--warn:#bf8700;--pass:#1a7f37;--skip:#8c959f;--line:#d0d7de;--muted:#57606a}
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;margin:0;padding:24px 32px;color:#1f2328;background:#fff}
+h1{font-size:22px;margin:0 0 4px}
+h2{font-size:16px;margin:28px 0 8px}
+.meta{color:var(--muted);margin:0 0 18px}
+.tiles{display:flex;flex-wrap:wrap;gap:12px;margin:0 0 8px}
+.tile{border:1px solid var(--line);border-radius:8px;padding:10px 16px;min-width:110px}
+.tile .n{display:block;font-size:26px;font-weight:600}
+.tile .l{color:var(--muted)}
+.tile.fail .n{color:var(--fail)}.tile.error .n{color:var(--error)}.tile.warn .n{color:var(--warn)}.tile.pass .n{color:var(--pass)}.tile.skip .n{color:var(--skip)}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:24px}
+figure{margin:0;border:1px solid var(--line);border-radius:8px;padding:12px}
+figcaption{font-weight:600;margin-bottom:6px}
+svg text{font-size:12px;fill:#1f2328}
+svg text.legend,svg text.total{fill:var(--muted)}
+.controls{display:flex;flex-wrap:wrap;gap:12px;align-items:center;margin:8px 0}
+.controls input[type=search]{padding:6px 8px;min-width:320px;border:1px solid var(--line);border-radius:6px}
+.controls label{user-select:none}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th{cursor:pointer;white-space:nowrap;background:#f6f8fa;position:sticky;top:0}
+th[aria-sort=ascending]::after{content:" \25B2"}th[aria-sort=descending]::after{content:" \25BC"}
+td.msg{max-width:640px}
+td.num{text-align:right}
+.badge{display:inline-block;border-radius:10px;padding:0 8px;color:#fff;font-size:12px;font-weight:600}
+.badge.fail{background:var(--fail)}.badge.error{background:var(--error)}.badge.warn{background:var(--warn)}.badge.pass{background:var(--pass)}.badge.skip{background:var(--skip)}
+.small{color:var(--muted);font-size:12px}
+button{padding:6px 14px;border:1px solid var(--line);border-radius:6px;background:#f6f8fa;cursor:pointer;margin-top:10px}
+)css";
+
+constexpr const char* script = R"js(
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("peergate-data").textContent);
+  var log = data.origin === "log";
+  var names = data.results;
+  var entries = [];
+  var counts = [0, 0, 0, 0, 0];
+  var pods = 0;
+  var namespaces = {};
+  data.rows.forEach(function (row) {
+    pods += row[2];
+    var ns = data.namespaces[row[0]];
+    if (ns !== "") namespaces[ns] = true;
+    row[4].forEach(function (x) {
+      counts[x[1]] += x[3];
+      entries.push({
+        result: x[1], ns: ns, object: row[1], pods: row[2], where: row[3],
+        policy: data.columns[x[0]], message: data.messages[x[2]], count: x[3], actions: x[4],
+        user: log ? row[5] : "", operation: log ? row[6] : "", last: log ? row[7] : ""
+      });
+    });
+  });
+
+  function setCount(id, value) {
+    var el = document.getElementById(id);
+    if (!el) return;
+    if (el.getAttribute("data-count") !== String(value)) el.setAttribute("data-mismatch", el.getAttribute("data-count"));
+    el.textContent = String(value);
+  }
+  names.forEach(function (name, i) { setCount("count-" + name, counts[i]); });
+  setCount("count-rows", data.rows.length);
+  setCount("count-pods", pods);
+  setCount("count-namespaces", Object.keys(namespaces).length);
+
+  var state = { q: "", results: { 0: true, 1: true, 2: true, 3: true, 4: false }, ns: "", sort: "result", dir: 1, limit: 200 };
+  var hash = (location.hash || "").replace(/^#/, "");
+  hash.split("&").forEach(function (part) {
+    var kv = part.split("=");
+    var key = decodeURIComponent(kv[0] || ""), value = decodeURIComponent(kv.slice(1).join("=") || "");
+    if (key === "q") state.q = value;
+    if (key === "ns") state.ns = value;
+    if (key === "sort") state.sort = value;
+    if (key === "dir") state.dir = value === "desc" ? -1 : 1;
+    if (key === "result") {
+      names.forEach(function (name, i) { state.results[i] = false; });
+      value.split(",").forEach(function (name) { var i = names.indexOf(name); if (i >= 0) state.results[i] = true; });
+    }
+  });
+
+  var columns = [
+    { key: "result", title: "Result" },
+    { key: "count", title: "Count", log: true, num: true },
+    { key: "ns", title: "Namespace" },
+    { key: "object", title: "Object" },
+    { key: "pods", title: "Pods", log: false, num: true },
+    { key: "user", title: "User", log: true },
+    { key: "policy", title: "Policy" },
+    { key: "message", title: "Message" },
+    { key: "last", title: "Last seen", log: true }
+  ].filter(function (c) { return c.log === undefined || c.log === log; });
+
+  var table = document.getElementById("results");
+  var head = table.querySelector("thead tr");
+  var body = table.querySelector("tbody");
+  columns.forEach(function (c) {
+    var th = document.createElement("th");
+    th.textContent = c.title;
+    th.setAttribute("data-key", c.key);
+    th.addEventListener("click", function () {
+      if (state.sort === c.key) state.dir = -state.dir; else { state.sort = c.key; state.dir = 1; }
+      render();
+    });
+    head.appendChild(th);
+  });
+
+  var filter = document.getElementById("filter");
+  filter.value = state.q;
+  filter.addEventListener("input", function () { state.q = filter.value; state.limit = 200; render(); });
+  var boxes = document.getElementById("result-filters");
+  names.forEach(function (name, i) {
+    var label = document.createElement("label");
+    var box = document.createElement("input");
+    box.type = "checkbox";
+    box.checked = !!state.results[i];
+    box.id = "show-" + name;
+    box.addEventListener("change", function () { state.results[i] = box.checked; state.limit = 200; render(); });
+    label.appendChild(box);
+    label.appendChild(document.createTextNode(" " + name));
+    boxes.appendChild(label);
+  });
+  var select = document.getElementById("ns-filter");
+  Object.keys(namespaces).sort().forEach(function (ns) {
+    var option = document.createElement("option");
+    option.value = ns;
+    option.textContent = ns;
+    select.appendChild(option);
+  });
+  select.value = state.ns;
+  select.addEventListener("change", function () { state.ns = select.value; state.limit = 200; render(); });
+  document.getElementById("more").addEventListener("click", function () { state.limit += 500; render(); });
+
+  function matches(e) {
+    if (!state.results[e.result]) return false;
+    if (state.ns && e.ns !== state.ns) return false;
+    if (!state.q) return true;
+    var q = state.q.toLowerCase();
+    return [e.ns, e.object, e.policy, e.message, e.user, names[e.result]].some(function (s) {
+      return String(s).toLowerCase().indexOf(q) >= 0;
+    });
+  }
+
+  function compare(a, b) {
+    var x = a[state.sort], y = b[state.sort];
+    var c = typeof x === "number" ? x - y : String(x).localeCompare(String(y));
+    if (c === 0 && state.sort !== "result") c = a.result - b.result;
+    if (c === 0) c = String(a.ns).localeCompare(String(b.ns)) || String(a.object).localeCompare(String(b.object));
+    return c * state.dir;
+  }
+
+  function cell(tr, text, cls) {
+    var td = document.createElement("td");
+    if (cls) td.className = cls;
+    td.textContent = text;
+    tr.appendChild(td);
+    return td;
+  }
+
+  function render() {
+    var shown = entries.filter(matches).sort(compare);
+    while (body.firstChild) body.removeChild(body.firstChild);
+    var fragment = document.createDocumentFragment();
+    shown.slice(0, state.limit).forEach(function (e) {
+      var tr = document.createElement("tr");
+      tr.setAttribute("data-result", names[e.result]);
+      columns.forEach(function (c) {
+        if (c.key === "result") {
+          var td = cell(tr, "");
+          var badge = document.createElement("span");
+          badge.className = "badge " + names[e.result];
+          badge.textContent = names[e.result];
+          td.appendChild(badge);
+        } else if (c.key === "object") {
+          var td2 = cell(tr, e.object);
+          if (e.where) td2.title = e.where;
+        } else if (c.key === "policy") {
+          cell(tr, e.policy + (e.actions ? " (" + e.actions + ")" : ""));
+        } else if (c.key === "message") {
+          cell(tr, e.message, "msg");
+        } else if (c.key === "user") {
+          cell(tr, e.user + (e.operation ? " (" + e.operation + ")" : ""));
+        } else if (c.key === "pods") {
+          cell(tr, e.pods ? String(e.pods) : "", "num");
+        } else {
+          cell(tr, String(e[c.key]), c.num ? "num" : "");
+        }
+      });
+      fragment.appendChild(tr);
+    });
+    body.appendChild(fragment);
+    Array.prototype.forEach.call(head.children, function (th) {
+      if (th.getAttribute("data-key") === state.sort) th.setAttribute("aria-sort", state.dir > 0 ? "ascending" : "descending");
+      else th.removeAttribute("aria-sort");
+    });
+    var status = document.getElementById("shown");
+    status.textContent = "Showing " + Math.min(shown.length, state.limit) + " of " + shown.length +
+      " matching results (" + entries.length + " in all)";
+    status.setAttribute("data-matching", String(shown.length));
+    document.getElementById("more").hidden = shown.length <= state.limit;
+  }
+
+  render();
+  document.body.setAttribute("data-state", "ready");
+})();
+)js";
+
+void tile(std::ostream& out, const char* cls, const char* id, std::uint64_t value, const std::string& label) {
+  out << "<div class=\"tile " << cls << "\"><span class=\"n\" id=\"" << id << "\" data-count=\"" << value << "\">"
+      << value << "</span><span class=\"l\">" << html_escape(label) << "</span></div>\n";
+}
+
+}  // namespace
+
+void render_html(const report& rep, std::ostream& out) {
+  const report_summary s = summarize(rep);
+  const bool log = rep.origin == report_origin::log;
+
+  out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      << "<title>peergate audit " << format_time_s(rep.generated_s) << "</title>\n<style>" << style << "</style>\n"
+      << "</head>\n<body data-state=\"loading\">\n<header>\n<h1>peergate audit"
+      << (log ? " of the audit log" : "") << "</h1>\n<p class=\"meta\">Generated " << format_time_s(rep.generated_s);
+  if (!rep.sources.empty()) {
+    out << " from ";
+    for (std::size_t i = 0; i < rep.sources.size(); ++i) out << (i ? ", " : "") << html_escape(rep.sources[i]);
+  }
+  out << ". ";
+  if (log) {
+    out << rep.log_lines << " log lines";
+    if (rep.period_from_us)
+      out << " from " << format_time_us(rep.period_from_us) << " to " << format_time_us(rep.period_to_us);
+    out << ".";
+    if (rep.dropped_lines)
+      out << " <strong>The server dropped " << rep.dropped_lines << " lines (queue full): counts are lower bounds.</strong>";
+  } else {
+    out << rep.items_read << " items read";
+    if (rep.folded) out << ", " << rep.folded << " folded into their owners";
+    if (!rep.ignored_kinds.empty()) {
+      std::uint64_t n = 0;
+      for (const auto& [kind, k] : rep.ignored_kinds) n += k;
+      out << ", " << n << " without pods not audited";
+    }
+    out << ".";
+  }
+  out << "</p>\n</header>\n<section class=\"tiles\" id=\"headline\">\n";
+  for (result r : all_results) tile(out, to_string(r), (std::string("count-") + to_string(r)).c_str(), s.total[r], to_string(r));
+  tile(out, "", "count-rows", s.rows, log ? "entries" : "objects");
+  if (!log) tile(out, "", "count-pods", s.pods, "pods");
+  tile(out, "", "count-namespaces", s.namespaces, "namespaces");
+  out << "</section>\n<p class=\"small\">Policies: ";
+  for (std::uint32_t c = 0; c < rep.columns.size(); ++c)
+    out << (c ? "; " : "") << html_escape(rep.column_label(c)) << " ("
+        << html_escape(rep.columns[c].actions ? actions_text(rep.columns[c].actions) : std::string("no action")) << ")";
+  out << ".</p>\n<section class=\"charts\">\n";
+
+  std::vector<bar> by_namespace;
+  for (const auto& [ns, c] : s.by_namespace)
+    if (c.findings()) by_namespace.push_back({ns.empty() ? std::string("(no namespace)") : ns, c});
+  std::stable_sort(by_namespace.begin(), by_namespace.end(),
+                   [](const bar& a, const bar& b) { return a.values.findings() > b.values.findings(); });
+  const std::size_t more = by_namespace.size() > 15 ? by_namespace.size() - 15 : 0;
+  by_namespace.resize(std::min<std::size_t>(by_namespace.size(), 15));
+  write_bar_chart(out,
+                  "Findings by namespace" + (more ? " (the 15 with the most; " + std::to_string(more) + " more)" : std::string()),
+                  by_namespace, {result::fail, result::error, result::warn}, "No findings in any namespace.",
+                  "chart-namespaces");
+  std::vector<bar> by_policy;
+  for (std::uint32_t c = 0; c < rep.columns.size(); ++c) by_policy.push_back({rep.column_label(c), s.by_column[c]});
+  write_bar_chart(out, log ? "Decisions by policy" : "Results by policy (skip not shown)", by_policy,
+                  {result::fail, result::error, result::warn, result::pass}, "No results.", "chart-policies");
+  out << "</section>\n";
+
+  if (log && !s.by_user.empty()) {
+    out << "<h2>By user</h2>\n<table id=\"users\"><thead><tr><th>User</th>";
+    for (result r : {result::fail, result::warn, result::error}) out << "<th>" << to_string(r) << "</th>";
+    out << "</tr></thead><tbody>\n";
+    for (const auto& [user, c] : s.by_user) {
+      out << "<tr><td>" << html_escape(user.empty() ? std::string("(unknown)") : user) << "</td>";
+      for (result r : {result::fail, result::warn, result::error}) out << "<td class=\"num\">" << c[r] << "</td>";
+      out << "</tr>\n";
+    }
+    out << "</tbody></table>\n";
+  }
+
+  out << "<h2>Results</h2>\n<div class=\"controls\">"
+      << "<input id=\"filter\" type=\"search\" placeholder=\"Filter by namespace, object, policy, message"
+      << (log ? ", user" : "") << "\" aria-label=\"Filter\">"
+      << "<select id=\"ns-filter\" aria-label=\"Namespace\"><option value=\"\">all namespaces</option></select>"
+      << "<span id=\"result-filters\"></span><span id=\"shown\" class=\"small\"></span></div>\n"
+      << "<table id=\"results\"><thead><tr></tr></thead><tbody></tbody></table>\n"
+      << "<button id=\"more\" hidden>Show more</button>\n"
+      << "<noscript><p>The table needs JavaScript; the counts and charts above do not.</p></noscript>\n"
+      << "<script type=\"application/json\" id=\"peergate-data\">" << data_json(rep) << "</script>\n"
+      << "<script>" << script << "</script>\n</body>\n</html>\n";
+}
+
+}  // namespace peergate::audit

@@ -1,0 +1,448 @@
+#include "webhook/server/listener.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "webhook/server/logging.hpp"
+#include "webhook/server/metrics.hpp"
+#include "webhook/server/router.hpp"
+#include "webhook/server/tls_context.hpp"
+
+namespace peergate::webhook::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr std::chrono::milliseconds shutdown_grace{1000};  // TLS close_notify exchange
+constexpr std::chrono::milliseconds linger_time{2000};     // discarding an unread body before closing
+constexpr std::size_t read_chunk = 16 * 1024;
+constexpr std::size_t recycled_body_limit = 64 * 1024;  // larger request bodies are freed after use
+
+class session;
+
+}  // namespace
+
+// What the listener and its sessions share: settings, the router, and the set of open
+// connections (for --max-connections and for draining).
+struct connection_state {
+  connection_state(const server_options& o, const router& r, const tls_context_store& t, metrics& m)
+      : options(o), routes(r), tls(t), stats(m) {}
+
+  const server_options& options;
+  const router& routes;
+  const tls_context_store& tls;
+  metrics& stats;
+
+  std::atomic<bool> draining{false};
+
+  // Called on the acceptor's strand only.
+  bool at_capacity() const {
+    std::lock_guard lock(mutex);
+    return sessions.size() >= options.max_connections;
+  }
+  void add(session* s, std::weak_ptr<session> w) {
+    std::lock_guard lock(mutex);
+    sessions.emplace(s, std::move(w));
+    stats.connection_opened();
+  }
+  void remove(session* s) {
+    std::function<void()> done;
+    {
+      std::lock_guard lock(mutex);
+      if (sessions.erase(s) == 0) return;
+      stats.connection_closed();
+      if (draining.load() && sessions.empty()) done = std::move(on_drained);
+    }
+    if (done) done();
+  }
+  std::size_t size() const {
+    std::lock_guard lock(mutex);
+    return sessions.size();
+  }
+  // Marks draining; returns the open sessions, or runs `done` at once when there are none.
+  std::vector<std::shared_ptr<session>> begin_drain(std::function<void()> done);
+
+  mutable std::mutex mutex;
+  std::unordered_map<session*, std::weak_ptr<session>> sessions;
+  std::function<void()> on_drained;
+};
+
+namespace {
+
+const char* reason(int status) {
+  const beast::string_view r = http::obsolete_reason(http::int_to_status(static_cast<unsigned>(status)));
+  return r.empty() ? "Unknown" : r.data();
+}
+
+std::string_view sv(beast::string_view s) { return std::string_view(s.data(), s.size()); }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// A request the parser refused (as opposed to a client that went away mid-request).
+bool is_malformed(const beast::error_code& ec) {
+  static const boost::system::error_category& http_category = beast::error_code(http::error::bad_target).category();
+  return ec && ec.category() == http_category && ec != http::error::end_of_stream && ec != http::error::partial_message &&
+         ec != http::error::need_more && ec != http::error::need_buffer;
+}
+
+// One TLS connection: handshake, then requests until the client closes, a timeout, an error or
+// draining. Every handler runs on the connection's strand.
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(tcp::socket&& socket, SSL* ssl, std::shared_ptr<connection_state> state)
+      : stream_(std::move(socket), ssl),
+        state_(std::move(state)),
+        buffer_(std::max<std::size_t>(64 * 1024, 2 * state_->options.max_header_bytes)) {}
+
+  ~session() { state_->remove(this); }
+
+  void start() { net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::on_start, shared_from_this())); }
+
+  // Posted to the strand when the server drains.
+  void drain() {
+    draining_ = true;
+    if (phase_ == phase::handshake) return lowest().cancel();
+    // Idle: close now, unless the next request has already begun to arrive (then it is in
+    // flight: it is read, answered with Connection: close, and the connection closes).
+    if (phase_ == phase::idle) {
+      beast::error_code ec;
+      const std::size_t waiting = lowest().socket().available(ec);
+      if (ec || (waiting == 0 && SSL_pending(stream_.native_handle()) == 0)) lowest().cancel();
+    }
+  }
+
+  net::any_io_executor executor() { return stream_.get_executor(); }
+
+ private:
+  enum class phase { handshake, idle, header, body, processing, write, closing, lingering };
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  const server_options& options() const { return state_->options; }
+  bool draining() const { return draining_ || state_->draining.load(std::memory_order_relaxed); }
+
+  void on_start() {
+    phase_ = phase::handshake;
+    lowest().expires_after(options().handshake_timeout);
+    stream_.async_handshake(ssl::stream_base::server, beast::bind_front_handler(&session::on_handshake, shared_from_this()));
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (ec) return fail(ec, "handshake");
+    wait_for_request();
+  }
+
+  // Idle keep-alive: wait (up to --idle-timeout) for the first byte of the next request.
+  void wait_for_request() {
+    if (draining()) return close();
+    if (buffer_.size() != 0) return read_header();
+    phase_ = phase::idle;
+    lowest().expires_after(options().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(read_chunk), beast::bind_front_handler(&session::on_first_bytes, shared_from_this()));
+  }
+
+  void on_first_bytes(beast::error_code ec, std::size_t n) {
+    if (ec) {
+      if (ec == net::error::operation_aborted && draining()) return close();
+      return fail(ec, "idle");
+    }
+    buffer_.commit(n);
+    read_header();
+  }
+
+  // Headers, from the first byte, within --header-timeout (a slow client cannot stretch it).
+  void read_header() {
+    phase_ = phase::header;
+    // The body string of the previous request is reused: no allocation per request.
+    parser_.emplace(std::piecewise_construct, std::make_tuple(std::move(body_storage_)));
+    parser_->header_limit(static_cast<std::uint32_t>(options().max_header_bytes));
+    parser_->body_limit(options().max_body_bytes);
+    lowest().expires_after(options().header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec == http::error::header_limit) return reject(431, "request headers too large");
+    if (ec == http::error::body_limit)  // Content-Length over the limit, seen with the headers
+      return reject(413, "request body too large: the limit is " + std::to_string(options().max_body_bytes) + " bytes");
+    if (is_malformed(ec)) return reject(400, "malformed HTTP request");
+    if (ec) return fail(ec, "header");
+
+    const auto& req = parser_->get();
+    if (log_enabled(log_level::trace)) {
+      log_line(log_level::trace, "request headers read").field("method", sv(req.method_string())).field("target", sv(req.target()));
+    }
+    if (const auto length = parser_->content_length(); length && *length > options().max_body_bytes)
+      return reject(413, "request body too large: the limit is " + std::to_string(options().max_body_bytes) + " bytes");
+    if (!parser_->is_done() && iequals(sv(req[http::field::expect]), "100-continue")) {
+      phase_ = phase::write;
+      lowest().expires_after(options().write_timeout);
+      static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(stream_, net::buffer(continue_line.data(), continue_line.size()),
+                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                         if (ec) return self->fail(ec, "write");
+                         self->read_body();
+                       });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    if (parser_->is_done()) return process();
+    phase_ = phase::body;
+    lowest().expires_after(options().body_timeout);
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_body, shared_from_this()));
+  }
+
+  void on_body(beast::error_code ec, std::size_t) {
+    if (ec == http::error::body_limit)
+      return reject(413, "request body too large: the limit is " + std::to_string(options().max_body_bytes) + " bytes");
+    if (is_malformed(ec)) return reject(400, "malformed HTTP request");
+    if (ec) return fail(ec, "body");
+    process();
+  }
+
+  void process() {
+    phase_ = phase::processing;
+    const auto& req = parser_->get();
+    const http_request_view view{sv(req.method_string()), sv(req.target()), sv(req[http::field::content_type]), req.body()};
+    http_response response = state_->routes.handle(view);
+    keep_alive_ = req.keep_alive() && !response.close && !draining();
+    serialize(response, req.version(), req.method() != http::verb::head);
+    recycle_parser();
+    write();
+  }
+
+  // A request refused before its body was read: answer, then discard what the client still
+  // sends for a moment (so it can read the answer instead of a reset), then close.
+  void reject(int status, const std::string& message) {
+    const std::string_view target = parser_ && parser_->is_header_done() ? sv(parser_->get().target()) : std::string_view();
+    http_response response = state_->routes.reject(target, status, message);
+    keep_alive_ = false;
+    linger_ = true;
+    serialize(response, 11);
+    recycle_parser();
+    write();
+  }
+
+  // Keeps the body's storage for the next request, unless it grew large.
+  void recycle_parser() {
+    std::string& body = parser_->get().body();
+    if (body.capacity() <= recycled_body_limit) {
+      body.clear();
+      body_storage_ = std::move(body);
+    }
+    parser_.reset();
+  }
+
+  // The response in one buffer; a HEAD request gets the headers only.
+  void serialize(const http_response& r, unsigned version, bool with_body = true) {
+    out_.clear();
+    out_.reserve(r.body.size() + 160);
+    out_.append("HTTP/1.1 ").append(std::to_string(r.status)).append(" ").append(reason(r.status)).append("\r\n");
+    out_.append("Content-Type: ").append(r.content_type).append("\r\n");
+    out_.append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n");
+    if (!r.allow.empty()) out_.append("Allow: ").append(r.allow).append("\r\n");
+    if (!keep_alive_) {
+      out_.append("Connection: close\r\n");
+    } else if (version == 10) {
+      out_.append("Connection: keep-alive\r\n");
+    }
+    out_.append("\r\n");
+    if (with_body) out_.append(r.body);
+  }
+
+  // The whole response in one buffer: one TLS record sequence, one write.
+  void write() {
+    phase_ = phase::write;
+    lowest().expires_after(options().write_timeout);
+    net::async_write(stream_, net::buffer(out_), beast::bind_front_handler(&session::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    if (ec) return fail(ec, "write");
+    if (out_.capacity() > 64 * 1024) std::string().swap(out_);
+    if (linger_) return linger();
+    if (!keep_alive_) return close();
+    wait_for_request();
+  }
+
+  void linger() {
+    phase_ = phase::lingering;
+    lowest().expires_after(linger_time);
+    discard_.resize(read_chunk);
+    do_linger();
+  }
+
+  void do_linger() {
+    stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return;  // end of stream, timeout or error: the session ends and the socket closes
+      self->do_linger();
+    });
+  }
+
+  // Sends close_notify and waits briefly for the client's; the socket closes with the session.
+  void close() {
+    phase_ = phase::closing;
+    lowest().expires_after(shutdown_grace);
+    stream_.async_shutdown([self = shared_from_this()](beast::error_code) {});
+  }
+
+  // The one error funnel: what a client does (closing, resetting, truncating the TLS stream,
+  // timing out) ends the connection quietly; anything else is logged at debug level.
+  void fail(beast::error_code ec, const char* what) {
+    if (ec == beast::error::timeout) {
+      state_->stats.connection_timed_out(phase_ == phase::handshake ? connection_phase::handshake
+                                         : phase_ == phase::idle    ? connection_phase::idle
+                                         : phase_ == phase::header  ? connection_phase::header
+                                         : phase_ == phase::body    ? connection_phase::body
+                                                                    : connection_phase::write);
+      log_line(log_level::debug, "connection timed out").field("phase", what);
+      return;
+    }
+    if (ec == ssl::error::stream_truncated || ec == net::error::eof || ec == http::error::end_of_stream ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset || ec == net::error::broken_pipe)
+      return;
+    if (log_enabled(log_level::debug)) {
+      log_line(log_level::debug, "connection error").field("phase", what).field("error", ec.message());
+    }
+  }
+
+  ssl::stream<beast::tcp_stream> stream_;
+  std::shared_ptr<connection_state> state_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string body_storage_;
+  std::string out_;
+  std::vector<char> discard_;
+  phase phase_ = phase::handshake;
+  bool keep_alive_ = false;
+  bool linger_ = false;
+  bool draining_ = false;
+};
+
+}  // namespace
+
+std::vector<std::shared_ptr<session>> connection_state::begin_drain(std::function<void()> done) {
+  std::vector<std::shared_ptr<session>> open;
+  {
+    std::lock_guard lock(mutex);
+    draining.store(true);
+    for (auto& [raw, weak] : sessions) {
+      if (auto s = weak.lock()) open.push_back(std::move(s));
+    }
+    if (!sessions.empty()) {
+      on_drained = std::move(done);
+      done = nullptr;
+    }
+  }
+  if (done) done();
+  return open;
+}
+
+listener::listener(net::io_context& ioc, const server_options& options, const router& routes,
+                   const tls_context_store& tls, metrics& m)
+    : ioc_(ioc),
+      acceptor_(net::make_strand(ioc)),
+      retry_timer_(acceptor_.get_executor()),
+      state_(std::make_shared<connection_state>(options, routes, tls, m)) {}
+
+listener::~listener() = default;
+
+std::string listener::open(const tcp::endpoint& endpoint) {
+  beast::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (ec) return "cannot open a socket: " + ec.message();
+  acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (endpoint.address().is_v6()) acceptor_.set_option(net::ip::v6_only(false), ec);
+  acceptor_.bind(endpoint, ec);
+  if (ec) return "cannot bind " + endpoint.address().to_string() + ":" + std::to_string(endpoint.port()) + ": " + ec.message();
+  acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return "cannot listen: " + ec.message();
+  return {};
+}
+
+tcp::endpoint listener::local_endpoint() const {
+  beast::error_code ec;
+  return acceptor_.local_endpoint(ec);
+}
+
+void listener::start() {
+  net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] { self->do_accept(); });
+}
+
+void listener::do_accept() {
+  if (!acceptor_.is_open()) return;
+  acceptor_.async_accept(net::make_strand(ioc_), beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+}
+
+void listener::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (ec) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+    log_line(log_level::warn, "accept failed").field("error", ec.message());
+    // Out of file descriptors and the like: back off a little instead of spinning.
+    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    retry_timer_.async_wait([self = shared_from_this()](beast::error_code e) {
+      if (!e) self->do_accept();
+    });
+    return;
+  }
+  if (state_->draining.load()) return;  // the socket closes here
+  if (state_->at_capacity()) {
+    state_->stats.connection_rejected();
+    log_line(log_level::debug, "connection refused: --max-connections reached")
+        .field("max_connections", static_cast<std::uint64_t>(state_->options.max_connections));
+    beast::error_code ignored;
+    socket.close(ignored);
+    return do_accept();
+  }
+  SSL* ssl = state_->tls.new_connection();
+  if (ssl == nullptr) {
+    log_line(log_level::error, "no TLS context for a new connection");
+    return do_accept();
+  }
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto s = std::make_shared<session>(std::move(socket), ssl, state_);
+  state_->add(s.get(), s);
+  s->start();
+  do_accept();
+}
+
+void listener::drain(std::function<void()> on_drained) {
+  net::dispatch(acceptor_.get_executor(), [self = shared_from_this(), on_drained = std::move(on_drained)]() mutable {
+    beast::error_code ignored;
+    self->acceptor_.close(ignored);
+    self->retry_timer_.cancel();
+    for (auto& s : self->state_->begin_drain(std::move(on_drained))) {
+      net::post(s->executor(), [s] { s->drain(); });
+    }
+  });
+}
+
+std::size_t listener::connections() const { return state_->size(); }
+
+}  // namespace peergate::webhook::server

@@ -1,0 +1,54 @@
+#pragma once
+// The HTTPS listener and its connections (Boost.Beast over Asio's SSL stream): accepts TCP
+// connections, gives each the TLS context current at accept time, and runs one session per
+// connection: handshake, then requests with a timeout per phase (handshake, idle keep-alive,
+// headers, body, write), an explicit body limit, keep-alive, and one error funnel. drain()
+// stops accepting and lets every connection finish the request it is on before closing.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "webhook/server/options.hpp"
+
+namespace peergate::webhook::server {
+
+class metrics;
+class router;
+class tls_context_store;
+struct connection_state;
+
+class listener : public std::enable_shared_from_this<listener> {
+ public:
+  listener(boost::asio::io_context& ioc, const server_options& options, const router& routes,
+           const tls_context_store& tls, metrics& m);
+  ~listener();
+
+  // Binds and listens. Returns "" or why it could not.
+  std::string open(const boost::asio::ip::tcp::endpoint& endpoint);
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+  void start();
+
+  // Stops accepting; every connection finishes its current request (answered with
+  // `Connection: close`) and closes; idle keep-alive connections close at once. `on_drained`
+  // runs once no connection is left (maybe at once, maybe on an I/O thread).
+  void drain(std::function<void()> on_drained);
+
+  std::size_t connections() const;
+
+ private:
+  void do_accept();
+  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_timer_;
+  std::shared_ptr<connection_state> state_;
+};
+
+}  // namespace peergate::webhook::server

@@ -1,0 +1,298 @@
+#include "webhook/server/logging.hpp"
+
+#include <spdlog/async.h>
+#include <spdlog/async_logger.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <cmath>
+#include <memory>
+#include <mutex>
+
+namespace peergate::webhook::server {
+
+namespace {
+
+struct logging_state {
+  std::mutex mutex;  // guards (re)initialisation only; logging itself reads `logger` lock-free
+  std::shared_ptr<spdlog::details::thread_pool> pool;
+  std::shared_ptr<spdlog::logger> logger;
+  log_format format = log_format::json;
+};
+
+logging_state& state() {
+  static logging_state s;
+  return s;
+}
+
+// Set once by init_logging before any I/O thread starts; read by every log call.
+std::atomic<spdlog::logger*> current_logger{nullptr};
+std::atomic<log_format> current_format{log_format::json};
+
+spdlog::level::level_enum to_spdlog(log_level l) {
+  switch (l) {
+    case log_level::trace: return spdlog::level::trace;
+    case log_level::debug: return spdlog::level::debug;
+    case log_level::info: return spdlog::level::info;
+    case log_level::warn: return spdlog::level::warn;
+    case log_level::error: return spdlog::level::err;
+    case log_level::off: return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not valid.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  std::size_t n = 0;
+  std::uint32_t cp = 0;
+  if (b0 < 0x80) return 1;
+  if ((b0 & 0xE0) == 0xC0) { n = 2; cp = b0 & 0x1F; }
+  else if ((b0 & 0xF0) == 0xE0) { n = 3; cp = b0 & 0x0F; }
+  else if ((b0 & 0xF8) == 0xF0) { n = 4; cp = b0 & 0x07; }
+  else return 0;
+  if (i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+      (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
+  return n;
+}
+
+bool text_needs_quotes(std::string_view s) {
+  if (s.empty()) return true;
+  for (char c : s) {
+    if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20) return true;
+  }
+  return false;
+}
+
+void append_text_value(std::string& out, std::string_view s) {
+  if (!text_needs_quotes(s)) {
+    out.append(s);
+    return;
+  }
+  out.push_back('"');
+  append_json_escaped(out, s);
+  out.push_back('"');
+}
+
+}  // namespace
+
+std::optional<log_format> parse_log_format(std::string_view s) {
+  if (s == "json") return log_format::json;
+  if (s == "text") return log_format::text;
+  return std::nullopt;
+}
+
+std::optional<log_level> parse_log_level(std::string_view s) {
+  if (s == "trace") return log_level::trace;
+  if (s == "debug") return log_level::debug;
+  if (s == "info") return log_level::info;
+  if (s == "warn" || s == "warning") return log_level::warn;
+  if (s == "error") return log_level::error;
+  if (s == "off") return log_level::off;
+  return std::nullopt;
+}
+
+const char* to_string(log_level l) {
+  switch (l) {
+    case log_level::trace: return "trace";
+    case log_level::debug: return "debug";
+    case log_level::info: return "info";
+    case log_level::warn: return "warn";
+    case log_level::error: return "error";
+    case log_level::off: return "off";
+  }
+  return "info";
+}
+
+void init_logging(const logging_options& options) {
+  auto& s = state();
+  std::lock_guard lock(s.mutex);
+  if (s.logger) s.logger->flush();
+  current_logger.store(nullptr);
+  s.logger.reset();
+  s.pool.reset();
+
+  s.pool = std::make_shared<spdlog::details::thread_pool>(options.queue_size, 1);
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto logger = std::make_shared<spdlog::async_logger>("peergate", std::move(sink), s.pool,
+                                                       spdlog::async_overflow_policy::overrun_oldest);
+  const char* pattern = options.format == log_format::json
+                            ? R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ",%v})"
+                            : "%Y-%m-%dT%H:%M:%S.%fZ %v";
+  logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(pattern, spdlog::pattern_time_type::utc));
+  logger->set_level(to_spdlog(options.level));
+  logger->flush_on(spdlog::level::warn);
+  s.logger = logger;
+  s.format = options.format;
+  current_format.store(options.format);
+  current_logger.store(s.logger.get());
+}
+
+void shutdown_logging() {
+  auto& s = state();
+  std::lock_guard lock(s.mutex);
+  current_logger.store(nullptr);
+  if (s.logger) s.logger->flush();
+  s.logger.reset();
+  s.pool.reset();  // joins the writer thread after it drained the queue
+}
+
+bool log_enabled(log_level level) {
+  spdlog::logger* logger = current_logger.load(std::memory_order_acquire);
+  return logger != nullptr && logger->should_log(to_spdlog(level));
+}
+
+void append_json_escaped(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      if (std::size_t n = utf8_sequence_length(s, i); n != 0) {
+        out.append(s.substr(i, n));
+        i += n;
+      } else {
+        out.append("\xEF\xBF\xBD");  // U+FFFD
+        ++i;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          out.append("\\u00");
+          out.push_back(hex[c >> 4]);
+          out.push_back(hex[c & 0xF]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+    ++i;
+  }
+}
+
+log_line::log_line(log_level level, std::string_view msg) : level_(level), enabled_(log_enabled(level)) {
+  if (!enabled_) return;
+  payload_.reserve(256);
+  // The level is written here rather than by spdlog, whose name for warn is "warning".
+  if (current_format.load(std::memory_order_relaxed) == log_format::json) {
+    payload_.append("\"level\":\"").append(to_string(level)).append("\",\"msg\":\"");
+    append_json_escaped(payload_, msg);
+    payload_.push_back('"');
+  } else {
+    payload_.append(to_string(level)).push_back(' ');
+    append_json_escaped(payload_, msg);
+  }
+}
+
+log_line::~log_line() {
+  if (!done_) emit();
+}
+
+void log_line::key(std::string_view k) {
+  if (current_format.load(std::memory_order_relaxed) == log_format::json) {
+    payload_.append(",\"");
+    payload_.append(k);
+    payload_.append("\":");
+  } else {
+    payload_.push_back(' ');
+    payload_.append(k);
+    payload_.push_back('=');
+  }
+}
+
+log_line& log_line::field(std::string_view k, std::string_view value) {
+  if (!enabled_) return *this;
+  key(k);
+  if (current_format.load(std::memory_order_relaxed) == log_format::json) {
+    payload_.push_back('"');
+    append_json_escaped(payload_, value);
+    payload_.push_back('"');
+  } else {
+    append_text_value(payload_, value);
+  }
+  return *this;
+}
+
+log_line& log_line::field(std::string_view k, std::int64_t value) {
+  if (!enabled_) return *this;
+  key(k);
+  payload_.append(std::to_string(value));
+  return *this;
+}
+
+log_line& log_line::field(std::string_view k, std::uint64_t value) {
+  if (!enabled_) return *this;
+  key(k);
+  payload_.append(std::to_string(value));
+  return *this;
+}
+
+log_line& log_line::field(std::string_view k, double value) {
+  if (!enabled_) return *this;
+  key(k);
+  if (!std::isfinite(value)) {
+    payload_.append("null");
+    return *this;
+  }
+  std::array<char, 32> buf{};
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::general, 6);
+  payload_.append(buf.data(), ec == std::errc() ? end : buf.data());
+  return *this;
+}
+
+log_line& log_line::field(std::string_view k, bool value) {
+  if (!enabled_) return *this;
+  key(k);
+  payload_.append(value ? "true" : "false");
+  return *this;
+}
+
+log_line& log_line::field(std::string_view k, const std::vector<std::string>& values) {
+  if (!enabled_) return *this;
+  key(k);
+  if (current_format.load(std::memory_order_relaxed) == log_format::json) {
+    payload_.push_back('[');
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i != 0) payload_.push_back(',');
+      payload_.push_back('"');
+      append_json_escaped(payload_, values[i]);
+      payload_.push_back('"');
+    }
+    payload_.push_back(']');
+  } else {
+    std::string joined;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i != 0) joined.push_back(',');
+      joined.append(values[i]);
+    }
+    append_text_value(payload_, joined);
+  }
+  return *this;
+}
+
+void log_line::emit() {
+  done_ = true;
+  if (!enabled_) return;
+  spdlog::logger* logger = current_logger.load(std::memory_order_acquire);
+  if (logger == nullptr) return;
+  logger->log(to_spdlog(level_), spdlog::string_view_t(payload_.data(), payload_.size()));
+}
+
+}  // namespace peergate::webhook::server

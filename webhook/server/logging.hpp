@@ -1,0 +1,67 @@
+#pragma once
+// Structured logging for the webhook server: one JSON object a line (or `key=value` text), written
+// by spdlog's asynchronous logger so that no I/O thread ever waits on a write. When the queue is
+// full the oldest lines are dropped rather than blocking a request.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace peergate::webhook::server {
+
+enum class log_format { json, text };
+enum class log_level { trace, debug, info, warn, error, off };
+
+std::optional<log_format> parse_log_format(std::string_view s);
+std::optional<log_level> parse_log_level(std::string_view s);  // also accepts "warning"
+const char* to_string(log_level l);
+
+struct logging_options {
+  log_format format = log_format::json;
+  log_level level = log_level::info;
+  std::size_t queue_size = 4096;  // lines waiting for the writer thread
+};
+
+// Installs the asynchronous logger (stderr). Safe to call again: the previous logger is replaced.
+void init_logging(const logging_options& options);
+// Flushes what is queued and stops the writer thread. Call it only once no other thread logs.
+void shutdown_logging();
+bool log_enabled(log_level level);
+
+// Appends `s` to `out` as the inside of a JSON string (quotes not included). Invalid UTF-8 bytes
+// are replaced by U+FFFD so that every line stays valid JSON.
+void append_json_escaped(std::string& out, std::string_view s);
+
+// One log event: a message and typed fields, rendered once in the configured format.
+//   log_line(log_level::info, "listening").field("port", 9443).emit();
+// -> {"time":"...","level":"info","msg":"listening","port":9443}
+class log_line {
+ public:
+  log_line(log_level level, std::string_view msg);
+  log_line(const log_line&) = delete;
+  log_line& operator=(const log_line&) = delete;
+  ~log_line();  // emits, unless emit() was called already
+
+  log_line& field(std::string_view key, std::string_view value);
+  log_line& field(std::string_view key, const char* value) { return field(key, std::string_view(value)); }
+  log_line& field(std::string_view key, const std::string& value) { return field(key, std::string_view(value)); }
+  log_line& field(std::string_view key, std::int64_t value);
+  log_line& field(std::string_view key, int value) { return field(key, static_cast<std::int64_t>(value)); }
+  log_line& field(std::string_view key, std::uint64_t value);
+  log_line& field(std::string_view key, double value);
+  log_line& field(std::string_view key, bool value);
+  log_line& field(std::string_view key, const std::vector<std::string>& values);
+
+  void emit();
+
+ private:
+  void key(std::string_view k);
+  log_level level_;
+  bool enabled_;
+  bool done_ = false;
+  std::string payload_;  // json: "msg":"...","k":v ; text: msg k=v
+};
+
+}  // namespace peergate::webhook::server

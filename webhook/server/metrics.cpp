@@ -1,0 +1,250 @@
+#include "webhook/server/metrics.hpp"
+
+#include <charconv>
+#include <mutex>
+
+namespace peergate::webhook::server {
+
+namespace {
+
+// The HTTP statuses the server answers, for peergate_http_responses_total{code}; anything else
+// is counted as "other".
+constexpr std::array<int, 10> http_statuses = {200, 400, 403, 404, 405, 413, 415, 431, 500, 503};
+
+std::size_t status_index(int status) {
+  for (std::size_t i = 0; i < http_statuses.size(); ++i) {
+    if (http_statuses[i] == status) return i;
+  }
+  return http_statuses.size();
+}
+
+void append_label_value(std::string& out, std::string_view v) {
+  for (char c : v) {
+    switch (c) {
+      case '\\': out.append("\\\\"); break;
+      case '"': out.append("\\\""); break;
+      case '\n': out.append("\\n"); break;
+      default: out.push_back(c);
+    }
+  }
+}
+
+void append_double(std::string& out, double v) {
+  std::array<char, 32> buf{};
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::fixed);
+  out.append(buf.data(), ec == std::errc() ? end : buf.data());
+}
+
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out.append("# HELP ").append(name).push_back(' ');
+  out.append(help).push_back('\n');
+  out.append("# TYPE ").append(name).push_back(' ');
+  out.append(type).push_back('\n');
+}
+
+template <typename T>
+void sample(std::string& out, std::string_view name, std::string_view labels, T value) {
+  out.append(name);
+  if (!labels.empty()) out.append("{").append(labels).append("}");
+  out.push_back(' ');
+  if constexpr (std::is_floating_point_v<T>) {
+    append_double(out, value);
+  } else {
+    out.append(std::to_string(value));
+  }
+  out.push_back('\n');
+}
+
+}  // namespace
+
+const char* to_string(endpoint e) {
+  switch (e) {
+    case endpoint::validate: return "validate";
+    case endpoint::mutate: return "mutate";
+    case endpoint::admit: return "admit";
+  }
+  return "unknown";
+}
+
+const char* to_string(decision_label d) {
+  switch (d) {
+    case decision_label::allowed: return "allowed";
+    case decision_label::denied: return "denied";
+    case decision_label::bad_request: return "bad_request";
+    case decision_label::error: return "error";
+  }
+  return "unknown";
+}
+
+const char* to_string(connection_phase p) {
+  switch (p) {
+    case connection_phase::handshake: return "handshake";
+    case connection_phase::idle: return "idle";
+    case connection_phase::header: return "header";
+    case connection_phase::body: return "body";
+    case connection_phase::write: return "write";
+  }
+  return "unknown";
+}
+
+metrics::metrics(std::string version) : version_(std::move(version)) {}
+
+void metrics::record_admission(endpoint e, decision_label d, std::chrono::nanoseconds duration) {
+  const auto ei = static_cast<std::size_t>(e);
+  requests_[ei][static_cast<std::size_t>(d)].fetch_add(1, std::memory_order_relaxed);
+  histogram& h = durations_[ei];
+  const double seconds = std::chrono::duration<double>(duration).count();
+  std::size_t b = 0;
+  while (b < duration_buckets.size() && seconds > duration_buckets[b]) ++b;
+  if (b < duration_buckets.size()) h.buckets[b].fetch_add(1, std::memory_order_relaxed);
+  h.count.fetch_add(1, std::memory_order_relaxed);
+  h.sum_ns.fetch_add(static_cast<std::uint64_t>(duration.count() < 0 ? 0 : duration.count()), std::memory_order_relaxed);
+}
+
+void metrics::record_policy_result(std::string_view policy, std::string_view action, std::string_view result) {
+  const auto key = std::make_tuple(policy, action, result);
+  {
+    std::shared_lock lock(policy_results_mutex_);
+    if (auto it = policy_results_.find(key); it != policy_results_.end()) {
+      it->second->fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+  std::unique_lock lock(policy_results_mutex_);
+  auto it = policy_results_.find(key);
+  if (it == policy_results_.end()) {
+    it = policy_results_
+             .emplace(std::make_tuple(std::string(policy), std::string(action), std::string(result)),
+                      std::make_unique<counter>(0))
+             .first;
+  }
+  it->second->fetch_add(1, std::memory_order_relaxed);
+}
+
+void metrics::record_policy_reload(bool success) {
+  (success ? reloads_success_ : reloads_failure_).fetch_add(1, std::memory_order_relaxed);
+}
+
+void metrics::set_policies_loaded(std::size_t policies, std::size_t mutations) {
+  policies_loaded_.store(static_cast<std::int64_t>(policies), std::memory_order_relaxed);
+  mutations_loaded_.store(static_cast<std::int64_t>(mutations), std::memory_order_relaxed);
+}
+
+void metrics::record_tls_reload(bool success) {
+  (success ? tls_reloads_success_ : tls_reloads_failure_).fetch_add(1, std::memory_order_relaxed);
+}
+
+void metrics::set_certificate_expiry(std::int64_t unix_seconds) {
+  certificate_expiry_.store(unix_seconds, std::memory_order_relaxed);
+}
+
+void metrics::record_http_response(int status) {
+  http_responses_[status_index(status)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void metrics::connection_opened() {
+  connections_active_.fetch_add(1, std::memory_order_relaxed);
+  connections_total_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void metrics::connection_closed() { connections_active_.fetch_sub(1, std::memory_order_relaxed); }
+
+void metrics::connection_rejected() { connections_rejected_.fetch_add(1, std::memory_order_relaxed); }
+
+void metrics::connection_timed_out(connection_phase phase) {
+  timeouts_[static_cast<std::size_t>(phase)].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string metrics::render() const {
+  std::string out;
+  out.reserve(8192);
+  std::string labels;
+
+  header(out, "peergate_admission_requests_total", "counter", "Admission requests answered, by endpoint and decision.");
+  for (std::size_t e = 0; e < endpoint_count; ++e) {
+    for (std::size_t d = 0; d < decision_count; ++d) {
+      labels.assign("endpoint=\"").append(to_string(static_cast<endpoint>(e)));
+      labels.append("\",decision=\"").append(to_string(static_cast<decision_label>(d))).append("\"");
+      sample(out, "peergate_admission_requests_total", labels, requests_[e][d].load(std::memory_order_relaxed));
+    }
+  }
+
+  header(out, "peergate_admission_duration_seconds", "histogram",
+         "Time to decode, evaluate and encode one admission review, by endpoint.");
+  for (std::size_t e = 0; e < endpoint_count; ++e) {
+    const histogram& h = durations_[e];
+    const std::string ep = std::string("endpoint=\"") + to_string(static_cast<endpoint>(e)) + "\"";
+    std::uint64_t cumulative = 0;
+    for (std::size_t b = 0; b < duration_buckets.size(); ++b) {
+      cumulative += h.buckets[b].load(std::memory_order_relaxed);
+      labels.assign(ep).append(",le=\"");
+      append_double(labels, duration_buckets[b]);
+      labels.append("\"");
+      sample(out, "peergate_admission_duration_seconds_bucket", labels, cumulative);
+    }
+    const std::uint64_t count = h.count.load(std::memory_order_relaxed);
+    sample(out, "peergate_admission_duration_seconds_bucket", ep + ",le=\"+Inf\"", count);
+    sample(out, "peergate_admission_duration_seconds_sum", ep,
+           static_cast<double>(h.sum_ns.load(std::memory_order_relaxed)) / 1e9);
+    sample(out, "peergate_admission_duration_seconds_count", ep, count);
+  }
+
+  header(out, "peergate_policy_results_total", "counter", "Policy findings, by policy, action and result.");
+  {
+    std::shared_lock lock(policy_results_mutex_);
+    for (const auto& [key, value] : policy_results_) {
+      labels.assign("policy=\"");
+      append_label_value(labels, std::get<0>(key));
+      labels.append("\",action=\"");
+      append_label_value(labels, std::get<1>(key));
+      labels.append("\",result=\"");
+      append_label_value(labels, std::get<2>(key));
+      labels.append("\"");
+      sample(out, "peergate_policy_results_total", labels, value->load(std::memory_order_relaxed));
+    }
+  }
+
+  header(out, "peergate_policy_reloads_total", "counter", "Policy reloads, by result (a failed reload keeps the last good set).");
+  sample(out, "peergate_policy_reloads_total", "result=\"success\"", reloads_success_.load(std::memory_order_relaxed));
+  sample(out, "peergate_policy_reloads_total", "result=\"failure\"", reloads_failure_.load(std::memory_order_relaxed));
+
+  header(out, "peergate_policies_loaded", "gauge", "Policies in the set being served, by kind.");
+  sample(out, "peergate_policies_loaded", "kind=\"PeerPodPolicy\"", policies_loaded_.load(std::memory_order_relaxed));
+  sample(out, "peergate_policies_loaded", "kind=\"PeerPodMutation\"", mutations_loaded_.load(std::memory_order_relaxed));
+
+  header(out, "peergate_tls_reloads_total", "counter", "Serving certificate reloads, by result (a failed reload keeps the old pair).");
+  sample(out, "peergate_tls_reloads_total", "result=\"success\"", tls_reloads_success_.load(std::memory_order_relaxed));
+  sample(out, "peergate_tls_reloads_total", "result=\"failure\"", tls_reloads_failure_.load(std::memory_order_relaxed));
+
+  header(out, "peergate_tls_certificate_expiry_timestamp_seconds", "gauge",
+         "Expiry (notAfter) of the serving certificate in use, Unix time.");
+  sample(out, "peergate_tls_certificate_expiry_timestamp_seconds", "", certificate_expiry_.load(std::memory_order_relaxed));
+
+  header(out, "peergate_http_responses_total", "counter", "HTTP responses sent, by status code.");
+  for (std::size_t i = 0; i <= http_statuses.size(); ++i) {
+    labels.assign("code=\"").append(i < http_statuses.size() ? std::to_string(http_statuses[i]) : "other").append("\"");
+    sample(out, "peergate_http_responses_total", labels, http_responses_[i].load(std::memory_order_relaxed));
+  }
+
+  header(out, "peergate_connections_active", "gauge", "Open client connections.");
+  sample(out, "peergate_connections_active", "", connections_active_.load(std::memory_order_relaxed));
+  header(out, "peergate_connections_total", "counter", "Client connections accepted.");
+  sample(out, "peergate_connections_total", "", connections_total_.load(std::memory_order_relaxed));
+  header(out, "peergate_connections_rejected_total", "counter", "Connections closed at once because --max-connections was reached.");
+  sample(out, "peergate_connections_rejected_total", "", connections_rejected_.load(std::memory_order_relaxed));
+
+  header(out, "peergate_connection_timeouts_total", "counter", "Connections closed by a timeout, by phase.");
+  for (std::size_t i = 0; i < connection_phase_count; ++i) {
+    labels.assign("phase=\"").append(to_string(static_cast<connection_phase>(i))).append("\"");
+    sample(out, "peergate_connection_timeouts_total", labels, timeouts_[i].load(std::memory_order_relaxed));
+  }
+
+  header(out, "peergate_build_info", "gauge", "Always 1; the version of the running binary is a label.");
+  labels.assign("version=\"");
+  append_label_value(labels, version_);
+  labels.append("\"");
+  sample(out, "peergate_build_info", labels, 1);
+  return out;
+}
+
+}  // namespace peergate::webhook::server

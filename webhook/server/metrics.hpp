@@ -1,0 +1,93 @@
+#pragma once
+// The server's Prometheus metrics, declared in one table (metrics.cpp) and rendered in the text
+// exposition format 0.0.4. Every label has a small, bounded set of values: endpoints and
+// decisions are enums; policy names come from the loaded configuration, never from a request.
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+namespace peergate::webhook::server {
+
+// The admission endpoints, as the `endpoint` label (/mutate-v1-pod counts as mutate).
+enum class endpoint { validate, mutate, admit };
+inline constexpr std::size_t endpoint_count = 3;
+const char* to_string(endpoint e);
+
+// The `decision` label: the handler's outcome, and bad_request for requests refused before the
+// handler (wrong method, content type, body too large).
+enum class decision_label { allowed, denied, bad_request, error };
+inline constexpr std::size_t decision_count = 4;
+const char* to_string(decision_label d);
+
+// Connection phases whose timeout closed a connection, for peergate_connection_timeouts_total{phase}.
+enum class connection_phase { handshake, idle, header, body, write };
+inline constexpr std::size_t connection_phase_count = 5;
+const char* to_string(connection_phase p);
+
+class metrics {
+ public:
+  // Upper bounds of the duration histogram buckets, in seconds.
+  static constexpr std::array<double, 14> duration_buckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                              0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   2.5};
+
+  explicit metrics(std::string version);
+  metrics(const metrics&) = delete;
+  metrics& operator=(const metrics&) = delete;
+
+  void record_admission(endpoint e, decision_label d, std::chrono::nanoseconds duration);
+  void record_policy_result(std::string_view policy, std::string_view action, std::string_view result);
+  void record_policy_reload(bool success);
+  void set_policies_loaded(std::size_t policies, std::size_t mutations);
+  void record_tls_reload(bool success);
+  void set_certificate_expiry(std::int64_t unix_seconds);
+  void record_http_response(int status);
+  void connection_opened();
+  void connection_closed();
+  void connection_rejected();
+  void connection_timed_out(connection_phase phase);
+
+  std::int64_t connections_active() const { return connections_active_.load(std::memory_order_relaxed); }
+
+  // The whole exposition, text format 0.0.4.
+  std::string render() const;
+
+  static constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
+
+ private:
+  using counter = std::atomic<std::uint64_t>;
+  struct histogram {
+    std::array<counter, duration_buckets.size()> buckets{};  // non-cumulative; cumulated when rendered
+    counter count{0};
+    counter sum_ns{0};
+  };
+
+  std::string version_;
+  std::array<std::array<counter, decision_count>, endpoint_count> requests_{};
+  std::array<histogram, endpoint_count> durations_{};
+
+  mutable std::shared_mutex policy_results_mutex_;
+  std::map<std::tuple<std::string, std::string, std::string>, std::unique_ptr<counter>, std::less<>> policy_results_;
+
+  counter reloads_success_{0};
+  counter reloads_failure_{0};
+  std::atomic<std::int64_t> policies_loaded_{0};
+  std::atomic<std::int64_t> mutations_loaded_{0};
+  counter tls_reloads_success_{0};
+  counter tls_reloads_failure_{0};
+  std::atomic<std::int64_t> certificate_expiry_{0};
+  std::array<counter, 11> http_responses_{};  // indexed like http_statuses in metrics.cpp
+  std::atomic<std::int64_t> connections_active_{0};
+  counter connections_total_{0};
+  counter connections_rejected_{0};
+  std::array<counter, connection_phase_count> timeouts_{};
+};
+
+}  // namespace peergate::webhook::server

@@ -1,0 +1,129 @@
+#include "webhook/server/options.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+namespace peergate::webhook::server {
+
+namespace {
+
+std::optional<double> parse_number(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) || value < 0) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  struct unit {
+    std::string_view suffix;
+    double ms;
+  };
+  static constexpr unit units[] = {{"ms", 1.0}, {"s", 1000.0}, {"m", 60'000.0}, {"h", 3'600'000.0}};
+  double factor = 1000.0;  // bare number: seconds
+  std::string_view number = text;
+  for (const unit& u : units) {
+    if (text.size() > u.suffix.size() && text.substr(text.size() - u.suffix.size()) == u.suffix) {
+      std::string_view rest = text.substr(0, text.size() - u.suffix.size());
+      // "5m" must not be read as "5" + "m" when it is "5ms": units are tried longest first.
+      if (!rest.empty() && (std::isdigit(static_cast<unsigned char>(rest.back())) || rest.back() == '.')) {
+        factor = u.ms;
+        number = rest;
+        break;
+      }
+    }
+  }
+  std::optional<double> value = parse_number(number);
+  if (!value) return std::nullopt;
+  const double ms = *value * factor;
+  if (ms > 1e12) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(ms)));
+}
+
+std::optional<std::size_t> parse_byte_size(std::string_view text) {
+  struct unit {
+    std::string_view suffix;
+    std::uint64_t factor;
+  };
+  static constexpr unit units[] = {{"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}, {"Ki", 1ull << 10},
+                                   {"Mi", 1ull << 20},  {"Gi", 1ull << 30},  {"K", 1000},         {"M", 1000000},
+                                   {"G", 1000000000},   {"B", 1}};
+  std::uint64_t factor = 1;
+  std::string_view number = text;
+  for (const unit& u : units) {
+    if (text.size() > u.suffix.size() && text.substr(text.size() - u.suffix.size()) == u.suffix) {
+      factor = u.factor;
+      number = text.substr(0, text.size() - u.suffix.size());
+      break;
+    }
+  }
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (number.empty() || ec != std::errc() || end != number.data() + number.size()) return std::nullopt;
+  if (value > (std::uint64_t{1} << 40) / factor) return std::nullopt;
+  return static_cast<std::size_t>(value * factor);
+}
+
+std::optional<listen_address> parse_listen_address(std::string_view text, std::string& error) {
+  listen_address out;
+  std::string_view host, port;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      error = "bad listen address \"" + std::string(text) + "\" (expected [IPV6]:PORT)";
+      return std::nullopt;
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+      error = "bad listen address \"" + std::string(text) + "\" (expected ADDR:PORT)";
+      return std::nullopt;
+    }
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      error = "bad listen address \"" + std::string(text) + "\" (write IPv6 addresses as [ADDR]:PORT)";
+      return std::nullopt;
+    }
+  }
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535) {
+    error = "bad port in listen address \"" + std::string(text) + "\"";
+    return std::nullopt;
+  }
+  out.port = static_cast<std::uint16_t>(value);
+  out.host = host.empty() ? "0.0.0.0" : host == "localhost" ? "127.0.0.1" : std::string(host);
+  return out;
+}
+
+std::string validate(const server_options& o) {
+  std::string problems;
+  auto problem = [&](const std::string& p) { problems += (problems.empty() ? "" : "\n") + p; };
+  std::string error;
+  if (!parse_listen_address(o.listen, error)) problem(error);
+  if (o.tls.cert_file.empty() != o.tls.key_file.empty())
+    problem("--tls-cert and --tls-key go together: give both, or neither for the embedded certificate");
+  if (!o.tls.cipher_suites.empty()) {
+    const cipher_selection c = resolve_cipher_suites(o.tls.cipher_suites, o.tls.min_version);
+    if (!c.error.empty()) problem(c.error);
+  }
+  if (o.max_connections == 0) problem("--max-connections must be at least 1");
+  if (o.max_body_bytes == 0) problem("--max-body-bytes must be at least 1");
+  if (o.threads > 256) problem("--threads must be at most 256");
+  using ms = std::chrono::milliseconds;
+  for (auto [name, value] : {std::pair{"--handshake-timeout", o.handshake_timeout}, std::pair{"--header-timeout", o.header_timeout},
+                             std::pair{"--body-timeout", o.body_timeout}, std::pair{"--idle-timeout", o.idle_timeout},
+                             std::pair{"--write-timeout", o.write_timeout}}) {
+    if (value <= ms(0)) problem(std::string(name) + " must be positive");
+  }
+  return problems;
+}
+
+}  // namespace peergate::webhook::server

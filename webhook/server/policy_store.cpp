@@ -1,0 +1,87 @@
+#include "webhook/server/policy_store.hpp"
+
+#include <chrono>
+
+#include "webhook/server/logging.hpp"
+#include "webhook/server/metrics.hpp"
+
+namespace peergate::webhook::server {
+
+namespace {
+
+const char* to_string(severity s) { return s == severity::error ? "error" : "warning"; }
+
+void log_diagnostics(const diagnostics& problems, const char* cause) {
+  for (const diagnostic& d : problems.items()) {
+    log_line(d.level == severity::error ? log_level::error : log_level::warn, "policy diagnostic")
+        .field("cause", cause)
+        .field("severity", to_string(d.level))
+        .field("code", d.code)
+        .field("file", d.where.file)
+        .field("line", d.where.line)
+        .field("column", d.where.column)
+        .field("message", d.message);
+  }
+}
+
+std::size_t count_explicit_mutations(const policy_set& set) {
+  std::size_t n = 0;
+  for (const mutation_settings& m : set.mutations) {
+    if (!m.where.file.empty()) ++n;  // the implicit default has no source location
+  }
+  return n;
+}
+
+}  // namespace
+
+policy_store::policy_store(std::vector<std::string> paths, metrics& m) : paths_(std::move(paths)), metrics_(m) {}
+
+bool policy_store::reload(const char* cause) {
+  const auto start = std::chrono::steady_clock::now();
+  const bool initial = !current();  // the start-up load is not a reload
+  load_result result;
+  try {
+    result = paths_.empty() ? load_embedded_policies() : load_policy_paths(paths_);
+  } catch (const std::exception& e) {
+    result = load_result{};
+    result.problems.error("internal-error", {}, std::string("loading policies failed: ") + e.what());
+  } catch (...) {
+    result = load_result{};
+    result.problems.error("internal-error", {}, "loading policies failed");
+  }
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+
+  log_diagnostics(result.problems, cause);
+  if (!result.ok() || result.problems.has_errors()) {
+    if (!initial) metrics_.record_policy_reload(false);
+    const bool serving = current() != nullptr;
+    log_line(log_level::error, "policy reload failed")
+        .field("cause", cause)
+        .field("errors", static_cast<std::uint64_t>(result.problems.error_count()))
+        .field("warnings", static_cast<std::uint64_t>(result.problems.warning_count()))
+        .field("summary", result.problems.summary())
+        .field("kept_previous", serving);
+    return false;
+  }
+
+  const policy_set& set = *result.policies;
+  metrics_.set_policies_loaded(set.policies.size(), count_explicit_mutations(set));
+  current_.store(result.policies, std::memory_order_release);
+  if (!initial) metrics_.record_policy_reload(true);
+  log_line(log_level::info, "policies loaded")
+      .field("cause", cause)
+      .field("source", paths_.empty() ? "embedded" : "files")
+      .field("files", static_cast<std::uint64_t>(set.sources.size()))
+      .field("policies", static_cast<std::uint64_t>(set.policies.size()))
+      .field("mutations", static_cast<std::uint64_t>(set.mutations.size()))
+      .field("warnings", static_cast<std::uint64_t>(result.problems.warning_count()))
+      .field("duration_ms", ms);
+  return true;
+}
+
+void policy_store::install(policy_snapshot snapshot) {
+  if (snapshot) metrics_.set_policies_loaded(snapshot->policies.size(), count_explicit_mutations(*snapshot));
+  current_.store(std::move(snapshot), std::memory_order_release);
+}
+
+}  // namespace peergate::webhook::server

@@ -1,0 +1,42 @@
+#pragma once
+// The policy set being served: an immutable snapshot behind an atomically swapped
+// shared_ptr. A request takes one snapshot for its whole life, so it always sees one consistent
+// set. reload() builds a new set off the I/O threads and swaps it in only when it loaded with no
+// errors; a broken reload keeps the last good set, logs every diagnostic and is counted.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/policy/loader.hpp"
+#include "engine/policy/model.hpp"
+
+namespace peergate::webhook::server {
+
+class metrics;
+
+class policy_store {
+ public:
+  // `paths` empty: the embedded defaults (load_embedded_policies()).
+  policy_store(std::vector<std::string> paths, metrics& m);
+
+  // Loads and, when clean, swaps in. Blocking (reads files): start-up and the watcher thread
+  // only. `cause` is logged ("startup", "change", "signal", "poll"). Returns whether the new set
+  // is now being served.
+  bool reload(const char* cause);
+
+  policy_snapshot current() const { return current_.load(std::memory_order_acquire); }
+  bool loaded() const { return current() != nullptr; }
+  const std::vector<std::string>& paths() const { return paths_; }
+
+  // Installs a set directly (tests).
+  void install(policy_snapshot snapshot);
+
+ private:
+  std::vector<std::string> paths_;
+  metrics& metrics_;
+  std::atomic<policy_snapshot> current_;
+};
+
+}  // namespace peergate::webhook::server
