@@ -10,7 +10,8 @@ namespace {
 
 constexpr std::uint32_t no_row = UINT32_MAX;
 
-std::uint64_t hash_text(std::string_view s) { return std::hash<std::string_view>{}(s); }
+// Never 0, which means "none".
+std::uint64_t hash_text(std::string_view s) { return std::hash<std::string_view>{}(s) | 1; }
 
 std::uint64_t hash_name(std::string_view kind, std::string_view ns, std::string_view name) {
   std::string key;
@@ -89,7 +90,11 @@ void object_auditor::add(input_item&& item) {
   if (r.kind != 0 && !r.name.empty() && !r.generated_name)
     by_name_.try_emplace(hash_name(report_.str(r.kind), report_.str(r.namespace_name), r.name), index);
   owner_link link;
-  if (e.owner) link = {report_.text.intern(e.owner->kind), std::move(e.owner->name), std::move(e.owner->uid)};
+  if (e.owner) {
+    link.kind = report_.text.intern(e.owner->kind);
+    if (!e.owner->uid.empty()) link.uid_hash = hash_text(e.owner->uid);
+    if (!e.owner->name.empty()) link.name_hash = hash_name(e.owner->kind, e.namespace_name, e.owner->name);
+  }
   report_.rows.push_back(std::move(r));
   owners_.push_back(std::move(link));
 }
@@ -99,20 +104,18 @@ void object_auditor::add(input_item&& item) {
 std::uint32_t object_auditor::find_owner(std::uint32_t child) const {
   const owner_link& link = owners_[child];
   if (link.kind == 0) return no_row;
-  const row& c = report_.rows[child];
-  if (!link.uid.empty()) {
-    if (auto it = by_uid_.find(hash_text(link.uid)); it != by_uid_.end()) {
-      const row& o = report_.rows[it->second];
-      if (o.uid == link.uid && it->second != child) return it->second;
-    }
+  if (link.uid_hash) {
+    if (auto it = by_uid_.find(link.uid_hash); it != by_uid_.end() && it->second != child &&
+                                               report_.rows[it->second].kind == link.kind)
+      return it->second;
   }
-  if (link.name.empty()) return no_row;
-  auto it = by_name_.find(hash_name(report_.str(link.kind), report_.str(c.namespace_name), link.name));
+  if (!link.name_hash) return no_row;
+  auto it = by_name_.find(link.name_hash);
   if (it == by_name_.end() || it->second == child) return no_row;
   const row& o = report_.rows[it->second];
-  if (o.kind != link.kind || o.namespace_name != c.namespace_name || o.name != link.name) return no_row;
+  if (o.kind != link.kind || o.namespace_name != report_.rows[child].namespace_name) return no_row;
   // Both uids known and different: another object of the same name (recreated since).
-  if (!link.uid.empty() && !o.uid.empty() && o.uid != link.uid) return no_row;
+  if (link.uid_hash && !o.uid.empty() && hash_text(o.uid) != link.uid_hash) return no_row;
   return it->second;
 }
 
@@ -149,11 +152,14 @@ report object_auditor::finish(std::int64_t generated_s) {
       owner.results[c] = taken;
     }
   }
-  std::vector<row> kept;
-  kept.reserve(n - report_.folded);
+  // In place: a second vector of rows would double the peak memory of a large audit.
+  std::size_t kept = 0;
   for (std::uint32_t i = 0; i < n; ++i)
-    if (keep[i]) kept.push_back(std::move(rows[i]));
-  rows = std::move(kept);
+    if (keep[i]) {
+      if (kept != i) rows[kept] = std::move(rows[i]);
+      ++kept;
+    }
+  rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(kept), rows.end());
   owners_ = {};
   by_uid_ = {};
   by_name_ = {};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <ctime>
+#include <numeric>
 #include <tuple>
 
 namespace peergate::audit {
@@ -106,11 +107,33 @@ report_summary summarize(const report& rep) {
 }
 
 void sort_rows(report& rep) {
+  auto& rows = rep.rows;
   auto key = [&](const row& r) {
     return std::make_tuple(rep.str(r.namespace_name), rep.str(r.kind), std::string_view(r.name),
                            rep.str(r.source), r.line, std::string_view(r.where), rep.str(r.user));
   };
-  std::stable_sort(rep.rows.begin(), rep.rows.end(), [&](const row& a, const row& b) { return key(a) < key(b); });
+  // Sorts indices, then moves the rows along the permutation's cycles: std::stable_sort on the
+  // rows themselves would allocate a buffer as large as them.
+  std::vector<std::uint32_t> order(rows.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return key(rows[a]) < key(rows[b]); });
+  std::vector<bool> placed(rows.size(), false);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (placed[i] || order[i] == i) continue;
+    row held = std::move(rows[i]);
+    std::size_t j = i;
+    while (true) {
+      placed[j] = true;
+      const std::size_t from = order[j];
+      if (from == i) {
+        rows[j] = std::move(held);
+        break;
+      }
+      rows[j] = std::move(rows[from]);
+      j = from;
+    }
+  }
 }
 
 namespace {

@@ -45,6 +45,9 @@ class name_matcher {
   std::optional<std::string> compile();
 
   bool matches(std::string_view name) const;
+  // Indexes into patterns() of every entry that matches `name` (for load-time checks; it scans
+  // the exact entries, so it is not for the request path).
+  std::vector<std::size_t> matching_patterns(std::string_view name) const;
   bool empty() const { return patterns_.empty(); }
   const std::vector<name_pattern>& patterns() const { return patterns_; }
 
@@ -53,6 +56,7 @@ class name_matcher {
   std::vector<name_pattern> patterns_;
   std::unordered_set<std::string, transparent_string_hash, std::equal_to<>> exact_;
   std::vector<std::string> regexes_;  // RE2 sources of globs and regexes, in order
+  std::vector<std::size_t> set_index_;  // regexes_[i] is patterns_[set_index_[i]]
   std::unique_ptr<compiled> compiled_;
 };
 

@@ -578,13 +578,13 @@ class set_builder {
         for (const auto& candidate : mutations_)
           if (candidate.runtime_class_name == rc) m = &candidate;
         if (!m) continue;
-        for (const auto& entry : p.allowed_namespaces.patterns()) {
-          name_matcher one;
-          one.add(entry);
-          one.compile();
-          std::vector<std::string> hits;
-          for (const auto& ns : m->excluded_exact_names)
-            if (one.matches(ns)) hits.push_back(ns);
+        // Which allowed entries cover which excluded names: one set match per excluded name.
+        std::map<std::size_t, std::vector<std::string>> hits_by_entry;
+        for (const auto& ns : m->excluded_exact_names)
+          for (std::size_t index : p.allowed_namespaces.matching_patterns(ns)) hits_by_entry[index].push_back(ns);
+        for (std::size_t index = 0; index < p.allowed_namespaces.patterns().size(); ++index) {
+          const auto& entry = p.allowed_namespaces.patterns()[index];
+          std::vector<std::string> hits = hits_by_entry[index];
           if (entry.type == name_pattern::kind::exact && hits.empty() && m->excluded_namespaces.matches(entry.text))
             hits.push_back(entry.text);
           if (hits.empty()) continue;
