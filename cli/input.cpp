@@ -82,7 +82,8 @@ webhook::decode_result review_from_document(const json::value& document, const o
       {"dryRun", true},
   };
   if (!name.empty()) request["name"] = name;
-  // Like kubectl: an explicit namespace wins over the object's, which wins over "default".
+  // Like kubectl: the explicit namespace, else the object's, else "default". When both are set
+  // and differ, the chain refuses the request, as kubectl refuses such an object.
   request["namespace"] = !context.namespace_name.empty() ? context.namespace_name
                          : !object_namespace.empty()     ? object_namespace
                                                          : std::string("default");

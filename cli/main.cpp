@@ -1,6 +1,7 @@
 // The peergate executable: wires the engine and the review codec to the command line.
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
+#include <algorithm>
 #include <iostream>
 
 #include "cli/input.hpp"
@@ -89,9 +90,15 @@ int run_check(const std::vector<std::string>& paths, const std::string& format) 
     std::cout << loaded.problems.render_json() << "\n";
   } else {
     std::cout << loaded.problems.render_text();
-    std::size_t policies = loaded.ok() ? loaded.policies->policies.size() : 0;
     std::cout << loaded.problems.summary();
-    if (loaded.ok()) std::cout << "; " << policies << (policies == 1 ? " policy" : " policies") << " loaded";
+    if (loaded.ok()) {
+      const std::size_t policies = loaded.policies->policies.size();
+      // The implicit default mutation has no file: count only the ones written down.
+      const auto mutations = std::count_if(loaded.policies->mutations.begin(), loaded.policies->mutations.end(),
+                                           [](const mutation_settings& m) { return !m.where.file.empty(); });
+      std::cout << "; loaded " << policies << (policies == 1 ? " policy" : " policies") << " and " << mutations
+                << (mutations == 1 ? " mutation" : " mutations");
+    }
     std::cout << "\n";
   }
   return loaded.problems.has_errors() ? exit_denied_or_errors : exit_ok;

@@ -117,7 +117,7 @@ case_outcome run_case(const suite_context& suite, const json::object& c) {
     if (it->value().is_string()) {
       context.username = std::string(it->value().get_string());
     } else if (it->value().is_object()) {
-      context.username = str(it->value().get_object(), "username");
+      if (auto name = str(it->value().get_object(), "username"); !name.empty()) context.username = name;
       if (auto g = it->value().get_object().find("groups"); g != it->value().get_object().end() && g->value().is_array())
         for (const auto& group : g->value().get_array())
           if (group.is_string()) context.groups.emplace_back(group.get_string());
@@ -144,6 +144,10 @@ case_outcome run_case(const suite_context& suite, const json::object& c) {
     return out;
   }
   const std::string step_name = str(c, "step");
+  if (!step_name.empty() && step_name != "admit" && step_name != "mutate" && step_name != "validate") {
+    out.diff.push_back("unknown step \"" + step_name + "\" (expected admit, mutate or validate)");
+    return out;
+  }
   const step_kind step = step_name == "mutate" ? step_kind::mutate : step_name == "validate" ? step_kind::validate : step_kind::admit;
   const decision d = run_step(step, decoded.review->request, *suite.policies);
   auto expect = c.find("expect");
@@ -203,9 +207,16 @@ test_totals run_policy_tests(const std::vector<std::string>& paths, std::ostream
   for (const auto& p : paths) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
-      for (const auto& entry : fs::recursive_directory_iterator(p, ec))
-        if (entry.is_regular_file() && (entry.path().extension() == ".yaml" || entry.path().extension() == ".yml"))
-          files.push_back(entry.path());
+      // Walked like the policy loader: symlinks followed, hidden entries (ConfigMap "..data") skipped.
+      for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::follow_directory_symlink, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->path().filename().string().starts_with(".")) {
+          if (it->is_directory()) it.disable_recursion_pending();
+          continue;
+        }
+        if (it->is_regular_file() && (it->path().extension() == ".yaml" || it->path().extension() == ".yml"))
+          files.push_back(it->path());
+      }
     } else {
       files.emplace_back(p);
     }
