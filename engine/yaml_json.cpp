@@ -3,6 +3,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+
+#include "engine/yaml_documents.hpp"
 #include <cmath>
 
 namespace peergate {
@@ -81,9 +83,9 @@ boost::json::value yaml_to_json(const YAML::Node& node) {
 yaml_documents parse_yaml_documents(const std::string& text) {
   yaml_documents out;
   try {
-    for (const auto& doc : YAML::LoadAll(text)) {
-      if (doc.IsNull()) continue;
-      out.documents.push_back(yaml_to_json(doc));
+    for (const auto& doc : load_yaml_documents(text)) {
+      if (doc.root.IsNull()) continue;
+      out.documents.push_back(yaml_to_json(doc.root));
     }
   } catch (const YAML::Exception& e) {
     out.documents.clear();

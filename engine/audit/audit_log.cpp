@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "engine/audit/report.hpp"
+#include "engine/pod_template.hpp"
 #include "engine/audit/text_format.hpp"
 
 namespace peergate::audit {
@@ -123,6 +124,21 @@ bool log_writer::record(const log_request& request, std::span<const finding> fin
   const std::string text = format_log_lines(request, findings, std::chrono::system_clock::now(), &lines);
   if (lines == 0) return true;
   return enqueue(text, lines);
+}
+
+bool log_writer::record(const admission_request& request, const decision& answer) {
+  const std::string generate_name = metadata_string(request.object, "generateName");
+  log_request r;
+  r.uid = request.uid;
+  r.user = request.user.username;
+  r.operation = to_string(request.op);
+  r.kind = request.kind.kind;
+  r.namespace_name = request.namespace_name;
+  r.name = request.name;
+  r.generate_name = generate_name;
+  r.denied = !answer.allowed;
+  r.message = answer.message;
+  return record(r, answer.findings);
 }
 
 bool log_writer::enqueue(std::string_view text, std::size_t lines) {

@@ -79,6 +79,8 @@ class log_writer {
   // One answered request: formats its lines (the clock read here) and queues them. Never
   // waits for the file; returns false when the lines were dropped (queue full or stopped).
   bool record(const log_request& request, std::span<const finding> findings);
+  // The same from the engine's own types, for callers that have them.
+  bool record(const admission_request& request, const decision& answer);
   // Lines already formatted (each ending in '\n'), `lines` of them.
   bool enqueue(std::string_view text, std::size_t lines);
 

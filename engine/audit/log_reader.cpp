@@ -25,6 +25,9 @@ void log_auditor::begin_source(std::string_view name) {
 }
 
 std::uint32_t log_auditor::column_for(std::string_view policy, std::string_view rule) {
+  // Columns are 16-bit in rows; a log naming more policies than that is not a real one.
+  if (report_.columns.size() >= 65000 && !columns_.contains(std::string(policy) + '\0' + std::string(rule)))
+    policy = "(more policies)", rule = "";
   std::string key(policy);
   key += '\0';
   key += rule;
@@ -38,7 +41,8 @@ void log_auditor::add_error(std::uint64_t line_number, std::string_view reason) 
   row r;
   r.source = source_;
   r.line = line_number;
-  r.results.push_back({column_for("audit-log", "read"), result::error, 0, report_.text.intern(reason)});
+  r.results.push_back(
+      {static_cast<std::uint16_t>(column_for("audit-log", "read")), result::error, 0, report_.intern_message(reason, {})});
   report_.rows.push_back(std::move(r));
 }
 
@@ -119,7 +123,7 @@ void log_auditor::commit() {
   }
   key += std::to_string(d.column) + "/" + std::to_string(d.actions);
   auto [it, inserted] = groups_.try_emplace(std::move(key), static_cast<std::uint32_t>(report_.rows.size()));
-  const std::uint32_t message = report_.text.intern(d.message);
+  const std::uint32_t message = report_.intern_message(d.message, {});
   if (inserted) {
     row r;
     r.kind = report_.text.intern(d.kind);
@@ -131,7 +135,7 @@ void log_auditor::commit() {
     r.source = source_;
     r.line = d.line;
     r.first_seen_us = r.last_seen_us = d.time_us;
-    r.results.push_back({d.column, outcome, d.actions, message, 1});
+    r.results.push_back({static_cast<std::uint16_t>(d.column), outcome, d.actions, message, 1});
     report_.rows.push_back(std::move(r));
     return;
   }

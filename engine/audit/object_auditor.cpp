@@ -1,5 +1,6 @@
 #include "engine/audit/object_auditor.hpp"
 
+#include <algorithm>
 #include <functional>
 
 #include "engine/audit/evaluate.hpp"
@@ -39,8 +40,8 @@ void object_auditor::add_error_row(std::uint64_t line, std::string where, std::s
   r.source = source_;
   r.line = line;
   r.where = std::move(where);
-  const std::uint32_t message = report_.text.intern(reason);
-  for (std::uint32_t c = 0; c < report_.columns.size(); ++c) r.results.push_back({c, result::error, 0, message});
+  const std::uint32_t message = report_.intern_message(reason, {});
+  for (std::uint32_t c = 0; c < report_.columns.size(); ++c) r.results.push_back({static_cast<std::uint16_t>(c), result::error, 0, message});
   report_.rows.push_back(std::move(r));
   owners_.emplace_back();
 }
@@ -64,13 +65,7 @@ void object_auditor::add(input_item&& item) {
     return;
   }
   const auto index = static_cast<std::uint32_t>(report_.rows.size());
-  if (!e.uid.empty()) {
-    auto [it, inserted] = by_uid_.try_emplace(hash_text(e.uid), index);
-    if (!inserted && report_.rows[it->second].uid == e.uid) {  // the same object given twice
-      ++report_.duplicates;
-      return;
-    }
-  }
+  if (!e.uid.empty()) by_uid_.emplace_back(hash_text(e.uid), index);
   row r;
   r.api_version = report_.text.intern(e.api_version);
   r.kind = report_.text.intern(e.kind);
@@ -85,10 +80,10 @@ void object_auditor::add(input_item&& item) {
   r.results.reserve(e.outcomes.size());
   for (std::uint32_t c = 0; c < e.outcomes.size(); ++c) {
     column_outcome& o = e.outcomes[c];
-    r.results.push_back({c, o.outcome, o.actions, report_.text.intern(o.message)});
+    r.results.push_back({static_cast<std::uint16_t>(c), o.outcome, o.actions, report_.intern_message(o.message, r.name)});
   }
   if (r.kind != 0 && !r.name.empty() && !r.generated_name)
-    by_name_.try_emplace(hash_name(report_.str(r.kind), report_.str(r.namespace_name), r.name), index);
+    by_name_.emplace_back(hash_name(report_.str(r.kind), report_.str(r.namespace_name), r.name), index);
   owner_link link;
   if (e.owner) {
     link.kind = report_.text.intern(e.owner->kind);
@@ -99,31 +94,49 @@ void object_auditor::add(input_item&& item) {
   owners_.push_back(std::move(link));
 }
 
+std::uint32_t object_auditor::first_with(const std::deque<hashed_row>& index, std::uint64_t hash) {
+  auto it = std::lower_bound(index.begin(), index.end(), hashed_row{hash, 0});
+  return it != index.end() && it->first == hash ? it->second : no_row;
+}
+
 // The row of the owner of `child`, when the owner is in the input: by uid when the reference
 // has one, else by kind, namespace and name (owners are in the namespace of what they own).
 std::uint32_t object_auditor::find_owner(std::uint32_t child) const {
   const owner_link& link = owners_[child];
   if (link.kind == 0) return no_row;
   if (link.uid_hash) {
-    if (auto it = by_uid_.find(link.uid_hash); it != by_uid_.end() && it->second != child &&
-                                               report_.rows[it->second].kind == link.kind)
-      return it->second;
+    const std::uint32_t o = first_with(by_uid_, link.uid_hash);
+    if (o != no_row && o != child && report_.rows[o].kind == link.kind) return o;
   }
   if (!link.name_hash) return no_row;
-  auto it = by_name_.find(link.name_hash);
-  if (it == by_name_.end() || it->second == child) return no_row;
-  const row& o = report_.rows[it->second];
-  if (o.kind != link.kind || o.namespace_name != report_.rows[child].namespace_name) return no_row;
+  const std::uint32_t o = first_with(by_name_, link.name_hash);
+  if (o == no_row || o == child) return no_row;
+  const row& owner = report_.rows[o];
+  if (owner.kind != link.kind || owner.namespace_name != report_.rows[child].namespace_name) return no_row;
   // Both uids known and different: another object of the same name (recreated since).
-  if (link.uid_hash && !o.uid.empty() && hash_text(o.uid) != link.uid_hash) return no_row;
-  return it->second;
+  if (link.uid_hash && !owner.uid.empty() && hash_text(owner.uid) != link.uid_hash) return no_row;
+  return o;
 }
 
 report object_auditor::finish(std::int64_t generated_s) {
   auto& rows = report_.rows;
   const auto n = static_cast<std::uint32_t>(rows.size());
+  // Sorted by hash, then row: the first row with a hash is the earliest read.
+  std::sort(by_uid_.begin(), by_uid_.end());
+  std::sort(by_name_.begin(), by_name_.end());
+  // The same object given twice (overlapping inputs) is audited once: the first one read.
+  std::vector<bool> keep(n, true);
+  for (std::size_t k = 1; k < by_uid_.size(); ++k) {
+    const std::uint32_t first = first_with(by_uid_, by_uid_[k].first);
+    const std::uint32_t again = by_uid_[k].second;
+    if (first != again && keep[again] && rows[first].uid == rows[again].uid) {
+      keep[again] = false;
+      ++report_.duplicates;
+    }
+  }
   std::vector<std::uint32_t> parent(n, no_row);
-  for (std::uint32_t i = 0; i < n; ++i) parent[i] = find_owner(i);
+  for (std::uint32_t i = 0; i < n; ++i)
+    if (keep[i]) parent[i] = find_owner(i);
   // Roots: follow owners up; a cycle (hand-made input) leaves the object on its own.
   std::vector<std::uint32_t> root(n, no_row);
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -132,10 +145,9 @@ report object_auditor::finish(std::int64_t generated_s) {
     while (parent[r] != no_row && steps < 32) r = parent[r], ++steps;
     root[i] = parent[r] == no_row ? r : i;
   }
-  std::vector<bool> keep(n, true);
   for (std::uint32_t i = 0; i < n; ++i) {
     const std::uint32_t r = root[i];
-    if (r == i) continue;
+    if (r == i || !keep[i]) continue;
     keep[i] = false;
     ++report_.folded;
     row& owner = rows[r];
@@ -147,8 +159,8 @@ report object_auditor::finish(std::int64_t generated_s) {
     for (std::size_t c = 0; c < owner.results.size() && c < child.results.size(); ++c) {
       if (child.results[c].outcome >= owner.results[c].outcome) continue;
       row_result taken = child.results[c];
-      taken.message = report_.text.intern("via " + report_.object_label(child) + ": " +
-                                          std::string(report_.str(child.results[c].message)));
+      taken.message = report_.intern_message(
+          "via " + report_.object_label(child) + ": " + report_.message(child, child.results[c]), owner.name);
       owner.results[c] = taken;
     }
   }

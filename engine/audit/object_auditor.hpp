@@ -5,9 +5,10 @@
 // by its CronJob, ...) is folded into its owner's row, which then counts its pods.
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "engine/audit/object_stream.hpp"
@@ -34,6 +35,8 @@ class object_auditor {
  private:
   // The controller reference, as hashes: a 64-bit hash is as good as the string to find the
   // owner among the input's objects, and keeps 24 bytes a row instead of two strings.
+  using hashed_row = std::pair<std::uint64_t, std::uint32_t>;
+
   struct owner_link {
     std::uint32_t kind = 0;      // 0: no owner
     std::uint64_t uid_hash = 0;  // 0: the reference has no uid
@@ -42,16 +45,18 @@ class object_auditor {
 
   void add_error_row(std::uint64_t line, std::string where, std::string_view reason);
   std::uint32_t find_owner(std::uint32_t child) const;
+  static std::uint32_t first_with(const std::deque<hashed_row>& index, std::uint64_t hash);
 
   policy_snapshot policies_;
   std::string default_namespace_;
   report report_;
   std::uint32_t source_ = 0;
   std::uint32_t pod_kind_ = 0;
-  std::vector<owner_link> owners_;  // parallel to report_.rows
-  // Hashes of uid and of kind/namespace/name to a row; a hit is checked against the row.
-  std::unordered_map<std::uint64_t, std::uint32_t> by_uid_;
-  std::unordered_map<std::uint64_t, std::uint32_t> by_name_;
+  std::deque<owner_link> owners_;  // parallel to report_.rows
+  // (hash of uid, row) and (hash of kind/namespace/name, row), sorted by finish(): 16 bytes a
+  // row, where a hash map would take 40. Deques, as the rows.
+  std::deque<hashed_row> by_uid_;
+  std::deque<hashed_row> by_name_;
 };
 
 }  // namespace peergate::audit

@@ -4,6 +4,7 @@
 // headline from that data (a check that page and data agree) and marks <body data-state="ready">.
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include "engine/audit/render.hpp"
 #include "engine/audit/text_format.hpp"
@@ -18,7 +19,7 @@ const char* colour(result r) { return colours[static_cast<std::size_t>(r)]; }
 
 // JSON that is safe inside <script>: '<', '>' and '&' only ever appear inside JSON strings,
 // where \u escapes mean the same, so "</script>" can never close the element early.
-std::string script_safe(std::string json) {
+std::string script_safe(const std::string& json) {
   std::string out;
   out.reserve(json.size());
   for (char c : json) {
@@ -93,7 +94,11 @@ void write_bar_chart(std::ostream& out, const std::string& title, const std::vec
   out << "</svg></figure>\n";
 }
 
-std::string data_json(const report& rep) {
+// The report as JSON for the page's script, written row by row. Namespaces and messages are
+// listed once, after the rows, and referred to by index: skip messages repeat for every object,
+// and a message holds U+0001 where its row's name goes (report::message), the row carrying the
+// name.
+void write_data(const report& rep, std::ostream& out) {
   const bool log = rep.origin == report_origin::log;
   std::string s = "{\"origin\":";
   s += log ? "\"log\"" : "\"objects\"";
@@ -104,55 +109,60 @@ std::string data_json(const report& rep) {
     if (c) s += ',';
     append_json_quoted(s, rep.column_label(c));
   }
-  // Namespaces and messages are listed once and referred to by index: skip messages repeat
-  // for every object.
-  std::map<std::uint32_t, std::size_t> ns_index, message_index;
+  s += "],\"rows\":[";
+  out << script_safe(std::move(s));
+  std::unordered_map<std::uint32_t, std::size_t> ns_index, message_index;
   std::vector<std::uint32_t> namespaces, messages;
-  auto index_of = [](std::map<std::uint32_t, std::size_t>& m, std::vector<std::uint32_t>& list, std::uint32_t id) {
+  auto index_of = [](auto& m, std::vector<std::uint32_t>& list, std::uint32_t id) {
     auto [it, inserted] = m.try_emplace(id, list.size());
     if (inserted) list.push_back(id);
     return it->second;
   };
-  std::string rows;
+  std::string row_text;
   for (std::size_t i = 0; i < rep.rows.size(); ++i) {
     const row& r = rep.rows[i];
-    rows += i ? ",\n[" : "\n[";
-    rows += std::to_string(index_of(ns_index, namespaces, r.namespace_name)) + ",";
-    append_json_quoted(rows, log && r.kind == 0 ? rep.position_label(r) : rep.object_label(r));
-    rows += "," + std::to_string(r.pods) + ",";
-    append_json_quoted(rows, log && r.kind != 0 ? std::string() : rep.position_label(r));
-    rows += ",[";
+    row_text = i ? ",\n[" : "\n[";
+    row_text += std::to_string(index_of(ns_index, namespaces, r.namespace_name)) + ",";
+    append_json_quoted(row_text, log && r.kind == 0 ? rep.position_label(r) : rep.object_label(r));
+    row_text += "," + std::to_string(r.pods) + ",";
+    append_json_quoted(row_text, log && r.kind != 0 ? std::string() : rep.position_label(r));
+    row_text += ",[";
     for (std::size_t k = 0; k < r.results.size(); ++k) {
       const row_result& x = r.results[k];
-      if (k) rows += ',';
-      rows += "[" + std::to_string(x.column) + "," + std::to_string(static_cast<int>(x.outcome)) + "," +
-              std::to_string(index_of(message_index, messages, x.message)) + "," + std::to_string(x.count) + ",";
-      append_json_quoted(rows, actions_text(x.actions));
-      rows += "]";
+      if (k) row_text += ',';
+      row_text += "[" + std::to_string(x.column) + "," + std::to_string(static_cast<int>(x.outcome)) + "," +
+                  std::to_string(index_of(message_index, messages, x.message)) + "," + std::to_string(x.count) + ",";
+      append_json_quoted(row_text, actions_text(x.actions));
+      row_text += "]";
     }
-    rows += "]";
-    if (log) {
-      rows += ",";
-      append_json_quoted(rows, rep.str(r.user));
-      rows += ",";
-      append_json_quoted(rows, rep.str(r.operation));
-      rows += ",";
-      append_json_quoted(rows, r.last_seen_us ? format_time_us(r.last_seen_us) : std::string());
+    row_text += "]";
+    if (!log) {  // the name, for the messages' placeholder
+      row_text += ",";
+      append_json_quoted(row_text, r.name);
+    } else {
+      row_text += ",";
+      append_json_quoted(row_text, rep.str(r.user));
+      row_text += ",";
+      append_json_quoted(row_text, rep.str(r.operation));
+      row_text += ",";
+      append_json_quoted(row_text, r.last_seen_us ? format_time_us(r.last_seen_us) : std::string());
     }
-    rows += "]";
+    row_text += "]";
+    out << script_safe(row_text);
   }
-  s += "],\"namespaces\":[";
+  s = "],\"namespaces\":[";
   for (std::size_t i = 0; i < namespaces.size(); ++i) {
     if (i) s += ',';
     append_json_quoted(s, rep.str(namespaces[i]));
   }
   s += "],\"messages\":[";
+  out << script_safe(std::move(s));
   for (std::size_t i = 0; i < messages.size(); ++i) {
-    if (i) s += ",\n";
+    s = i ? ",\n" : "";
     append_json_quoted(s, rep.str(messages[i]));
+    out << script_safe(std::move(s));
   }
-  s += "],\"rows\":[" + rows + "]}";
-  return script_safe(std::move(s));
+  out << "]}";
 }
 
 constexpr const char* style = R"css(
@@ -205,7 +215,8 @@ constexpr const char* script = R"js(
       counts[x[1]] += x[3];
       entries.push({
         result: x[1], ns: ns, object: row[1], pods: row[2], where: row[3],
-        policy: data.columns[x[0]], message: data.messages[x[2]], count: x[3], actions: x[4],
+        policy: data.columns[x[0]], message: data.messages[x[2]].split("\u0001").join(log ? "" : row[5]),
+        count: x[3], actions: x[4],
         user: log ? row[5] : "", operation: log ? row[6] : "", last: log ? row[7] : ""
       });
     });
@@ -449,8 +460,9 @@ void render_html(const report& rep, std::ostream& out) {
       << "<table id=\"results\"><thead><tr></tr></thead><tbody></tbody></table>\n"
       << "<button id=\"more\" hidden>Show more</button>\n"
       << "<noscript><p>The table needs JavaScript; the counts and charts above do not.</p></noscript>\n"
-      << "<script type=\"application/json\" id=\"peergate-data\">" << data_json(rep) << "</script>\n"
-      << "<script>" << script << "</script>\n</body>\n</html>\n";
+      << "<script type=\"application/json\" id=\"peergate-data\">";
+  write_data(rep, out);
+  out << "</script>\n<script>" << script << "</script>\n</body>\n</html>\n";
 }
 
 }  // namespace peergate::audit

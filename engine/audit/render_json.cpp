@@ -139,7 +139,7 @@ void render_json(const report& rep, std::ostream& out) {
       append_field(buf, "result", to_string(x.outcome));
       if (x.actions) append_actions(buf, x.actions);
       if (log) append_number(buf, "count", x.count);
-      append_field(buf, "message", rep.str(x.message));
+      append_field(buf, "message", rep.message(r, x));
       buf += '}';
     }
     buf += "]}";

@@ -44,7 +44,7 @@ void write_result(std::ostream& out, const report& rep, const row& r, const row_
       << "  timestamp:\n    seconds: " << seconds << "\n    nanos: 0\n"
       << "  result: " << to_string(x.outcome) << "\n"
       << "  scored: true\n"
-      << "  message: " << json_quote(rep.str(x.message)) << "\n";
+      << "  message: " << json_quote(rep.message(r, x)) << "\n";
   if (r.kind != 0) {
     out << "  resources:\n";
     const char* dash = "  - ";

@@ -130,7 +130,7 @@ void render_table(const report& rep, std::ostream& out, const render_options& op
       out << "  " << p.of(l.outcome) << tag.str() << p.reset() << " ";
       const bool unreadable_line = log && r.kind == 0;  // a log line that could not be read
       if (unreadable_line) {
-        out << rep.position_label(r) << "  [" << rep.column_label(x->column) << "] " << rep.str(x->message) << "\n";
+        out << rep.position_label(r) << "  [" << rep.column_label(x->column) << "] " << rep.message(r, *x) << "\n";
         continue;
       }
       if (log) out << x->count << "x ";
@@ -142,7 +142,7 @@ void render_table(const report& rep, std::ostream& out, const render_options& op
       const std::string policy = l.column == UINT32_MAX ? std::string("all policies") : rep.column_label(l.column);
       out << "  [" << policy;
       if (log && x->actions) out << ", " << actions_text(x->actions);
-      out << "] " << rep.str(x->message);
+      out << "] " << rep.message(r, *x);
       if (log) out << p.dim() << "  (last " << format_time_us(r.last_seen_us) << ")" << p.reset();
       out << "\n";
     }

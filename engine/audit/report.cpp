@@ -57,6 +57,41 @@ std::string report::object_label(const row& r) const {
   return out;
 }
 
+std::string report::message(const row& r, const row_result& x) const {
+  const std::string_view stored = str(x.message);
+  std::string out;
+  out.reserve(stored.size() + r.name.size());
+  for (char c : stored) {
+    if (c == name_placeholder)
+      out += r.name;
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::uint32_t report::intern_message(std::string_view message, std::string_view name) {
+  std::string stored(message);
+  // A control character in a message is dropped by the apiserver anyway; this one would be
+  // read back as the name.
+  for (char& c : stored)
+    if (c == name_placeholder) c = '?';
+  if (name.size() >= 2) {
+    std::string templ;
+    templ.reserve(stored.size());
+    for (std::size_t i = 0; i < stored.size();) {
+      if (stored.compare(i, name.size(), name) == 0) {
+        templ += name_placeholder;
+        i += name.size();
+      } else {
+        templ += stored[i++];
+      }
+    }
+    stored.swap(templ);
+  }
+  return text.intern(stored);
+}
+
 std::string report::position_label(const row& r) const {
   std::string out(str(r.source));
   if (r.line) out += ":" + std::to_string(r.line);

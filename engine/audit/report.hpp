@@ -60,12 +60,13 @@ class text_pool {
   std::unordered_map<std::string_view, std::uint32_t> ids_;
 };
 
+// 12 bytes: a large audit keeps one per object and policy.
 struct row_result {
-  std::uint32_t column = 0;
+  std::uint16_t column = 0;
   result outcome = result::skip;
   std::uint8_t actions = 0;   // for fail and warn: the actions of the violation
   std::uint32_t message = 0;  // in report::text
-  std::uint64_t count = 1;    // log reports: how many decisions this result stands for
+  std::uint32_t count = 1;    // log reports: how many decisions this result stands for
 };
 
 struct row {
@@ -89,12 +90,16 @@ struct row {
   result worst() const;
 };
 
+inline constexpr char name_placeholder = '\x01';
+
 enum class report_origin { objects, log };
 
 struct report {
   report_origin origin = report_origin::objects;
   std::vector<column> columns;
-  std::vector<row> rows;  // canonical order: namespace, kind, name, source position
+  // Canonical order: namespace, kind, name, source position. A deque: it grows without
+  // moving what it holds, where a vector's doubling would need twice the rows at its peak.
+  std::deque<row> rows;
   text_pool text;
   std::vector<std::string> sources;  // inputs, as named on the command line
   std::int64_t generated_s = 0;      // when the report was made (seconds since the epoch)
@@ -112,6 +117,12 @@ struct report {
   std::int64_t period_to_us = 0;
 
   std::string_view str(std::uint32_t id) const { return text.at(id); }
+  // The message of a result. Messages name their object ("Pod \"web-7c5d-x2\" uses ..."), which
+  // would make each one unique: they are stored with the row's name replaced by
+  // name_placeholder, so that one text serves every object of a namespace.
+  std::string message(const row& r, const row_result& x) const;
+  // The stored form of `message` for a row named `name`.
+  std::uint32_t intern_message(std::string_view message, std::string_view name);
   // "Deployment/web", "Pod/web-*", or "(unreadable item)".
   std::string object_label(const row& r) const;
   // "list.json:120 items[3]"

@@ -12,6 +12,7 @@
 
 #include "engine/match/label_regex.hpp"
 #include "engine/policy/embedded.hpp"
+#include "engine/yaml_documents.hpp"
 
 namespace peergate {
 
@@ -86,10 +87,12 @@ class document_reader {
     }
   }
 
+  // Marks are relative to the current document (see yaml_documents.hpp).
   source_location where(const YAML::Mark& mark) const {
     if (mark.is_null()) return {path_, 0, 0};
-    return {path_, mark.line + 1, mark.column + 1};
+    return {path_, line_offset_ + mark.line + 1, mark.column + 1};
   }
+  void set_line_offset(int offset) { line_offset_ = offset; }
   source_location where(const YAML::Node& node) const { return where(node.Mark()); }
 
   std::string line_text(int line) const {
@@ -134,7 +137,7 @@ class document_reader {
       if (auto it = seen.find(key); it != seen.end()) {
         error(kv.first, "duplicate-key",
               "duplicate key \"" + key + "\" in " + std::string(path) + " (first defined on line " +
-                  std::to_string(it->second.line + 1) + "); YAML keeps only one of them");
+                  std::to_string(where(it->second).line) + "); YAML keeps only one of them");
         continue;
       }
       seen.emplace(key, kv.first.Mark());
@@ -187,6 +190,7 @@ class document_reader {
 
  private:
   std::size_t errors_ = 0;
+  int line_offset_ = 0;
   std::string path_;
   std::vector<std::string> lines_;
   diagnostics& out_;
@@ -301,14 +305,21 @@ class set_builder {
   }
 
   void read_documents(document_reader& r, const policy_source& source) {
-    std::vector<YAML::Node> documents;
+    std::vector<yaml_document> documents;
     try {
-      documents = YAML::LoadAll(source.text);
+      documents = load_yaml_documents(source.text);
     } catch (const YAML::Exception& e) {
-      r.error(r.where(e.mark), "yaml-syntax", "YAML syntax error: " + e.msg);
+      r.error(r.where(e.mark), "yaml-syntax", "YAML syntax error: " + e.msg);  // mark already absolute
       return;
     }
-    for (const auto& doc : documents) read_document(r, doc);
+    bool any = false;
+    for (const auto& doc : documents) {
+      r.set_line_offset(doc.first_line);
+      any = any || !doc.root.IsNull();
+      read_document(r, doc.root);
+    }
+    if (!any)
+      r.warning(source_location{source.path, 0, 0}, "empty-file", "no YAML document with content: nothing was loaded from this file");
   }
 
   policy_snapshot finish(diagnostics& out, std::vector<std::string> sources) {

@@ -114,6 +114,36 @@ TEST_CASE("generateName stands in for a missing name; a denial without a finding
   CHECK(format_log_lines(request(), passed, fixed_time).empty());
 }
 
+TEST_CASE("recording from the engine's request and decision", "[audit][log]") {
+  temp_dir dir;
+  log_writer_options o;
+  o.path = (dir.path / "audit.log").string();
+  auto w = log_writer::open(o, nullptr);
+  REQUIRE(w);
+  admission_request req;
+  req.uid = "u-9";
+  req.kind = {"", "v1", "Pod"};
+  req.namespace_name = "team-a";
+  req.op = operation::create;
+  req.user = {"bob", {}};
+  req.object = json::parse(R"({"metadata":{"generateName":"web-"}})");
+  decision d;
+  d.allowed = false;
+  d.code = 403;
+  d.message = "[enforced] no";
+  d.findings = {{"enforced", "allowed-namespaces", finding_action::deny, finding_result::violation, "no"}};
+  REQUIRE(w->record(req, d));
+  w->flush_and_stop();
+  const auto lines = lines_of(o.path);
+  REQUIRE(lines.size() == 1);
+  const json::value v = json::parse(lines[0]);
+  CHECK(v.at("uid") == "u-9");
+  CHECK(v.at("user") == "bob");
+  CHECK(v.at("operation") == "CREATE");
+  CHECK(v.at("generateName") == "web-");
+  CHECK(v.at("action") == "deny");
+}
+
 TEST_CASE("queued lines are all written by flush_and_stop", "[audit][log]") {
   temp_dir dir;
   log_writer_options o;

@@ -92,7 +92,7 @@ TEST_CASE("pods fold into ReplicaSets and those into their Deployment, counting 
   CHECK(r.folded == 5);
   CHECK(r.items_read == 6);
   CHECK(web.results[0].outcome == result::fail);
-  CHECK_THAT(std::string(r.str(web.results[0].message)), Catch::StartsWith("Deployment \"web\""));
+  CHECK_THAT(r.message(web, web.results[0]), Catch::StartsWith("Deployment \"web\""));
 }
 
 TEST_CASE("jobs fold into their CronJob; owners are matched by name when there is no uid", "[audit][auditor]") {
@@ -130,7 +130,7 @@ TEST_CASE("a row shows the worst of its owner and what it folded, and says where
   report r = a.finish(0);
   REQUIRE(r.rows.size() == 1);
   CHECK(r.rows[0].results[0].outcome == result::fail);
-  CHECK_THAT(std::string(r.str(r.rows[0].results[0].message)), Catch::StartsWith("via Pod/api-old-x: Pod \"api-old-x\""));
+  CHECK_THAT(r.message(r.rows[0], r.rows[0].results[0]), Catch::StartsWith("via Pod/api-old-x: Pod \"api-old-x\""));
   CHECK(r.rows[0].results[1].outcome == result::skip);  // accounting is off: Ignore
 }
 
@@ -184,4 +184,22 @@ TEST_CASE("rows come out by namespace, kind and name", "[audit][auditor]") {
   const report_summary s = summarize(r);
   CHECK(s.namespaces == 2);
   CHECK(s.pods == 2);
+}
+
+TEST_CASE("messages are stored once per wording, the row's name put back when read", "[audit][auditor]") {
+  report r;
+  row a, b;
+  a.name = "web";
+  b.name = "db";
+  const auto ma = r.intern_message("Pod \"web\" may not run in team-a", a.name);
+  const auto mb = r.intern_message("Pod \"db\" may not run in team-a", b.name);
+  CHECK(ma == mb);  // one stored text for both
+  CHECK(r.message(a, {0, result::fail, 0, ma, 1}) == "Pod \"web\" may not run in team-a");
+  CHECK(r.message(b, {0, result::fail, 0, mb, 1}) == "Pod \"db\" may not run in team-a");
+  // The name anywhere, several times, inside other words: read back exactly.
+  const auto many = r.intern_message("Pod \"web\" in web-ns: web, webweb", a.name);
+  CHECK(r.message(a, {0, result::fail, 0, many, 1}) == "Pod \"web\" in web-ns: web, webweb");
+  // A placeholder character already in a message cannot be confused with the name.
+  const auto odd = r.intern_message(std::string("odd \x01 web"), a.name);
+  CHECK(r.message(a, {0, result::fail, 0, odd, 1}) == "odd ? web");
 }

@@ -327,3 +327,20 @@ spec:
   CHECK(find(r, "reserved-name").where.line == 3);
   CHECK(find(r, "empty-entry").where.line == 6);
 }
+
+TEST_CASE("multi-document streams keep absolute line numbers, and a stray comma does not hang") {
+  auto r = load(std::string(good_policy) + "---\n" + R"(apiVersion: peergate.dev/v1alpha1
+kind: PeerPodPolicy
+metadata: {name: second}
+spec:
+  allowedNamespaces: ["b@d"]
+)");
+  REQUIRE_FALSE(r.ok());
+  CHECK(find(r, "invalid-namespace-name").where.line == 15);
+  // yaml-cpp's LoadAll never returned on these (found by fuzzing): each now ends with a problem.
+  for (const char* text : {",", "---\n,", "- a\n,", "kind: x\n...\n,\n"}) {
+    INFO(text);
+    auto stray = load(text);
+    CHECK_FALSE(stray.problems.items().empty());
+  }
+}

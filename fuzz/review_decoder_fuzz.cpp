@@ -1,0 +1,137 @@
+// Fuzzes the request path end to end - bytes, decoding, each admission step, encoding - against
+// the shipped policies. Beyond "never crash" it checks the promises the API server relies on:
+//  - every answer body is JSON;
+//  - an answered review (HTTP 200) says allowed=true only when the outcome is allowed, so an
+//    internal error is never let through, and echoes the request uid;
+//  - a patch is base64 of a JSON Patch that applies to the object under review.
+// A broken promise aborts, so libFuzzer (or the replay test) reports the input.
+
+#include <boost/json.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "engine/json_patch.hpp"
+#include "engine/policy/loader.hpp"
+#include "webhook/handler.hpp"
+#include "webhook/review_codec.hpp"
+
+namespace {
+
+namespace json = boost::json;
+using peergate::step_kind;
+using peergate::webhook::handler_result;
+using peergate::webhook::outcome;
+
+// Loaded once; explicit defaults rather than the environment, so a run is reproducible.
+const peergate::policy_set& shipped_policies() {
+  static const peergate::policy_snapshot policies = [] {
+    peergate::load_result loaded = peergate::load_embedded_policies(peergate::mutation_defaults{});
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "review_decoder_fuzz: the embedded policies do not load:\n%s\n",
+                   loaded.problems.render_text().c_str());
+      std::abort();
+    }
+    return loaded.policies;
+  }();
+  return *policies;
+}
+
+[[noreturn]] void broken(const char* promise, step_kind step, const handler_result& r,
+                         std::string_view detail = {}) {
+  std::fprintf(stderr,
+               "review_decoder_fuzz: %s\n  step %s, outcome %s, HTTP %d, uid \"%s\"\n  %.*s\n  body: %s\n",
+               promise, peergate::to_string(step), peergate::webhook::to_string(r.result), r.http_status,
+               r.uid.c_str(), static_cast<int>(detail.size()), detail.data(), r.body.c_str());
+  std::abort();
+}
+
+// Standard base64 with padding, as encode_response writes it.
+bool base64_decode(std::string_view in, std::string& out) {
+  if (in.size() % 4 != 0) return false;
+  const std::size_t pad = in.ends_with("==") ? 2 : in.ends_with("=") ? 1 : 0;
+  std::uint32_t bits = 0;
+  int count = 0;
+  for (char c : in.substr(0, in.size() - pad)) {
+    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char* at = c == 0 ? nullptr : std::strchr(alphabet, c);
+    if (!at) return false;
+    bits = (bits << 6) | static_cast<std::uint32_t>(at - alphabet);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out += static_cast<char>((bits >> count) & 0xFF);
+    }
+  }
+  return true;
+}
+
+// Deep enough for anything the handler accepted (it parses requests up to depth 512).
+json::value parse_json(std::string_view text, std::error_code& ec) {
+  json::parse_options options;
+  options.max_depth = 4096;
+  return json::parse(text, ec, {}, options);
+}
+
+void check_patch(step_kind step, const handler_result& r, const json::object& response,
+                 std::string_view body) {
+  const json::value* patch = response.if_contains("patch");
+  if (!patch) return;
+  const json::value* type = response.if_contains("patchType");
+  if (!type || !type->is_string() || type->get_string() != "JSONPatch")
+    broken("a patch without patchType JSONPatch", step, r);
+  std::string text;
+  if (!patch->is_string() || !base64_decode(patch->get_string(), text))
+    broken("the patch is not base64", step, r);
+  std::error_code ec;
+  json::value ops = parse_json(text, ec);
+  if (ec || !ops.is_array()) broken("the patch is not a JSON array", step, r, text);
+  // The object under review, as the API server will patch it.
+  peergate::webhook::decode_result decoded = peergate::webhook::decode_review(body);
+  if (!decoded.review) broken("a patch for a review that does not decode", step, r, decoded.error);
+  json::value object = decoded.review->request.object;
+  std::string error;
+  if (!peergate::json_patch::apply(object, ops.get_array(), &error))
+    broken("the patch does not apply", step, r, error);
+}
+
+void check(step_kind step, const handler_result& r, std::string_view body) {
+  std::error_code ec;
+  json::value answer = parse_json(r.body, ec);
+  if (ec) broken("the answer is not JSON", step, r, ec.message());
+  if (r.result == outcome::bad_request && r.http_status != 400)
+    broken("bad_request without HTTP 400", step, r);
+  if (r.http_status != 200) {
+    if (r.result == outcome::allowed || r.result == outcome::denied)
+      broken("a decision without HTTP 200", step, r);
+    return;
+  }
+  const json::value* response = answer.is_object() ? answer.get_object().if_contains("response") : nullptr;
+  if (!response || !response->is_object()) broken("a 200 answer without a response object", step, r);
+  const json::object& res = response->get_object();
+  const json::value* allowed = res.if_contains("allowed");
+  if (!allowed || !allowed->is_bool()) broken("a 200 answer without a boolean response.allowed", step, r);
+  if (allowed->get_bool() && r.result == outcome::error)
+    broken("an internal error answered allowed=true", step, r);
+  if (allowed->get_bool() != (r.result == outcome::allowed))
+    broken("response.allowed disagrees with the outcome", step, r);
+  const json::value* uid = res.if_contains("uid");
+  if (!uid || !uid->is_string() || uid->get_string() != r.uid)
+    broken("response.uid is not the request uid", step, r);
+  check_patch(step, r, res, body);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view body(reinterpret_cast<const char*>(data), size);
+  for (step_kind step : {step_kind::admit, step_kind::mutate, step_kind::validate}) {
+    handler_result r = peergate::webhook::handle_review(step, body, shipped_policies());
+    check(step, r, body);
+  }
+  return 0;
+}
