@@ -10,8 +10,8 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PACKAGES := cmake ninja-build g++ pkg-config \
             libboost1.81-dev libboost-json1.81-dev libssl-dev libyaml-cpp-dev libre2-dev \
             libspdlog-dev libfmt-dev catch2 libcli11-dev \
-            openssl curl python3 python3-jsonpatch python3-jsonschema python3-yaml
-BENCH_PACKAGES := wrk nginx-light util-linux
+            openssl curl python3 python3-jsonpatch python3-jsonschema python3-yaml chromium
+BENCH_PACKAGES := wrk nginx-light util-linux time
 
 CMAKE_LAUNCHER := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 

@@ -34,3 +34,10 @@ if [[ -x $server_run ]]; then
   echo "== server benchmark ($server_run)"
   "$server_run" "$build_dir"
 fi
+
+audit_run=$here/audit/run.sh
+if [[ -x $audit_run ]]; then
+  echo
+  echo "== audit benchmark ($audit_run)"
+  "$audit_run" "$build_dir"
+fi

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "cli/audit_command.hpp"
 #include "cli/input.hpp"
 #include "cli/policy_test.hpp"
 #include "engine/chain.hpp"
@@ -137,6 +138,10 @@ int main(int argc, char** argv) {
 
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
+  // audit runs inside app.parse() and leaves its exit status here (app.exit() would turn 1 into 2).
+  int audit_exit = 0;
+  CLI::App* audit_cmd = cli::add_audit_command(app, audit_exit);
+
 #ifdef PEERGATE_HAVE_SERVER
   add_serve_command(app);
 #endif
@@ -148,6 +153,7 @@ int main(int argc, char** argv) {
     return code == 0 ? exit_ok : exit_usage;
   }
 
+  if (*audit_cmd) return audit_exit;
   if (*review_cmd) return run_review(review);
   if (*check_cmd) return run_check(check_paths, check_format);
   if (*test_cmd) {

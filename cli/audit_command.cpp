@@ -1,0 +1,230 @@
+#include "cli/audit_command.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/audit/log_reader.hpp"
+#include "engine/audit/object_auditor.hpp"
+#include "engine/audit/object_stream.hpp"
+#include "engine/audit/render.hpp"
+#include "engine/policy/loader.hpp"
+
+namespace peergate::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int exit_ok = 0;
+constexpr int exit_findings = 1;
+constexpr int exit_bad_input = 2;
+
+struct audit_flags {
+  std::vector<std::string> policies;
+  std::vector<std::string> files;
+  std::vector<std::string> logs;
+  std::string format = "table";
+  std::string output = "-";
+  std::string fail_on = "never";
+  std::string default_namespace = "default";
+  std::string color = "auto";
+  bool all = false;
+};
+
+// Thrown inside the command for bad input; the message is printed as is.
+struct bad_input {
+  std::string message;
+};
+
+std::string label_of(const std::string& path) { return path == "-" ? std::string("<stdin>") : path; }
+
+// Manifests under a directory, recursively, in path order; hidden entries are skipped (a
+// ConfigMap mount keeps its real files in "..<timestamp>" directories).
+std::vector<fs::path> manifests_under(const std::string& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const fs::path& p = it->path();
+    if (p.filename().string().starts_with(".")) {
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    const auto ext = p.extension();
+    if (it->is_regular_file() && (ext == ".json" || ext == ".yaml" || ext == ".yml")) files.push_back(p);
+  }
+  if (ec) throw bad_input{dir + ": cannot read directory: " + ec.message()};
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Reads one input into the auditor. An input named on the command line that cannot be read as
+// a whole is bad input; one found in a directory becomes an error row and the audit goes on.
+void read_input(audit::object_auditor& auditor, const std::string& path, bool named) {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) {
+      if (named) throw bad_input{path + ": cannot read file"};
+      auditor.add_unreadable(path, 0, "cannot read file");
+      return;
+    }
+    in = &file;
+  }
+  const std::string label = label_of(path);
+  auditor.begin_source(label);
+  const audit::stream_stats stats = audit::read_objects(*in, [&](audit::input_item&& item) { auditor.add(std::move(item)); });
+  if (in->bad()) {
+    if (named) throw bad_input{label + ": read error"};
+    auditor.add_unreadable(label, 0, "read error");
+    return;
+  }
+  if (!stats.fatal.empty()) {
+    if (named) throw bad_input{label + ": unreadable input: " + stats.fatal};
+    auditor.add_unreadable(label, 0, "unreadable input: " + stats.fatal);
+    return;
+  }
+  if (stats.empty() && named) throw bad_input{label + ": no Kubernetes objects found"};
+}
+
+audit::report audit_objects(const audit_flags& f) {
+  load_result loaded = f.policies.empty() ? load_embedded_policies() : load_policy_paths(f.policies);
+  if (!loaded.problems.items().empty()) std::cerr << loaded.problems.render_text();
+  if (!loaded.ok()) throw bad_input{"policies not loaded: " + loaded.problems.summary()};
+
+  std::vector<std::string> files = f.files;
+  if (files.empty()) {
+    if (::isatty(STDIN_FILENO)) throw bad_input{"no input: give -f FILE or DIR, or -f - to read standard input"};
+    files.push_back("-");
+  }
+  audit::object_auditor auditor(loaded.policies, f.default_namespace);
+  for (const std::string& path : files) {
+    std::error_code ec;
+    if (path != "-" && fs::is_directory(path, ec)) {
+      const auto found = manifests_under(path);
+      if (found.empty()) throw bad_input{path + ": no *.json, *.yaml or *.yml file in it"};
+      for (const auto& p : found) read_input(auditor, p.string(), false);
+    } else {
+      read_input(auditor, path, true);
+    }
+  }
+  return auditor.finish(std::time(nullptr));
+}
+
+audit::report audit_logs(const audit_flags& f) {
+  audit::log_auditor auditor;
+  for (const std::string& path : f.logs) {
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (path != "-") {
+      std::error_code ec;
+      if (fs::is_directory(path, ec)) throw bad_input{path + ": a directory; give the log files (FILE FILE.1 ...)"};
+      file.open(path, std::ios::binary);
+      if (!file) throw bad_input{path + ": cannot read file"};
+      in = &file;
+    }
+    auditor.begin_source(label_of(path));
+    audit::read_log(*in, auditor);
+    if (in->bad()) throw bad_input{label_of(path) + ": read error"};
+  }
+  return auditor.finish(std::time(nullptr));
+}
+
+bool wants_color(const audit_flags& f) {
+  if (f.color == "always") return true;
+  if (f.color == "never" || f.output != "-") return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  return ::isatty(STDOUT_FILENO) && !(no_color && *no_color) && !(term && std::string(term) == "dumb");
+}
+
+}  // namespace
+
+CLI::App* add_audit_command(CLI::App& app, int& exit_code_out) {
+  auto flags = std::make_shared<audit_flags>();
+  CLI::App* cmd = app.add_subcommand(
+      "audit",
+      "Report on objects that already exist (kubectl get ... -o json, manifests) or on the server's audit log");
+  auto* policies = cmd->add_option("--policies", flags->policies,
+                  "Policy file or directory (repeatable); default: the embedded policies")
+      ->check(CLI::ExistingPath)
+      ->type_name("PATH");
+  auto* files = cmd->add_option("-f,--filename", flags->files,
+                                "Input (repeatable): a kubectl List in JSON, JSON lines, multi-document YAML, a "
+                                "directory of manifests, or - for standard input (the default when it is not a "
+                                "terminal)")
+                    ->type_name("FILE|DIR|-");
+  auto* logs = cmd->add_option("--from-log", flags->logs,
+                               "Report on audit log files written by `peergate serve --audit-log` instead "
+                               "(repeatable: FILE.2 FILE.1 FILE ...)")
+                   ->type_name("FILE");
+  files->excludes(logs);
+  policies->excludes(logs);  // the log names the policies that decided
+  cmd->add_option("--format", flags->format, "table, json, policyreport (wgpolicyk8s.io/v1alpha2 YAML) or html")
+      ->check(CLI::IsMember({"table", "json", "policyreport", "html"}))
+      ->capture_default_str();
+  cmd->add_option("-o,--output", flags->output, "Write the report to FILE (default: standard output)")
+      ->type_name("FILE");
+  cmd->add_option("--fail-on", flags->fail_on,
+                  "Exit 1 when a result reaches this level: fail (fail or error), warn (fail, error or warn), "
+                  "never")
+      ->check(CLI::IsMember({"fail", "warn", "never"}))
+      ->capture_default_str();
+  cmd->add_option("-n,--namespace", flags->default_namespace,
+                  "Namespace of objects that have no metadata.namespace (hand-written manifests)")
+      ->capture_default_str()
+      ->excludes(logs);
+  cmd->add_flag("--all", flags->all, "List pass and skip results too (table, policyreport)");
+  cmd->add_option("--color", flags->color, "Colours in the table: auto (on a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  cmd->footer(
+      "Exit status: 0 nothing reached --fail-on (the default: never), 1 something did, 2 bad input or usage.\n"
+      "Objects are evaluated as a CREATE in their namespace, without mutation and without a user (no "
+      "exemption by user applies).");
+
+  cmd->callback([flags, &exit_code_out] {
+    try {
+      const audit::report rep = flags->logs.empty() ? audit_objects(*flags) : audit_logs(*flags);
+      audit::render_options options;
+      options.color = wants_color(*flags);
+      options.all = flags->all;
+      const auto format = *audit::parse_report_format(flags->format);
+      if (flags->output == "-") {
+        audit::render(format, rep, std::cout, options);
+        std::cout.flush();
+        if (!std::cout) throw bad_input{"cannot write the report to standard output"};
+      } else {
+        std::ofstream out(flags->output, std::ios::binary | std::ios::trunc);
+        if (!out) throw bad_input{flags->output + ": cannot write the report"};
+        audit::render(format, rep, out, options);
+        out.close();
+        if (!out) throw bad_input{flags->output + ": cannot write the report"};
+      }
+      const audit::report_summary s = audit::summarize(rep);
+      std::uint64_t reached = 0;
+      if (flags->fail_on != "never") reached = s.total[audit::result::fail] + s.total[audit::result::error];
+      if (flags->fail_on == "warn") reached += s.total[audit::result::warn];
+      exit_code_out = reached ? exit_findings : exit_ok;
+    } catch (const bad_input& e) {
+      std::cerr << "peergate audit: " << e.message << "\n";
+      exit_code_out = exit_bad_input;
+    } catch (const std::exception& e) {
+      std::cerr << "peergate audit: " << e.what() << "\n";
+      exit_code_out = exit_bad_input;
+    }
+  });
+  return cmd;
+}
+
+}  // namespace peergate::cli

@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""Checks `peergate audit --format policyreport` against what the wgpolicyk8s.io v1alpha2 CRDs
+accept (policyreport-v1alpha2.schema.json, with python3-jsonschema), for an object audit (good
+and malformed items) and a log audit: every document valid, one PolicyReport per namespace, the
+ClusterPolicyReport's summary equal to the totals of the JSON report, and each PolicyReport's
+summary equal to its results (skip results are counted but not listed).
+
+Usage: check_policyreport.py PEERGATE SAMPLES_DIR
+"""
+import json
+import os
+import subprocess
+import sys
+
+import jsonschema  # Debian python3-jsonschema
+import yaml  # Debian python3-yaml
+
+
+def run(peergate, args):
+    proc = subprocess.run([peergate, "audit", *args], capture_output=True, text=True)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"peergate audit {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+    return proc.stdout
+
+
+def main():
+    peergate, samples = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    here = os.path.dirname(os.path.abspath(__file__))
+    schema = json.load(open(os.path.join(here, "policyreport-v1alpha2.schema.json")))
+    validator = jsonschema.Draft202012Validator(schema)
+    failures = 0
+    cases = {
+        "objects": ["--policies", f"{samples}/policies", "-f", f"{samples}/cluster.json", "-f", f"{samples}/malformed-list.json"],
+        "log": ["--from-log", f"{samples}/audit.log.1", "--from-log", f"{samples}/audit.log"],
+    }
+    for name, args in cases.items():
+        docs = list(yaml.safe_load_all(run(peergate, args + ["--format", "policyreport"])))
+        totals = json.loads(run(peergate, args + ["--format", "json"]))
+        problems = []
+        for i, doc in enumerate(docs):
+            for e in validator.iter_errors(doc):
+                problems.append(f"document {i + 1}: {'/'.join(map(str, e.absolute_path))}: {e.message}")
+        cluster = [d for d in docs if d["kind"] == "ClusterPolicyReport"]
+        namespaced = [d for d in docs if d["kind"] == "PolicyReport"]
+        if len(cluster) != 1:
+            problems.append(f"{len(cluster)} ClusterPolicyReports, expected 1")
+        else:
+            for k in ("pass", "fail", "warn", "error", "skip"):
+                if cluster[0]["summary"][k] != totals["summary"][k]:
+                    problems.append(f"ClusterPolicyReport summary {k} {cluster[0]['summary'][k]} != {totals['summary'][k]}")
+        want_ns = sorted(n["namespace"] for n in totals["namespaces"] if n["namespace"])
+        got_ns = [d["metadata"]["namespace"] for d in namespaced]
+        if got_ns != want_ns:
+            problems.append(f"PolicyReports for {got_ns}, expected {want_ns}")
+        for d in namespaced:
+            listed = {}
+            for r in d.get("results") or []:
+                listed[r["result"]] = listed.get(r["result"], 0) + int(r["properties"].get("count", "1"))
+            for k in ("pass", "fail", "warn", "error"):
+                if listed.get(k, 0) != d["summary"][k]:
+                    problems.append(f"{d['metadata']['namespace']}: summary {k} {d['summary'][k]} but {listed.get(k, 0)} listed")
+        for p in problems:
+            print("FAIL", name, p)
+        print(f"{'FAIL' if problems else 'ok  '} {name}: {len(docs)} documents")
+        failures += bool(problems)
+    print("FAIL" if failures else "PASS", "policyreport output against the wgpolicyk8s.io v1alpha2 schema")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
