@@ -34,9 +34,10 @@ std::string stat_text(const std::string& path) {
 // Directories to watch for `path`: its parent, and itself with every subdirectory when it is one.
 void directories_for(const std::string& path, std::set<std::string>& out) {
   std::error_code ec;
-  fs::path p = fs::absolute(path, ec);
+  fs::path p = fs::absolute(path, ec).lexically_normal();
   if (ec) return;
-  if (p.has_parent_path()) out.insert(p.parent_path().lexically_normal().string());
+  if (!p.has_filename() && p.has_parent_path()) p = p.parent_path();  // "dir/" -> "dir"
+  if (p.has_parent_path()) out.insert(p.parent_path().string());
   if (!fs::is_directory(p, ec)) return;
   out.insert(p.lexically_normal().string());
   fs::recursive_directory_iterator it(p, fs::directory_options::follow_directory_symlink |

@@ -437,7 +437,10 @@ void listener::drain(std::function<void()> on_drained) {
     beast::error_code ignored;
     self->acceptor_.close(ignored);
     self->retry_timer_.cancel();
-    for (auto& s : self->state_->begin_drain(std::move(on_drained))) {
+    const auto open = self->state_->begin_drain(std::move(on_drained));
+    // Logged once no new connection can come in and every open one is told.
+    log_line(log_level::info, "draining").field("connections", static_cast<std::uint64_t>(open.size()));
+    for (const auto& s : open) {
       net::post(s->executor(), [s] { s->drain(); });
     }
   });

@@ -1,24 +1,121 @@
 #include "webhook/server/logging.hpp"
 
-#include <spdlog/async.h>
-#include <spdlog/async_logger.h>
+#include <spdlog/logger.h>
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <thread>
+#include <utility>
 
 namespace peergate::webhook::server {
 
 namespace {
 
+// An spdlog sink that never makes a request wait for a write: lines are formatted by the caller
+// and appended to a buffer under a short lock; a writer thread writes the buffer to the file
+// descriptor in batches, every `interval` or sooner when it fills up or a warning comes. Unlike
+// spdlog's async logger (one queue slot, one wake-up and one write per line) this costs no system
+// call per line. When the writer cannot keep up (stderr blocked), lines beyond `max_pending`
+// bytes are dropped and counted, never waited for.
+class batching_sink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  batching_sink(int fd, std::size_t max_pending) : fd_(fd), max_pending_(max_pending) {
+    pending_.reserve(flush_threshold * 2);
+    writer_ = std::thread([this] { run(); });
+  }
+  ~batching_sink() override { stop(); }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    if (writer_.joinable()) writer_.join();
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    if (pending_.size() + formatted.size() > max_pending_) {
+      ++dropped_;
+      return;
+    }
+    pending_.append(formatted.data(), formatted.size());
+    if (msg.level >= spdlog::level::warn || pending_.size() >= flush_threshold) {
+      urgent_ = true;
+      wake_.notify_one();
+    }
+  }
+
+  void flush_() override {
+    urgent_ = true;
+    wake_.notify_one();
+  }
+
+ private:
+  static constexpr std::size_t flush_threshold = 32 * 1024;
+  static constexpr std::chrono::milliseconds interval{100};
+
+  void run() {
+    std::string writing;
+    writing.reserve(flush_threshold * 2);
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait_for(lock, interval, [this] { return stopping_ || urgent_; });
+      urgent_ = false;
+      std::size_t dropped = std::exchange(dropped_, 0);
+      const bool last = stopping_;
+      writing.swap(pending_);
+      lock.unlock();
+      if (dropped != 0) {
+        const std::string note = R"({"level":"warn","msg":"log lines dropped: the writer could not keep up","dropped":)" +
+                                 std::to_string(dropped) + "}\n";
+        write_all(note);
+      }
+      write_all(writing);
+      writing.clear();
+      if (writing.capacity() > 4 * flush_threshold) std::string().swap(writing);
+      lock.lock();
+      if (last && pending_.empty()) return;
+    }
+  }
+
+  void write_all(const std::string& text) const {
+    std::size_t done = 0;
+    while (done < text.size()) {
+      const ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // a closed or broken stderr: the lines are lost, the server goes on
+      done += static_cast<std::size_t>(n);
+    }
+  }
+
+  int fd_;
+  std::size_t max_pending_;
+  std::string pending_;  // guarded by mutex_ (base_sink's)
+  std::size_t dropped_ = 0;
+  bool urgent_ = false;
+  bool stopping_ = false;
+  std::condition_variable wake_;
+  std::thread writer_;
+};
+
 struct logging_state {
-  std::mutex mutex;  // guards (re)initialisation only; logging itself reads `logger` lock-free
-  std::shared_ptr<spdlog::details::thread_pool> pool;
+  std::mutex mutex;  // guards (re)initialisation only; logging itself reads `current_logger` lock-free
+  std::shared_ptr<batching_sink> sink;
   std::shared_ptr<spdlog::logger> logger;
   log_format format = log_format::json;
 };
@@ -118,21 +215,18 @@ const char* to_string(log_level l) {
 void init_logging(const logging_options& options) {
   auto& s = state();
   std::lock_guard lock(s.mutex);
-  if (s.logger) s.logger->flush();
   current_logger.store(nullptr);
   s.logger.reset();
-  s.pool.reset();
+  if (s.sink) s.sink->stop();
+  s.sink.reset();
 
-  s.pool = std::make_shared<spdlog::details::thread_pool>(options.queue_size, 1);
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  auto logger = std::make_shared<spdlog::async_logger>("peergate", std::move(sink), s.pool,
-                                                       spdlog::async_overflow_policy::overrun_oldest);
+  s.sink = std::make_shared<batching_sink>(STDERR_FILENO, options.max_pending_bytes);
+  auto logger = std::make_shared<spdlog::logger>("peergate", s.sink);
   const char* pattern = options.format == log_format::json
                             ? R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ",%v})"
                             : "%Y-%m-%dT%H:%M:%S.%fZ %v";
   logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(pattern, spdlog::pattern_time_type::utc));
   logger->set_level(to_spdlog(options.level));
-  logger->flush_on(spdlog::level::warn);
   s.logger = logger;
   s.format = options.format;
   current_format.store(options.format);
@@ -143,9 +237,9 @@ void shutdown_logging() {
   auto& s = state();
   std::lock_guard lock(s.mutex);
   current_logger.store(nullptr);
-  if (s.logger) s.logger->flush();
   s.logger.reset();
-  s.pool.reset();  // joins the writer thread after it drained the queue
+  if (s.sink) s.sink->stop();  // writes what is pending, joins the writer thread
+  s.sink.reset();
 }
 
 bool log_enabled(log_level level) {

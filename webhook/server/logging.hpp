@@ -1,7 +1,9 @@
 #pragma once
-// Structured logging for the webhook server: one JSON object a line (or `key=value` text), written
-// by spdlog's asynchronous logger so that no I/O thread ever waits on a write. When the queue is
-// full the oldest lines are dropped rather than blocking a request.
+// Structured logging for the webhook server: one JSON object a line (or `key=value` text) on
+// stderr, through spdlog with a batching sink: the calling thread formats the line and appends it
+// to a buffer; a writer thread writes the buffer in batches (at least every 100 ms, at once for
+// warnings and errors). No I/O thread ever waits on a write, and no line costs a system call; when
+// the writer cannot keep up, lines are dropped (and the drop is logged) rather than blocking.
 
 #include <cstdint>
 #include <optional>
@@ -21,7 +23,7 @@ const char* to_string(log_level l);
 struct logging_options {
   log_format format = log_format::json;
   log_level level = log_level::info;
-  std::size_t queue_size = 4096;  // lines waiting for the writer thread
+  std::size_t max_pending_bytes = 8 * 1024 * 1024;  // waiting for the writer; more is dropped
 };
 
 // Installs the asynchronous logger (stderr). Safe to call again: the previous logger is replaced.

@@ -1,0 +1,56 @@
+#include <catch2/catch.hpp>
+
+#include "webhook/server/metrics.hpp"
+
+using namespace peergate::webhook::server;
+using namespace std::chrono_literals;
+
+namespace {
+bool has_line(const std::string& text, const std::string& line) {
+  return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
+}
+}  // namespace
+
+TEST_CASE("metrics render in the Prometheus text format") {
+  metrics m("1.2.3");
+  m.record_admission(endpoint::admit, decision_label::denied, 300us);
+  m.record_admission(endpoint::admit, decision_label::allowed, 3ms);
+  m.record_admission(endpoint::mutate, decision_label::allowed, 20s);  // past the last bucket
+  m.record_policy_result("ns-policy", "deny", "violation");
+  m.record_policy_result("ns-policy", "deny", "violation");
+  m.record_policy_result("we\"ird\\name", "warn", "pass");
+  m.record_policy_reload(true);
+  m.record_policy_reload(false);
+  m.set_policies_loaded(3, 1);
+  m.set_certificate_expiry(1900000000);
+  m.record_http_response(200);
+  m.record_http_response(418);
+  m.connection_opened();
+  m.connection_timed_out(connection_phase::header);
+  const std::string text = m.render();
+
+  CHECK(has_line(text, "# TYPE peergate_admission_requests_total counter"));
+  CHECK(has_line(text, R"(peergate_admission_requests_total{endpoint="admit",decision="denied"} 1)"));
+  CHECK(has_line(text, R"(peergate_admission_requests_total{endpoint="validate",decision="error"} 0)"));
+  CHECK(has_line(text, "# TYPE peergate_admission_duration_seconds histogram"));
+  CHECK(has_line(text, R"(peergate_admission_duration_seconds_bucket{endpoint="admit",le="0.00025"} 0)"));
+  CHECK(has_line(text, R"(peergate_admission_duration_seconds_bucket{endpoint="admit",le="0.0005"} 1)"));
+  CHECK(has_line(text, R"(peergate_admission_duration_seconds_bucket{endpoint="admit",le="0.005"} 2)"));
+  CHECK(has_line(text, R"(peergate_admission_duration_seconds_bucket{endpoint="admit",le="+Inf"} 2)"));
+  CHECK(has_line(text, R"(peergate_admission_duration_seconds_count{endpoint="admit"} 2)"));
+  CHECK(has_line(text, R"(peergate_admission_duration_seconds_sum{endpoint="admit"} 0.0033)"));
+  CHECK(has_line(text, R"(peergate_admission_duration_seconds_bucket{endpoint="mutate",le="2.5"} 0)"));
+  CHECK(has_line(text, R"(peergate_admission_duration_seconds_bucket{endpoint="mutate",le="+Inf"} 1)"));
+  CHECK(has_line(text, R"(peergate_policy_results_total{policy="ns-policy",action="deny",result="violation"} 2)"));
+  CHECK(has_line(text, R"(peergate_policy_results_total{policy="we\"ird\\name",action="warn",result="pass"} 1)"));
+  CHECK(has_line(text, R"(peergate_policy_reloads_total{result="success"} 1)"));
+  CHECK(has_line(text, R"(peergate_policy_reloads_total{result="failure"} 1)"));
+  CHECK(has_line(text, R"(peergate_policies_loaded{kind="PeerPodPolicy"} 3)"));
+  CHECK(has_line(text, "peergate_tls_certificate_expiry_timestamp_seconds 1900000000"));
+  CHECK(has_line(text, R"(peergate_http_responses_total{code="200"} 1)"));
+  CHECK(has_line(text, R"(peergate_http_responses_total{code="other"} 1)"));
+  CHECK(has_line(text, "peergate_connections_active 1"));
+  CHECK(has_line(text, R"(peergate_connection_timeouts_total{phase="header"} 1)"));
+  CHECK(has_line(text, R"(peergate_build_info{version="1.2.3"} 1)"));
+  CHECK(text.back() == '\n');
+}

@@ -1,0 +1,929 @@
+#!/usr/bin/python3
+"""Integration tests for `peergate serve`.
+
+Each test starts the real binary on 127.0.0.1:0 and talks to it over real TLS with CA
+verification (Python's ssl and http.client). Readiness and reloads are awaited through the
+server's JSON log lines (an event, not a sleep). Certificates for rotation and mTLS are made
+with the openssl command line.
+
+Usage: serve_test.py --binary build/peergate --source . [unittest args, e.g. EndpointTests]
+"""
+
+import argparse
+import base64
+import copy
+import http.client
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+BINARY = None
+SOURCE = None
+CERTS = None  # a directory of test certificates, made once per run
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def run(cmd, **kw):
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+
+
+def make_ca(d, name):
+    run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", f"{d}/{name}.key", "-out", f"{d}/{name}.crt", "-days", "2", "-subj", f"/CN={name}",
+         "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+
+
+def make_leaf(d, name, ca, usage, cn, days=1):
+    ext = f"{d}/{name}.ext"
+    with open(ext, "w") as f:
+        f.write("basicConstraints=critical,CA:FALSE\n"
+                "keyUsage=critical,digitalSignature\n"
+                f"extendedKeyUsage={usage}\n"
+                "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", f"{d}/{name}.key", "-out", f"{d}/{name}.csr", "-subj", f"/CN={cn}"])
+    run(["openssl", "x509", "-req", "-in", f"{d}/{name}.csr", "-CA", f"{d}/{ca}.crt", "-CAkey", f"{d}/{ca}.key",
+         "-CAcreateserial", "-out", f"{d}/{name}.crt", "-days", str(days), "-extfile", ext])
+
+
+def make_certificates(d):
+    for ca in ("ca1", "ca2", "client-ca", "other-ca"):
+        make_ca(d, ca)
+    make_leaf(d, "server1", "ca1", "serverAuth", "server-one")
+    make_leaf(d, "server2", "ca2", "serverAuth", "server-two", days=2)
+    make_leaf(d, "client", "client-ca", "clientAuth", "kube-apiserver")
+    make_leaf(d, "intruder", "other-ca", "clientAuth", "intruder")
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def write(path, data, atomic=False):
+    mode = "wb" if isinstance(data, bytes) else "w"
+    target = path + ".tmp" if atomic else path
+    with open(target, mode) as f:
+        f.write(data)
+    if atomic:
+        os.rename(target, path)
+
+
+POLICY_HEADER = "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicy\n"
+
+
+def policy_yaml(name, actions, namespaces):
+    items = "".join(f'    - "{n}"\n' for n in namespaces)
+    return (POLICY_HEADER + f"metadata:\n  name: {name}\nspec:\n  runtimeClassNames: [kata-remote]\n"
+            f"  validationActions: [{', '.join(actions)}]\n  allowedNamespaces:\n{items}")
+
+
+def shipped_mutation():
+    return read(os.path.join(SOURCE, "policies", "peer-pods-mutation.yaml")).decode()
+
+
+def sample_review(name="pod-peer-allowed.json"):
+    with open(os.path.join(SOURCE, "samples", "reviews", name)) as f:
+        return json.load(f)
+
+
+_uid_counter = [0]
+
+
+def review(namespace="confidential-ml", peer=True, containers=True, sample="pod-peer-allowed.json"):
+    r = copy.deepcopy(sample_review(sample))
+    _uid_counter[0] += 1
+    r["request"]["uid"] = f"00000000-0000-4000-8000-{_uid_counter[0]:012d}"
+    r["request"]["namespace"] = namespace
+    obj = r["request"]["object"]
+    obj["metadata"]["namespace"] = namespace
+    if not peer:
+        obj["spec"].pop("runtimeClassName", None)
+    if not containers:
+        obj["spec"]["containers"] = []
+        obj["spec"].pop("initContainers", None)
+    return r
+
+
+class Server:
+    """A `peergate serve` process, its log lines, and TLS clients for it."""
+
+    def __init__(self, test, args=(), env=None, cafile=None, expect_start=True, listen="127.0.0.1:0"):
+        self.test = test
+        self.dir = tempfile.mkdtemp(prefix="peergate-serve-test-")
+        test.addCleanup(shutil.rmtree, self.dir, True)
+        self.port_file = os.path.join(self.dir, "port")
+        self.cafile = cafile or os.path.join(self.dir, "certs", "ca.crt")
+        cmd = [BINARY, "serve", "--listen", listen, "--port-file", self.port_file, "--threads", "2",
+               "--cert-dir", os.path.join(self.dir, "certs"), "--reload-debounce", "100ms", *args]
+        if "--log-level" not in args:
+            cmd += ["--log-level", "debug"]
+        full_env = dict(os.environ)
+        for k in ("TLS_MIN_VERSION", "TLS_CIPHER_SUITES"):
+            full_env.pop(k, None)
+        full_env.update(env or {})
+        self.lines = []
+        self.raw = []
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, env=full_env)
+        self.reader = threading.Thread(target=self._read_log, daemon=True)
+        self.reader.start()
+        test.addCleanup(self.kill)
+        self.port = None
+        if expect_start:
+            line = self.wait_for(lambda l: l.get("msg") == "listening", timeout=20)
+            self.port = line["port"]
+            # The port file is written right after the log line, atomically.
+            self.wait_for_file(self.port_file)
+            test.assertEqual(int(read(self.port_file)), self.port)
+
+    def _read_log(self):
+        for raw in self.proc.stderr:
+            text = raw.decode("utf-8", "replace").rstrip("\n")
+            try:
+                line = json.loads(text)
+            except ValueError:
+                line = {"msg": "(not json)", "text": text}
+            with self.cond:
+                self.raw.append(text)
+                self.lines.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.lines.append({"msg": "(exited)"})
+            self.cond.notify_all()
+
+    def mark(self):
+        with self.cond:
+            return len(self.lines)
+
+    def log_tail(self, n=40):
+        with self.cond:
+            return "\n".join(self.raw[-n:])
+
+    def wait_for(self, pred, timeout=10, after=0):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for line in self.lines[after:]:
+                    if pred(line):
+                        return line
+                if any(l.get("msg") == "(exited)" for l in self.lines[after:]) and not pred({"msg": "(exited)"}):
+                    self.test.fail("server exited while waiting; log:\n" + self.log_tail())
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.test.fail("timed out waiting for a log line; log:\n" + self.log_tail())
+                self.cond.wait(left)
+
+    def find(self, pred, after=0):
+        with self.cond:
+            return [l for l in self.lines[after:] if pred(l)]
+
+    def wait_for_file(self, path, timeout=10):
+        # The file is written right after the log line we already saw: this loop ends at once.
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(path):
+            if time.monotonic() > deadline:
+                self.test.fail(f"{path} was not written")
+            time.sleep(0.01)
+
+    def context(self, cafile=None, cert=None, key=None):
+        ctx = ssl.create_default_context(cafile=cafile or self.cafile)
+        if cert:
+            ctx.load_cert_chain(cert, key)
+        return ctx
+
+    def connection(self, context=None, host="127.0.0.1"):
+        return http.client.HTTPSConnection(host, self.port, context=context or self.context(), timeout=10)
+
+    def tls_socket(self, context=None):
+        raw = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        return (context or self.context()).wrap_socket(raw, server_hostname="127.0.0.1")
+
+    def post(self, path, body, conn=None, content_type="application/json", headers=None):
+        own = conn is None
+        conn = conn or self.connection()
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        h = {"Content-Type": content_type} if content_type else {}
+        h.update(headers or {})
+        conn.request("POST", path, body=data, headers=h)
+        resp = conn.getresponse()
+        payload = resp.read()
+        if own:
+            conn.close()
+        return resp, payload
+
+    def get(self, path, conn=None):
+        own = conn is None
+        conn = conn or self.connection()
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        payload = resp.read()
+        if own:
+            conn.close()
+        return resp, payload
+
+    def metrics(self):
+        resp, body = self.get("/metrics")
+        self.test.assertEqual(resp.status, 200)
+        values = {}
+        for line in body.decode().splitlines():
+            if line.startswith("#") or not line:
+                continue
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+        return values
+
+    def terminate(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout=15):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.test.fail("server did not exit; log:\n" + self.log_tail())
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.reader.join(5)
+        self.proc.stderr.close()
+
+
+def response_of(test, payload):
+    doc = json.loads(payload)
+    test.assertEqual(doc.get("kind"), "AdmissionReview")
+    test.assertEqual(doc.get("apiVersion"), "admission.k8s.io/v1")
+    return doc["response"]
+
+
+def patch_of(resp):
+    if "patch" not in resp:
+        return []
+    return json.loads(base64.b64decode(resp["patch"]))
+
+
+def write_test_policies(d):
+    """deny-outside (Deny) allows confidential-*, warned, audited; warn-outside (Warn) allows
+    confidential-*, audited; audit-outside (Audit) allows confidential-*, warned."""
+    os.makedirs(d, exist_ok=True)
+    write(f"{d}/deny.yaml", policy_yaml("deny-outside", ["Deny"], ["confidential-*", "warned", "audited"]))
+    write(f"{d}/warn.yaml", policy_yaml("warn-outside", ["Warn"], ["confidential-*", "audited"]))
+    write(f"{d}/audit.yaml", policy_yaml("audit-outside", ["Audit"], ["confidential-*", "warned"]))
+    write(f"{d}/mutation.yaml", shipped_mutation())
+
+
+# ---------------------------------------------------------------------------------------------
+# Tests
+
+
+class EndpointTests(unittest.TestCase):
+    """Decisions on every endpoint, the query string, and every bad-request status."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.policy_dir = tempfile.mkdtemp(prefix="peergate-policies-")
+        write_test_policies(cls.policy_dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.policy_dir, True)
+
+    def setUp(self):
+        self.server = Server(self, ["--policies", self.policy_dir])
+
+    def decide(self, path, body):
+        resp, payload = self.server.post(path, body)
+        self.assertEqual(resp.status, 200, payload)
+        r = response_of(self, payload)
+        self.assertEqual(r["uid"], body["request"]["uid"])
+        return r
+
+    def test_validate(self):
+        allowed = self.decide("/validate", review("confidential-ml"))
+        self.assertTrue(allowed["allowed"])
+        self.assertNotIn("patch", allowed)
+        self.assertNotIn("warnings", allowed)
+
+        denied = self.decide("/validate", review("default"))
+        self.assertFalse(denied["allowed"])
+        self.assertEqual(denied["status"]["code"], 403)
+        self.assertIn("deny-outside", denied["status"]["message"])
+
+        warned = self.decide("/validate", review("warned"))
+        self.assertTrue(warned["allowed"])
+        self.assertTrue(any("warn-outside" in w for w in warned.get("warnings", [])), warned)
+        self.assertNotIn("patch", warned)
+
+        plain = self.decide("/validate", review("default", peer=False))
+        self.assertTrue(plain["allowed"])
+
+    def test_mutate_both_paths(self):
+        for path in ("/mutate", "/mutate-v1-pod"):
+            with self.subTest(path=path):
+                patched = self.decide(path, review("confidential-ml"))
+                self.assertTrue(patched["allowed"])
+                self.assertEqual(patched.get("patchType"), "JSONPatch")
+                ops = patch_of(patched)
+                self.assertTrue(any(op["path"].startswith("/spec/containers/0/resources") for op in ops), ops)
+
+                plain = self.decide(path, review("confidential-ml", peer=False))
+                self.assertTrue(plain["allowed"])
+                self.assertNotIn("patch", plain)
+                self.assertNotIn("patchType", plain)
+
+                refused = self.decide(path, review("confidential-ml", containers=False))
+                self.assertFalse(refused["allowed"])
+                self.assertGreaterEqual(refused["status"]["code"], 400)
+                self.assertNotIn("patch", refused)
+
+    def test_admit(self):
+        allowed = self.decide("/admit", review("confidential-ml"))
+        self.assertTrue(allowed["allowed"])
+        self.assertTrue(patch_of(allowed))
+        self.assertNotIn("warnings", allowed)
+
+        denied = self.decide("/admit", review("default"))
+        self.assertFalse(denied["allowed"])
+        self.assertEqual(denied["status"]["code"], 403)
+        self.assertNotIn("patch", denied)
+
+        warned = self.decide("/admit", review("warned"))
+        self.assertTrue(warned["allowed"])
+        self.assertTrue(patch_of(warned))
+        self.assertTrue(any("warn-outside" in w for w in warned.get("warnings", [])), warned)
+
+    def test_decision_and_audit_log_lines(self):
+        mark = self.server.mark()
+        body = review("warned")
+        self.decide("/admit?timeout=10s", body)
+        uid = body["request"]["uid"]
+        line = self.server.wait_for(lambda l: l.get("msg") == "admission" and l.get("uid") == uid, after=mark)
+        self.assertEqual(line["endpoint"], "admit")
+        self.assertEqual(line["decision"], "allowed")
+        self.assertEqual(line["operation"], "CREATE")
+        self.assertEqual(line["kind"], "Pod")
+        self.assertEqual(line["namespace"], "warned")
+        self.assertTrue(line["name"])
+        self.assertTrue(line["user"])
+        self.assertEqual(line["warnings"], 1)
+        self.assertTrue(line["patched"])
+        self.assertIn("warn-outside", line["policies"])
+        self.assertIsInstance(line["latency_ms"], (int, float))
+
+        audit_body = review("audited")
+        self.decide("/validate", audit_body)
+        audit = self.server.wait_for(lambda l: l.get("msg") == "audit" and l.get("uid") == audit_body["request"]["uid"],
+                                     after=mark)
+        self.assertEqual(audit["policy"], "audit-outside")
+        self.assertEqual(audit["namespace"], "audited")
+
+    def test_query_string_is_ignored_for_routing(self):
+        r = self.decide("/validate?timeout=10s", review("default"))
+        self.assertFalse(r["allowed"])
+        r = self.decide("/mutate-v1-pod?timeout=30s&x=1", review("confidential-ml"))
+        self.assertTrue(patch_of(r))
+        resp, _ = self.server.get("/healthz?verbose")
+        self.assertEqual(resp.status, 200)
+
+    def test_content_type_parameters_accepted(self):
+        resp, payload = self.server.post("/admit", review("default"), content_type="application/json; charset=utf-8")
+        self.assertEqual(resp.status, 200)
+        self.assertFalse(response_of(self, payload)["allowed"])
+        resp, payload = self.server.post("/admit", review("default"), content_type="Application/JSON;charset=UTF-8")
+        self.assertEqual(resp.status, 200)
+
+    def assert_error(self, resp, payload, status):
+        self.assertEqual(resp.status, status, payload)
+        self.assertEqual(resp.getheader("Content-Type"), "application/json")
+        doc = json.loads(payload)
+        self.assertIsInstance(doc.get("error"), str)
+        self.assertLess(len(payload), 300)
+
+    def test_bad_requests_keep_the_connection_and_the_server(self):
+        conn = self.server.connection()
+        conn.request("GET", "/admit")
+        resp = conn.getresponse()
+        self.assert_error(resp, resp.read(), 405)
+        self.assertEqual(resp.getheader("Allow"), "POST")
+        sock = conn.sock
+
+        resp, payload = self.server.post("/validate", review(), conn=conn, content_type="text/plain")
+        self.assert_error(resp, payload, 415)
+        resp, payload = self.server.post("/validate", review(), conn=conn, content_type=None)
+        self.assert_error(resp, payload, 415)
+        resp, payload = self.server.post("/admit", b"{not json", conn=conn)
+        self.assert_error(resp, payload, 400)
+        resp, payload = self.server.post("/admit", b'{"kind":"Pod","apiVersion":"v1"}', conn=conn)
+        self.assert_error(resp, payload, 400)
+        resp, payload = self.server.post("/nowhere", review(), conn=conn)
+        self.assert_error(resp, payload, 404)
+        resp, payload = self.server.post("/healthz", b"{}", conn=conn)
+        self.assert_error(resp, payload, 405)
+        self.assertEqual(resp.getheader("Allow"), "GET, HEAD")
+        conn.request("HEAD", "/healthz")
+        resp = conn.getresponse()
+        self.assertEqual((resp.status, resp.read()), (200, b""))  # headers only, connection still in step
+
+        # Still the same keep-alive connection, still deciding.
+        r = response_of(self, self.server.post("/admit", review("default"), conn=conn)[1])
+        self.assertFalse(r["allowed"])
+        self.assertIs(conn.sock, sock)
+        conn.close()
+
+        m = self.server.metrics()
+        self.assertGreaterEqual(m['peergate_admission_requests_total{endpoint="admit",decision="bad_request"}'], 3)
+        self.assertGreaterEqual(m['peergate_http_responses_total{code="415"}'], 2)
+
+    def test_body_over_the_default_limit_is_413(self):
+        big = b'{"kind":"AdmissionReview","pad":"' + b"x" * (8 * 1024 * 1024 + 10) + b'"}'
+        resp, payload = self.server.post("/admit", big)
+        self.assert_error(resp, payload, 413)
+        self.assertEqual(resp.getheader("Connection"), "close")
+        # A review just under the limit is decided.
+        near = review("default")
+        near["request"]["object"]["metadata"]["annotations"]["padding"] = "y" * (7 * 1024 * 1024)
+        r = response_of(self, self.server.post("/admit", near)[1])
+        self.assertFalse(r["allowed"])
+        resp, _ = self.server.get("/healthz")
+        self.assertEqual(resp.status, 200)
+
+    def test_malformed_http_is_400(self):
+        s = self.server.tls_socket()
+        s.sendall(b"THIS IS NOT HTTP\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        self.assertTrue(data.startswith(b"HTTP/1.1 400 "), data)
+        resp, _ = self.server.get("/healthz")
+        self.assertEqual(resp.status, 200)
+
+    def test_headers_over_the_limit_are_431(self):
+        s = self.server.tls_socket()
+        s.sendall(b"POST /admit HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * (20 * 1024) + b"\r\n\r\n")
+        data = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except (ssl.SSLError, ConnectionError):
+                break
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        self.assertTrue(data.startswith(b"HTTP/1.1 431 "), data[:100])
+        resp, _ = self.server.get("/healthz")
+        self.assertEqual(resp.status, 200)
+
+    def test_health_ready_metrics(self):
+        resp, payload = self.server.get("/healthz")
+        self.assertEqual((resp.status, json.loads(payload)["status"]), (200, "ok"))
+        resp, payload = self.server.get("/readyz")
+        self.assertEqual((resp.status, json.loads(payload)["status"]), (200, "ready"))
+        self.decide("/admit", review("default"))
+        self.decide("/validate", review("confidential-ml"))
+        resp, payload = self.server.get("/metrics")
+        self.assertEqual(resp.status, 200)
+        self.assertTrue(resp.getheader("Content-Type").startswith("text/plain; version=0.0.4"))
+        text = payload.decode()
+        for name in ("peergate_admission_requests_total", "peergate_admission_duration_seconds",
+                     "peergate_policy_results_total", "peergate_policy_reloads_total", "peergate_policies_loaded",
+                     "peergate_tls_certificate_expiry_timestamp_seconds", "peergate_build_info"):
+            self.assertIn(f"# TYPE {name} ", text)
+        m = self.server.metrics()
+        self.assertGreaterEqual(m['peergate_admission_requests_total{endpoint="admit",decision="denied"}'], 1)
+        self.assertGreaterEqual(m['peergate_admission_requests_total{endpoint="validate",decision="allowed"}'], 1)
+        self.assertGreaterEqual(m['peergate_admission_duration_seconds_count{endpoint="admit"}'], 1)
+        self.assertEqual(m['peergate_admission_duration_seconds_bucket{endpoint="admit",le="+Inf"}'],
+                         m['peergate_admission_duration_seconds_count{endpoint="admit"}'])
+        self.assertGreaterEqual(
+            m['peergate_policy_results_total{policy="deny-outside",action="deny",result="violation"}'], 1)
+        self.assertEqual(m['peergate_policies_loaded{kind="PeerPodPolicy"}'], 3)
+        self.assertGreater(m["peergate_tls_certificate_expiry_timestamp_seconds"], time.time())
+        self.assertTrue(any(k.startswith("peergate_build_info{version=") for k in m))
+
+    def test_keep_alive_reuses_one_connection(self):
+        conn = self.server.connection()
+        self.server.post("/admit", review(), conn=conn)
+        sock = conn.sock
+        for ns in ("default", "confidential-a", "warned"):
+            resp, _ = self.server.post("/admit", review(ns), conn=conn)
+            self.assertEqual(resp.status, 200)
+            self.assertIs(conn.sock, sock)
+        conn.close()
+
+
+class TlsTests(unittest.TestCase):
+    """Embedded certificate, TLS versions, cipher suites, ALPN, mTLS."""
+
+    def test_embedded_certificate_sans_and_ca_file(self):
+        server = Server(self)
+        line = server.find(lambda l: l.get("msg") == "embedded certificate")[0]
+        self.assertEqual(os.path.abspath(line["ca_file"]), os.path.abspath(server.cafile))
+        for host in ("127.0.0.1", "localhost"):
+            conn = server.connection(host=host)
+            conn.request("GET", "/healthz")
+            self.assertEqual(conn.getresponse().status, 200)
+            sans = conn.sock.getpeercert()["subjectAltName"]
+            conn.close()
+        self.assertIn(("DNS", "localhost"), sans)
+        self.assertIn(("IP Address", "127.0.0.1"), sans)
+        self.assertTrue(any(k == "IP Address" and v in ("::1", "0:0:0:0:0:0:0:1") for k, v in sans), sans)
+
+    def test_ipv6_loopback(self):
+        try:
+            probe = socket.socket(socket.AF_INET6)
+            probe.bind(("::1", 0))
+            probe.close()
+        except OSError:
+            self.skipTest("no IPv6 loopback")
+        server = Server(self, listen="[::1]:0")
+        raw = socket.create_connection(("::1", server.port), timeout=10)
+        s = server.context().wrap_socket(raw, server_hostname="::1")
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        self.assertTrue(s.recv(100).startswith(b"HTTP/1.1 200"))
+        s.close()
+
+    def test_alpn_never_h2(self):
+        server = Server(self)
+        ctx = server.context()
+        ctx.set_alpn_protocols(["h2", "http/1.1"])
+        s = server.tls_socket(ctx)
+        self.assertEqual(s.selected_alpn_protocol(), "http/1.1")
+        s.close()
+        ctx = server.context()
+        ctx.set_alpn_protocols(["h2"])
+        s = server.tls_socket(ctx)
+        self.assertIsNone(s.selected_alpn_protocol())
+        s.close()
+
+    def test_tls_1_1_refused_by_default_and_1_3_minimum(self):
+        server = Server(self)
+        old = server.context()
+        old.set_ciphers("DEFAULT:@SECLEVEL=0")
+        old.minimum_version = ssl.TLSVersion.TLSv1
+        old.maximum_version = ssl.TLSVersion.TLSv1_1
+        with self.assertRaises((ssl.SSLError, ConnectionError)):
+            server.tls_socket(old)
+        tls12 = server.context()
+        tls12.maximum_version = ssl.TLSVersion.TLSv1_2
+        s = server.tls_socket(tls12)
+        self.assertEqual(s.version(), "TLSv1.2")
+        s.close()
+
+        strict = Server(self, ["--tls-min-version", "1.3"])
+        with self.assertRaises((ssl.SSLError, ConnectionError)):
+            strict.tls_socket(tls12)
+        s = strict.tls_socket()
+        self.assertEqual(s.version(), "TLSv1.3")
+        s.close()
+
+    def test_upstream_environment_variables(self):
+        server = Server(self, env={"TLS_MIN_VERSION": "VersionTLS12",
+                                   "TLS_CIPHER_SUITES": "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"})
+        ctx = server.context()
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        s = server.tls_socket(ctx)
+        self.assertEqual(s.cipher()[0], "ECDHE-ECDSA-AES256-GCM-SHA384")
+        s.close()
+        ctx = server.context()
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256")
+        with self.assertRaises((ssl.SSLError, ConnectionError)):
+            server.tls_socket(ctx)
+
+        for env in ({"TLS_MIN_VERSION": "VersionTLS11"}, {"TLS_MIN_VERSION": "VersionTLS10"},
+                    {"TLS_MIN_VERSION": "VersionTLS13", "TLS_CIPHER_SUITES": "TLS_AES_128_GCM_SHA256"},
+                    {"TLS_CIPHER_SUITES": "TLS_NOT_A_SUITE"}):
+            with self.subTest(env=env):
+                bad = Server(self, env=env, expect_start=False)
+                self.assertNotEqual(bad.wait_exit(), 0)
+                self.assertFalse(os.path.exists(bad.port_file))
+
+    def test_mtls_required_and_verified(self):
+        server = Server(self, ["--tls-cert", f"{CERTS}/server1.crt", "--tls-key", f"{CERTS}/server1.key",
+                               "--client-ca", f"{CERTS}/client-ca.crt"], cafile=f"{CERTS}/ca1.crt")
+        good = server.context(cert=f"{CERTS}/client.crt", key=f"{CERTS}/client.key")
+        resp, payload = server.post("/admit", review("default"), conn=server.connection(good))
+        self.assertEqual(resp.status, 200)
+        self.assertFalse(response_of(self, payload)["allowed"])
+
+        for ctx in (server.context(), server.context(cert=f"{CERTS}/intruder.crt", key=f"{CERTS}/intruder.key")):
+            with self.assertRaises((ssl.SSLError, ConnectionError, http.client.RemoteDisconnected)):
+                server.post("/admit", review("default"), conn=server.connection(ctx))
+        resp, _ = server.get("/healthz", conn=server.connection(good))
+        self.assertEqual(resp.status, 200)
+
+
+class RotationTests(unittest.TestCase):
+    """Certificate files changed in place: new connections get the new pair, open ones stay."""
+
+    def test_rotation_keeps_open_connections_and_rejects_a_broken_pair(self):
+        d = tempfile.mkdtemp(prefix="peergate-rotation-")
+        self.addCleanup(shutil.rmtree, d, True)
+        cert, key = f"{d}/tls.crt", f"{d}/tls.key"
+        shutil.copy(f"{CERTS}/server1.crt", cert)
+        shutil.copy(f"{CERTS}/server1.key", key)
+        server = Server(self, ["--tls-cert", cert, "--tls-key", key], cafile=f"{CERTS}/ca1.crt")
+        ca1 = server.context(cafile=f"{CERTS}/ca1.crt")
+        ca2 = server.context(cafile=f"{CERTS}/ca2.crt")
+
+        old = server.connection(ca1)
+        old.request("GET", "/healthz")
+        self.assertEqual(old.getresponse().read(), b'{"status":"ok"}')
+        old_sock = old.sock
+        expiry_before = server.metrics()["peergate_tls_certificate_expiry_timestamp_seconds"]
+
+        mark = server.mark()
+        write(cert, read(f"{CERTS}/server2.crt"))  # in place, as a Secret update seen through a hostPath
+        write(key, read(f"{CERTS}/server2.key"))
+        line = server.wait_for(lambda l: l.get("msg") == "tls certificate reloaded" and "server-two" in l.get("subject", ""),
+                               after=mark)
+        self.assertIn("server-two", line["subject"])
+        server.cafile = f"{CERTS}/ca2.crt"
+
+        # New connections present the new certificate ...
+        resp, _ = server.get("/healthz", conn=server.connection(ca2))
+        self.assertEqual(resp.status, 200)
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            server.get("/healthz", conn=server.connection(ca1))
+        # ... and the keep-alive connection opened before is still the same, still served.
+        resp, payload = server.post("/admit", review("default"), conn=old)
+        self.assertEqual(resp.status, 200)
+        self.assertIs(old.sock, old_sock)
+        self.assertIn("server-one", str(old.sock.getpeercert()["subject"]))
+        old.close()
+        m = server.metrics()
+        self.assertNotEqual(m["peergate_tls_certificate_expiry_timestamp_seconds"], expiry_before)
+        self.assertGreaterEqual(m['peergate_tls_reloads_total{result="success"}'], 1)
+
+        # A broken pair (key of another certificate) is reported and the current one kept.
+        mark = server.mark()
+        write(key, read(f"{CERTS}/server1.key"), atomic=True)
+        failed = server.wait_for(lambda l: l.get("msg") == "tls certificate reload failed", after=mark)
+        self.assertIn("does not match", failed["error"])
+        resp, _ = server.get("/healthz", conn=server.connection(ca2))
+        self.assertEqual(resp.status, 200)
+        self.assertGreaterEqual(server.metrics()['peergate_tls_reloads_total{result="failure"}'], 1)
+
+
+class ReloadTests(unittest.TestCase):
+    """Policy reloads: a good one is served, a broken one is reported and the good set kept."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="peergate-reload-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def allowed(self, server, ns):
+        resp, payload = server.post("/validate", review(ns))
+        self.assertEqual(resp.status, 200)
+        return response_of(self, payload)["allowed"]
+
+    def test_good_then_broken_reload(self):
+        policies = f"{self.dir}/policies"
+        os.makedirs(policies)
+        write(f"{policies}/allowed.yaml", policy_yaml("allowed", ["Deny"], ["confidential-*"]))
+        server = Server(self, ["--policies", policies])
+        self.assertFalse(self.allowed(server, "newteam"))
+
+        mark = server.mark()
+        write(f"{policies}/allowed.yaml", policy_yaml("allowed", ["Deny"], ["confidential-*", "newteam"]), atomic=True)
+        server.wait_for(lambda l: l.get("msg") == "policies loaded" and l.get("cause") in ("change", "poll"), after=mark)
+        self.assertTrue(self.allowed(server, "newteam"))
+
+        mark = server.mark()
+        write(f"{policies}/allowed.yaml",
+              policy_yaml("allowed", ["Maybe"], ["confidential-*"]) + "  bogus: [\n")  # broken YAML
+        failed = server.wait_for(lambda l: l.get("msg") == "policy reload failed", after=mark)
+        self.assertTrue(failed["kept_previous"])
+        self.assertGreaterEqual(failed["errors"], 1)
+        diagnostics = server.find(lambda l: l.get("msg") == "policy diagnostic", after=mark)
+        self.assertTrue(diagnostics and all(d["file"].endswith("allowed.yaml") for d in diagnostics), diagnostics)
+        self.assertTrue(self.allowed(server, "newteam"))  # the last good set still serves
+        self.assertFalse(self.allowed(server, "default"))
+
+        m = server.metrics()
+        self.assertEqual(m['peergate_policy_reloads_total{result="success"}'], 1)
+        self.assertEqual(m['peergate_policy_reloads_total{result="failure"}'], 1)
+
+        # Fixed again, then a reload on SIGHUP.
+        mark = server.mark()
+        write(f"{policies}/allowed.yaml", policy_yaml("allowed", ["Deny"], ["confidential-*"]), atomic=True)
+        server.wait_for(lambda l: l.get("msg") == "policies loaded", after=mark)
+        self.assertFalse(self.allowed(server, "newteam"))
+        mark = server.mark()
+        server.terminate(signal.SIGHUP)
+        server.wait_for(lambda l: l.get("msg") == "policies loaded" and l.get("cause") == "signal", after=mark)
+        self.assertEqual(server.proc.poll(), None)
+
+    def test_configmap_symlink_swap(self):
+        # A ConfigMap volume: files are symlinks through ..data, which is swapped atomically.
+        root = f"{self.dir}/cm"
+        os.makedirs(f"{root}/..v1")
+        write(f"{root}/..v1/policy.yaml", policy_yaml("cm", ["Deny"], ["confidential-*"]))
+        os.symlink("..v1", f"{root}/..data")
+        os.symlink("..data/policy.yaml", f"{root}/policy.yaml")
+        server = Server(self, ["--policies", root])  # the mounted directory, as in a Deployment
+        self.assertFalse(self.allowed(server, "swapped"))
+
+        mark = server.mark()
+        os.makedirs(f"{root}/..v2")
+        write(f"{root}/..v2/policy.yaml", policy_yaml("cm", ["Deny"], ["confidential-*", "swapped"]))
+        os.symlink("..v2", f"{root}/..data_tmp")
+        os.rename(f"{root}/..data_tmp", f"{root}/..data")
+        shutil.rmtree(f"{root}/..v1")
+        server.wait_for(lambda l: l.get("msg") == "policies loaded" and l.get("cause") in ("change", "poll"), after=mark)
+        self.assertTrue(self.allowed(server, "swapped"))
+
+    def test_broken_policies_at_start_refuse_to_start(self):
+        write(f"{self.dir}/bad.yaml", policy_yaml("bad", ["Sometimes"], ["x"]))
+        server = Server(self, ["--policies", f"{self.dir}/bad.yaml"], expect_start=False)
+        self.assertNotEqual(server.wait_exit(), 0)
+        self.assertTrue(server.find(lambda l: l.get("msg") == "policy diagnostic"))
+
+
+class ShutdownTests(unittest.TestCase):
+    def test_sigterm_finishes_the_request_in_flight(self):
+        server = Server(self, ["--shutdown-timeout", "20s", "--log-level", "trace"])
+        idle = server.connection()
+        idle.request("GET", "/healthz")
+        idle.getresponse().read()  # an idle keep-alive connection must not hold the exit
+
+        body = json.dumps(review("default")).encode()
+        s = server.tls_socket()
+        s.sendall(b"POST /admit?timeout=10s HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body[:1000])
+        server.wait_for(lambda l: l.get("msg") == "request headers read" and l.get("target") == "/admit?timeout=10s")
+        mark = server.mark()
+        server.terminate(signal.SIGTERM)
+        server.wait_for(lambda l: l.get("msg") == "shutting down", after=mark)
+        server.wait_for(lambda l: l.get("msg") == "draining", after=mark)  # listener closed
+        s.sendall(body[1000:])
+        data = b""
+        while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < 10:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head, _, payload = data.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200 "), data[:200])
+        self.assertIn(b"Connection: close", head)
+        while True:  # the rest of the body, then the server closes
+            try:
+                chunk = s.recv(65536)
+            except (ssl.SSLError, ConnectionError):
+                break
+            if not chunk:
+                break
+            payload += chunk
+        self.assertFalse(response_of(self, payload)["allowed"])
+        # Drain started: no new connections.
+        with self.assertRaises(OSError):
+            socket.create_connection(("127.0.0.1", server.port), timeout=5).close()
+        s.close()
+        started = time.monotonic()
+        self.assertEqual(server.wait_exit(), 0)
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertTrue(server.find(lambda l: l.get("msg") == "stopped"))
+        idle.close()
+
+    def test_sigint_with_nothing_in_flight_exits_zero(self):
+        server = Server(self)
+        server.terminate(signal.SIGINT)
+        self.assertEqual(server.wait_exit(), 0)
+
+
+class SlowClientTests(unittest.TestCase):
+    def test_slow_headers_are_cut_off_while_others_are_served(self):
+        server = Server(self, ["--header-timeout", "1s", "--idle-timeout", "30s"])
+        slow = server.tls_socket()
+        slow.setblocking(False)
+        results = {}
+
+        def trickle():
+            start = time.monotonic()
+            header = b"POST /admit HTTP/1.1\r\nHost: slow\r\n" + b"X-Slow: " + b"a" * 200
+            sent = 0
+            while time.monotonic() - start < 15 and sent < len(header):
+                try:
+                    slow.send(header[sent:sent + 1])
+                    sent += 1
+                except ssl.SSLWantWriteError:
+                    pass
+                except (ssl.SSLError, OSError):
+                    break
+                # Pace one byte every 100 ms; a readable socket means the server closed it.
+                r, _, _ = select.select([slow], [], [], 0.1)
+                if r:
+                    try:
+                        if slow.recv(4096) == b"":
+                            break
+                    except ssl.SSLWantReadError:
+                        continue
+                    except (ssl.SSLError, OSError):
+                        break
+            results["elapsed"] = time.monotonic() - start
+            results["sent"] = sent
+            results["header"] = len(header)
+
+        t = threading.Thread(target=trickle)
+        t.start()
+        served = 0
+        while t.is_alive() and served < 200:
+            resp, payload = server.post("/admit", review("default"))
+            self.assertEqual(resp.status, 200)
+            served += 1
+        t.join()
+        slow.close()
+        self.assertGreater(served, 0)
+        # Cut off before the headers were complete (they would take ~25 s at this pace), about
+        # --header-timeout after the first byte.
+        self.assertLess(results["sent"], results["header"], results)
+        self.assertLess(results["elapsed"], 10, results)
+        self.assertGreaterEqual(results["elapsed"], 0.8, results)
+        self.assertGreaterEqual(server.metrics()['peergate_connection_timeouts_total{phase="header"}'], 1)
+
+    def test_idle_keep_alive_is_closed(self):
+        server = Server(self, ["--idle-timeout", "500ms"])
+        s = server.tls_socket()
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = s.recv(4096)
+        self.assertTrue(data.startswith(b"HTTP/1.1 200"))
+        s.settimeout(5)
+        started = time.monotonic()
+        try:
+            self.assertEqual(s.recv(4096), b"")
+        except (ssl.SSLError, ConnectionError):
+            pass
+        self.assertLess(time.monotonic() - started, 4)
+
+    def test_max_connections(self):
+        server = Server(self, ["--max-connections", "2"])
+        a, b = server.tls_socket(), server.tls_socket()
+        for s in (a, b):
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 200"))
+        with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+            c = server.tls_socket()
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            if c.recv(4096) == b"":
+                raise ConnectionError("closed")
+        a.close()
+        # Once the server has seen the close (asynchronously), a new connection is accepted again.
+        def until_accepted(action):
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    return action()
+                except (ssl.SSLError, ConnectionError, OSError, http.client.HTTPException):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+
+        resp, _ = until_accepted(lambda: server.get("/healthz"))
+        self.assertEqual(resp.status, 200)
+        b.close()
+        self.assertGreaterEqual(until_accepted(server.metrics)["peergate_connections_rejected_total"], 1)
+
+
+def main():
+    global BINARY, SOURCE, CERTS
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--source", required=True)
+    args, rest = parser.parse_known_args()
+    BINARY = os.path.abspath(args.binary)
+    SOURCE = os.path.abspath(args.source)
+    for tool in ("openssl",):
+        if shutil.which(tool) is None:
+            print(f"{tool} is needed", file=sys.stderr)
+            return 1
+    CERTS = tempfile.mkdtemp(prefix="peergate-test-certs-")
+    try:
+        make_certificates(CERTS)
+        prog = unittest.main(argv=[sys.argv[0], *rest], exit=False, verbosity=2)
+        return 0 if prog.result.wasSuccessful() and prog.result.testsRun > 0 else 1
+    finally:
+        shutil.rmtree(CERTS, True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
