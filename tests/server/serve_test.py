@@ -811,6 +811,38 @@ class ShutdownTests(unittest.TestCase):
         self.assertEqual(server.wait_exit(), 0)
 
 
+class AuditLogTests(unittest.TestCase):
+    def test_denials_and_warnings_are_in_the_audit_log_after_sigterm_and_rotated(self):
+        log = os.path.join(tempfile.mkdtemp(prefix="peergate-audit-"), "audit.jsonl")
+        self.addCleanup(shutil.rmtree, os.path.dirname(log), True)
+        server = Server(self, ["--audit-log", log, "--audit-log-max-bytes", "2Ki", "--audit-log-max-files", "3"])
+        conn = server.connection()
+        for i in range(20):  # about 400 bytes a line: several rotations
+            r = review("default")
+            r["request"]["uid"] = f"audit-{i}"
+            resp, body = server.post("/admit", json.dumps(r).encode(), conn=conn)
+            self.assertEqual(resp.status, 200)
+            self.assertFalse(response_of(self, body)["allowed"])
+        conn.close()
+        server.terminate(signal.SIGTERM)
+        self.assertEqual(server.wait_exit(), 0)
+        files = [log] + [f"{log}.{n}" for n in (1, 2, 3)]
+        self.assertFalse(os.path.exists(f"{log}.4"), "at most 3 rotated files are kept")
+        lines = []
+        for f in files:
+            self.assertTrue(os.path.exists(f), f)
+            with open(f) as handle:
+                lines += [json.loads(l) for l in handle if l.strip()]
+        self.assertTrue(all(os.path.getsize(f) <= 2048 for f in files))
+        uids = {l["uid"] for l in lines}
+        # The newest lines are never lost: the last request answered before SIGTERM is there.
+        self.assertIn("audit-19", uids)
+        last = [l for l in lines if l["uid"] == "audit-19"][0]
+        self.assertEqual(last["policy"], "peer-pods-allowed-namespaces")
+        self.assertEqual(last["namespace"], "default")
+        self.assertEqual(last["action"], "deny")
+
+
 class SlowClientTests(unittest.TestCase):
     def test_slow_headers_are_cut_off_while_others_are_served(self):
         server = Server(self, ["--header-timeout", "1s", "--idle-timeout", "30s"])

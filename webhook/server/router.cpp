@@ -1,5 +1,7 @@
 #include "webhook/server/router.hpp"
 
+#include "engine/audit/audit_log.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <exception>
@@ -98,8 +100,9 @@ std::string error_body(std::string_view message) {
   return body;
 }
 
-router::router(const policy_store& policies, metrics& m, std::function<std::string()> not_ready)
-    : policies_(policies), metrics_(m), not_ready_(std::move(not_ready)) {}
+router::router(const policy_store& policies, metrics& m, std::function<std::string()> not_ready,
+               audit::log_writer* audit_log)
+    : policies_(policies), metrics_(m), not_ready_(std::move(not_ready)), audit_log_(audit_log) {}
 
 http_response router::handle(const http_request_view& request) const noexcept {
   const clock::time_point start = clock::now();
@@ -205,6 +208,13 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
   const decision_label decision = label_for(result.result);
 
   metrics_.record_admission(ep, decision, elapsed);
+  if (audit_log_ && result.result != outcome::bad_request) {
+    // Queued, never written on this thread; a full queue drops and counts (audit_log.hpp).
+    audit_log_->record({.uid = result.uid, .user = result.username, .operation = result.operation,
+                        .kind = result.kind, .namespace_name = result.namespace_name, .name = result.name,
+                        .denied = result.result != outcome::allowed, .message = result.message},
+                       result.findings);
+  }
   std::size_t warnings = 0;
   std::vector<std::string> involved;
   for (const finding& f : result.findings) {

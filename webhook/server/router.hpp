@@ -13,6 +13,10 @@
 
 #include "webhook/server/metrics.hpp"
 
+namespace peergate::audit {
+class log_writer;
+}
+
 namespace peergate::webhook::server {
 
 class policy_store;
@@ -46,7 +50,9 @@ std::string error_body(std::string_view message);
 class router {
  public:
   // `not_ready` returns why the server is not ready ("" when it is): /readyz answers 503 then.
-  router(const policy_store& policies, metrics& m, std::function<std::string()> not_ready);
+  // `audit_log`, when given, receives the lines of every answered admission request.
+  router(const policy_store& policies, metrics& m, std::function<std::string()> not_ready,
+         audit::log_writer* audit_log = nullptr);
 
   http_response handle(const http_request_view& request) const noexcept;
 
@@ -62,6 +68,7 @@ class router {
   const policy_store& policies_;
   metrics& metrics_;
   std::function<std::string()> not_ready_;
+  audit::log_writer* audit_log_;
 };
 
 }  // namespace peergate::webhook::server

@@ -1,5 +1,7 @@
 #include "webhook/server/server.hpp"
 
+#include "engine/audit/audit_log.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
@@ -143,13 +145,26 @@ int run_server(const server_options& options) {
       log_certificate(log_level::info, "serving certificate", built.certificate);
     }
 
+    std::unique_ptr<audit::log_writer> audit_log;
+    if (!options.audit_log.empty()) {
+      std::string audit_error;
+      audit_log = audit::log_writer::open({.path = options.audit_log,
+                                           .max_bytes = options.audit_log_max_bytes,
+                                           .max_files = options.audit_log_max_files},
+                                          &audit_error);
+      if (!audit_log) {
+        log_line(log_level::error, "cannot start: audit log").field("error", audit_error);
+        return 1;
+      }
+    }
+
     std::atomic<bool> draining{false};
     router routes(policies, stats, [&]() -> std::string {
       if (draining.load()) return "shutting down";
       if (!policies.loaded()) return "no policies loaded";
       if (!tls->loaded()) return "no serving certificate loaded";
       return {};
-    });
+    }, audit_log.get());
 
     // Reloads happen on the watcher thread, never on an I/O thread.
     file_watcher watcher(file_watcher::options{options.reload_debounce, std::chrono::milliseconds(2000),
@@ -237,6 +252,14 @@ int run_server(const server_options& options) {
       alive->store(false);
       watcher.stop();
     }  // the io_context and every connection left in it are gone here
+    if (audit_log) {
+      // Every answered request's lines reach the file before the process exits.
+      audit_log->flush_and_stop();
+      const audit::log_writer_stats written = audit_log->stats();
+      log_line(log_level::info, "audit log closed")
+          .field("lines_written", written.lines_written)
+          .field("lines_dropped", written.lines_dropped);
+    }
     log_line(log_level::info, "stopped");
     return 0;
   }();
