@@ -1,10 +1,8 @@
 #include "engine/messages.hpp"
+#include <cstdint>
 
 namespace peergate {
 
-namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not valid.
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   const auto b0 = static_cast<unsigned char>(s[i]);
   std::size_t n = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xE ? 3 : (b0 >> 3) == 0x1E ? 4 : 0;
@@ -20,6 +18,8 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   if (cp < min_for_length[n] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return 0;
   return n;
 }
+
+namespace {
 
 // C0 controls, DEL, and the C1 controls U+0080..U+009F (encoded C2 80..C2 9F).
 bool is_control(std::string_view sequence) {

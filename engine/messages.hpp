@@ -9,6 +9,10 @@ namespace peergate {
 
 inline constexpr std::size_t max_warning_chars = 256;
 
+// Length of the valid UTF-8 sequence starting at s[i] (1 for ASCII), or 0 when it is invalid:
+// truncated, overlong, a surrogate, or past U+10FFFF.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
+
 // One line: control characters become spaces, invalid UTF-8 bytes become U+FFFD, runs of
 // spaces collapse, and at most `max_chars` characters (code points) remain, the last being "…"
 // when cut.

@@ -2,28 +2,10 @@
 
 #include <cstdint>
 
+#include "engine/messages.hpp"
+
 namespace peergate::audit {
 
-namespace {
-
-// Length of the valid UTF-8 sequence at s[i], 0 when invalid (overlong forms, surrogates and
-// values past U+10FFFF included).
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  const std::size_t n = (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xE ? 3 : (b0 >> 3) == 0x1E ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  std::uint32_t cp = n == 2 ? (b0 & 0x1F) : n == 3 ? (b0 & 0x0F) : (b0 & 0x07);
-  for (std::size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b >> 6) != 0x2) return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  static constexpr std::uint32_t min_for_length[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < min_for_length[n] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return 0;
-  return n;
-}
-
-}  // namespace
 
 void append_json_quoted(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
@@ -32,7 +14,7 @@ void append_json_quoted(std::string& out, std::string_view text) {
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      const std::size_t n = utf8_length(text, i);
+      const std::size_t n = utf8_sequence_length(text, i);
       if (n == 0) {
         out += "\xEF\xBF\xBD";  // U+FFFD
         ++i;
