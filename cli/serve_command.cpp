@@ -15,6 +15,7 @@ struct serve_flags {
   srv::server_options options;
   std::string max_body = "8Mi";
   std::string max_header = "16Ki";
+  std::string audit_log_max_bytes = "100Mi";
   std::string handshake_timeout = "10s";
   std::string header_timeout = "10s";
   std::string body_timeout = "30s";
@@ -111,6 +112,16 @@ void add_serve_command(CLI::App& app) {
                     "a fresh directory under $TMPDIR")
       ->type_name("DIR");
 
+  serve->add_option("--audit-log", o.audit_log,
+                    "Append one JSON line per denial and per Warn/Audit violation to FILE (read it with "
+                    "`peergate audit --from-log`)")
+      ->type_name("FILE");
+  serve->add_option("--audit-log-max-bytes", flags->audit_log_max_bytes, "Rotate the audit log before it passes this size")
+      ->check(size_check)
+      ->capture_default_str();
+  serve->add_option("--audit-log-max-files", o.audit_log_max_files, "Rotated audit logs kept (FILE.1 .. FILE.N)")
+      ->capture_default_str();
+
   serve->add_option("--policies", o.policy_paths,
                     "Policy file or directory (repeatable); watched and reloaded on change and on SIGHUP. "
                     "Default: the embedded policies")
@@ -156,6 +167,7 @@ void add_serve_command(CLI::App& app) {
     srv::server_options options = flags->options;
     options.max_body_bytes = *srv::parse_byte_size(flags->max_body);
     options.max_header_bytes = *srv::parse_byte_size(flags->max_header);
+    options.audit_log_max_bytes = *srv::parse_byte_size(flags->audit_log_max_bytes);
     options.handshake_timeout = duration_of(flags->handshake_timeout);
     options.header_timeout = duration_of(flags->header_timeout);
     options.body_timeout = duration_of(flags->body_timeout);
