@@ -9,6 +9,7 @@
 #include "cli/policy_test.hpp"
 #include "engine/chain.hpp"
 #include "engine/policy/loader.hpp"
+#include "engine/policy/schema.hpp"
 #include "webhook/review_codec.hpp"
 #ifdef PEERGATE_HAVE_SERVER
 #include "cli/serve_command.hpp"
@@ -137,6 +138,7 @@ int main(int argc, char** argv) {
   test_cmd->footer("Exit status: 0 all cases passed, 1 a case failed, 2 a suite could not be read or usage.");
 
   auto* version_cmd = app.add_subcommand("version", "Print the version");
+  auto* schema_cmd = app.add_subcommand("schema", "Print the JSON Schema of the policy and test documents");
 
   // audit runs inside app.parse() and leaves its exit status here (app.exit() would turn 1 into 2).
   int audit_exit = 0;
@@ -163,6 +165,10 @@ int main(int argc, char** argv) {
   }
   if (*version_cmd) {
     std::cout << "peergate " << PEERGATE_VERSION << "\n";
+    return exit_ok;
+  }
+  if (*schema_cmd) {
+    std::cout << policy_schema();
     return exit_ok;
   }
   return exit_ok;

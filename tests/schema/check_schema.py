@@ -1,0 +1,195 @@
+#!/usr/bin/python3
+"""Checks policies/schema/peergate.schema.json against the loader.
+
+Usage: /usr/bin/python3 tests/schema/check_schema.py PEERGATE_BINARY
+
+Run it with Debian's /usr/bin/python3 (python3-jsonschema, python3-yaml).
+(a) the schema is a valid JSON Schema; (b) every shipped policy and sample test suite validates;
+(c) for a table of small documents, the schema's verdict agrees with `peergate check`;
+(d) `peergate schema` prints the file byte for byte.
+Prints one line per check and exits 1 on any disagreement.
+"""
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import jsonschema
+import yaml
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SCHEMA_PATH = os.path.join(ROOT, "policies", "schema", "peergate.schema.json")
+
+# Verdicts: "valid" (schema accepts; check exits 0 with no errors), "invalid" (schema rejects;
+# check reports errors), "warning" (an unknown field: the schema rejects it, which editors show,
+# while the loader only warns and ignores the key: check exits 0 with at least one warning).
+POLICY = "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicy\nmetadata: {name: p}\n"
+MUTATION = "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodMutation\nmetadata: {name: m}\n"
+CASES = [
+    ("policy: minimal", "valid", POLICY + "spec: {allowedNamespaces: [peer-pods]}"),
+    ("policy: allowedNamespaces []", "valid", POLICY + "spec: {allowedNamespaces: []}"),
+    ("policy: every field", "valid", POLICY + """spec:
+  runtimeClassNames: [kata-remote, kata.example.com]
+  validationActions: [Warn, Audit]
+  allowedNamespaces: [team-a, "confidential-*", "ns-??", {regex: "coco-[a-z0-9-]+"}]
+  exemptions: {usernames: ["system:serviceaccount:ci:*", alice], groups: ["system:masters"]}
+  message: "{kind} {name} not allowed in {namespace} ({policy}, {runtimeClassName}) {unclosed"
+"""),
+    ("mutation: spec {}", "valid", MUTATION + "spec: {}"),
+    ("mutation: every field", "valid", MUTATION + """spec:
+  runtimeClassName: kata-cc
+  extendedResource: example.com/peer-vm
+  sizingAnnotations: false
+  excludedNamespaces: {presets: [openshift], names: ["my-infra-*", {regex: "sys-[0-9]+"}, infra]}
+  unaccountedPeerPods: Ignore
+"""),
+    ("mutation: presets []", "valid", MUTATION + "spec: {excludedNamespaces: {presets: []}}"),
+    ("bad apiVersion", "invalid", POLICY.replace("v1alpha1", "v1") + "spec: {allowedNamespaces: []}"),
+    ("unknown kind", "invalid", POLICY.replace("PeerPodPolicy", "PeerPodPolicies") + "spec: {allowedNamespaces: []}"),
+    ("missing spec", "invalid", POLICY),
+    ("name with uppercase and _", "invalid", POLICY.replace("{name: p}", "{name: Bad_Name}") + "spec: {allowedNamespaces: []}"),
+    ("name of 64 characters", "invalid", POLICY.replace("{name: p}", "{name: " + "a" * 64 + "}") + "spec: {allowedNamespaces: []}"),
+    ("missing metadata.name", "invalid", POLICY.replace("{name: p}", "{labels: {}}") + "spec: {allowedNamespaces: []}"),
+    ("policy: missing allowedNamespaces", "invalid", POLICY + "spec: {validationActions: [Deny]}"),
+    ("policy: allowedNamespaces a string", "invalid", POLICY + "spec: {allowedNamespaces: peer-pods}"),
+    ("policy: invalid namespace name", "invalid", POLICY + "spec: {allowedNamespaces: [Team-A]}"),
+    ("policy: invalid glob character", "invalid", POLICY + "spec: {allowedNamespaces: [\"team_*\"]}"),
+    ("policy: mapping entry without regex", "invalid", POLICY + "spec: {allowedNamespaces: [{re: x}]}"),
+    ("policy: regex not a string", "invalid", POLICY + "spec: {allowedNamespaces: [{regex: [a]}]}"),
+    ("policy: unknown validation action", "invalid", POLICY + "spec: {allowedNamespaces: [], validationActions: [Enforce]}"),
+    ("policy: lowercase validation action", "invalid", POLICY + "spec: {allowedNamespaces: [], validationActions: [deny]}"),
+    ("policy: empty validationActions", "invalid", POLICY + "spec: {allowedNamespaces: [], validationActions: []}"),
+    ("policy: Deny with Warn", "invalid", POLICY + "spec: {allowedNamespaces: [], validationActions: [Audit, Warn, Deny]}"),
+    ("policy: empty runtimeClassNames", "invalid", POLICY + "spec: {allowedNamespaces: [], runtimeClassNames: []}"),
+    ("policy: runtimeClassNames a string", "invalid", POLICY + "spec: {allowedNamespaces: [], runtimeClassNames: kata-remote}"),
+    ("policy: invalid runtime class", "invalid", POLICY + "spec: {allowedNamespaces: [], runtimeClassNames: [Kata_Remote]}"),
+    ("policy: empty exemption entry", "invalid", POLICY + "spec: {allowedNamespaces: [], exemptions: {usernames: [\"\"]}}"),
+    ("policy: groups a string", "invalid", POLICY + "spec: {allowedNamespaces: [], exemptions: {groups: admins}}"),
+    ("policy: unknown placeholder", "invalid", POLICY + "spec: {allowedNamespaces: [], message: \"not in {namespace} for {pod}\"}"),
+    ("policy: message a list", "invalid", POLICY + "spec: {allowedNamespaces: [], message: [a]}"),
+    ("mutation: sizingAnnotations quoted", "invalid", MUTATION + "spec: {sizingAnnotations: \"true\"}"),
+    ("mutation: unaccountedPeerPods lowercase", "invalid", MUTATION + "spec: {unaccountedPeerPods: warn}"),
+    ("mutation: unknown preset", "invalid", MUTATION + "spec: {excludedNamespaces: {presets: [upstream, okd]}}"),
+    ("mutation: extendedResource without domain", "invalid", MUTATION + "spec: {extendedResource: vm}"),
+    ("mutation: excluded names a string", "invalid", MUTATION + "spec: {excludedNamespaces: {names: infra}}"),
+    ("mutation: spec a list", "invalid", MUTATION + "spec: []"),
+    ("unknown top-level field", "warning", POLICY + "spec: {allowedNamespaces: []}\nstatus: {}"),
+    ("unknown spec field", "warning", POLICY + "spec: {allowedNamespaces: [], mesage: hi}"),
+    ("regex entry with an extra key", "warning", POLICY + "spec: {allowedNamespaces: [{regex: \"a-.*\", flags: i}]}"),
+    ("unknown exemptions field", "warning", POLICY + "spec: {allowedNamespaces: [], exemptions: {users: [alice]}}"),
+    ("mutation: unknown field", "warning", MUTATION + "spec: {sizing: true}"),
+]
+
+# PeerPodPolicyTest documents are skipped by the loader, so these are checked against the schema only.
+SUITE = "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicyTest\nmetadata: {name: t}\n"
+SUITE_CASES = [
+    ("suite: minimal", True, SUITE + "spec: {cases: [{objectFile: pod.yaml, expect: {allowed: true}}]}"),
+    ("suite: every field", True, SUITE + """spec:
+  policies: [../../policies]
+  cases:
+    - name: c
+      step: validate
+      namespace: ns
+      operation: UPDATE
+      user: {username: u, groups: [g]}
+      object: {apiVersion: v1, kind: Pod}
+      expect: {allowed: false, code: 403, messageContains: [a, b], warnings: [], auditAnnotations: {p: x}, mutated: false, patched: {/a: null}}
+    - {user: bob, reviewFile: r.json, expect: {messageContains: a}}
+"""),
+    ("suite: no cases", False, SUITE + "spec: {cases: []}"),
+    ("suite: case without object", False, SUITE + "spec: {cases: [{expect: {allowed: true}}]}"),
+    ("suite: case without expect", False, SUITE + "spec: {cases: [{objectFile: pod.yaml}]}"),
+    ("suite: unknown step", False, SUITE + "spec: {cases: [{step: review, objectFile: pod.yaml, expect: {}}]}"),
+    ("suite: unknown expectation", False, SUITE + "spec: {cases: [{objectFile: pod.yaml, expect: {denied: true}}]}"),
+    ("suite: code a string", False, SUITE + "spec: {cases: [{objectFile: pod.yaml, expect: {code: \"403\"}}]}"),
+    ("suite: auditAnnotations value a list", False, SUITE + "spec: {cases: [{objectFile: pod.yaml, expect: {auditAnnotations: {p: [x]}}}]}"),
+]
+
+
+def loader_counts(peergate, text, workdir):
+    path = os.path.join(workdir, "doc.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    run = subprocess.run([peergate, "check", path], capture_output=True, text=True)
+    m = re.search(r"^(\d+) errors?, (\d+) warnings?", run.stdout, re.MULTILINE)
+    if not m:
+        raise RuntimeError("unexpected output of peergate check:\n" + run.stdout + run.stderr)
+    return run.returncode, int(m.group(1)), int(m.group(2))
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    peergate = os.path.abspath(sys.argv[1])
+    failures = 0
+
+    def report(ok, what):
+        nonlocal failures
+        print(("ok    " if ok else "FAIL  ") + what)
+        if not ok:
+            failures += 1
+
+    with open(SCHEMA_PATH, "rb") as f:
+        schema_bytes = f.read()
+    schema = json.loads(schema_bytes)
+
+    # (a) the schema itself.
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+        report(True, "schema: valid draft 2020-12 schema")
+    except jsonschema.SchemaError as e:
+        report(False, "schema: " + e.message)
+        return 1
+    validator = jsonschema.Draft202012Validator(schema)
+
+    def schema_errors(doc):
+        return [("/".join(map(str, e.absolute_path)) or "(document)") + ": " + e.message
+                for e in validator.iter_errors(doc)]
+
+    # (b) shipped policies and sample test suites.
+    files = sorted(glob.glob(os.path.join(ROOT, "policies", "*.yaml")) +
+                   glob.glob(os.path.join(ROOT, "samples", "tests", "*.yaml")))
+    for path in files:
+        rel = os.path.relpath(path, ROOT)
+        with open(path) as f:
+            text = f.read()
+        report(text.startswith("# yaml-language-server: $schema="), rel + ": starts with the schema line")
+        for i, doc in enumerate(d for d in yaml.safe_load_all(text) if d is not None):
+            errors = schema_errors(doc)
+            report(not errors, f"{rel} #{i + 1}: validates" + "".join("\n        " + e for e in errors))
+
+    # (c) schema and loader agree.
+    with tempfile.TemporaryDirectory() as workdir:
+        for name, expected, text in CASES:
+            errors = schema_errors(yaml.safe_load(text))
+            code, n_errors, n_warnings = loader_counts(peergate, text, workdir)
+            loader = "valid" if code == 0 and n_errors == 0 else "invalid"
+            if expected == "warning":
+                ok = bool(errors) and loader == "valid" and n_warnings > 0
+                verdicts = f"schema {'rejects' if errors else 'accepts'}, loader {loader} with {n_warnings} warnings"
+            else:
+                schema_verdict = "invalid" if errors else "valid"
+                ok = schema_verdict == loader == expected
+                verdicts = f"schema {schema_verdict}, loader {loader} ({n_errors} errors, {n_warnings} warnings)"
+            report(ok, f"{name}: expected {expected}; {verdicts}" +
+                   ("" if ok else "".join("\n        " + e for e in errors)))
+
+    for name, valid, text in SUITE_CASES:
+        errors = schema_errors(yaml.safe_load(text))
+        report(bool(errors) != valid, f"{name}: expected {'valid' if valid else 'invalid'}; schema "
+               f"{'invalid' if errors else 'valid'}" + "".join("\n        " + e for e in errors if valid))
+
+    # (d) the embedded copy.
+    run = subprocess.run([peergate, "schema"], capture_output=True)
+    report(run.returncode == 0 and run.stdout == schema_bytes, "peergate schema prints policies/schema/peergate.schema.json")
+
+    print(f"{failures} failed" if failures else "all passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
