@@ -16,6 +16,7 @@
 #include "engine/audit/object_auditor.hpp"
 #include "engine/audit/object_stream.hpp"
 #include "engine/audit/render.hpp"
+#include "engine/files_under.hpp"
 #include "engine/policy/loader.hpp"
 
 namespace peergate::cli {
@@ -47,23 +48,11 @@ struct bad_input {
 
 std::string label_of(const std::string& path) { return path == "-" ? std::string("<stdin>") : path; }
 
-// Manifests under a directory, recursively, in path order; hidden entries are skipped (a
-// ConfigMap mount keeps its real files in "..<timestamp>" directories).
+// Manifests under a directory (files_under: recursive, path order, hidden entries skipped).
 std::vector<fs::path> manifests_under(const std::string& dir) {
-  std::vector<fs::path> files;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    const fs::path& p = it->path();
-    if (p.filename().string().starts_with(".")) {
-      if (it->is_directory()) it.disable_recursion_pending();
-      continue;
-    }
-    const auto ext = p.extension();
-    if (it->is_regular_file() && (ext == ".json" || ext == ".yaml" || ext == ".yml")) files.push_back(p);
-  }
+  std::vector<fs::path> files = files_under(dir, {".json", ".yaml", ".yml"}, ec);
   if (ec) throw bad_input{dir + ": cannot read directory: " + ec.message()};
-  std::sort(files.begin(), files.end());
   return files;
 }
 

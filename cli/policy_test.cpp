@@ -6,6 +6,7 @@
 
 #include "cli/input.hpp"
 #include "engine/chain.hpp"
+#include "engine/files_under.hpp"
 #include "engine/json_patch.hpp"
 #include "engine/policy/loader.hpp"
 
@@ -207,16 +208,8 @@ test_totals run_policy_tests(const std::vector<std::string>& paths, std::ostream
   for (const auto& p : paths) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
-      // Walked like the policy loader: symlinks followed, hidden entries (ConfigMap "..data") skipped.
-      for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::follow_directory_symlink, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->path().filename().string().starts_with(".")) {
-          if (it->is_directory()) it.disable_recursion_pending();
-          continue;
-        }
-        if (it->is_regular_file() && (it->path().extension() == ".yaml" || it->path().extension() == ".yml"))
-          files.push_back(it->path());
-      }
+      const std::vector<fs::path> found = files_under(p, {".yaml", ".yml"}, ec);
+      files.insert(files.end(), found.begin(), found.end());
     } else {
       files.emplace_back(p);
     }

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "engine/match/label_regex.hpp"
+#include "engine/files_under.hpp"
 #include "engine/policy/embedded.hpp"
 #include "engine/yaml_documents.hpp"
 
@@ -657,20 +658,8 @@ load_result load_policy_paths(const std::vector<std::string>& paths, const mutat
       read_file(path);
       continue;
     }
-    std::vector<fs::path> files;
-    for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::follow_directory_symlink, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      const auto& p = it->path();
-      // Kubernetes ConfigMap mounts keep the real files in hidden "..<timestamp>" directories
-      // and link to them; reading hidden entries would load every policy twice.
-      if (p.filename().string().starts_with(".")) {
-        if (it->is_directory()) it.disable_recursion_pending();
-        continue;
-      }
-      if (it->is_regular_file() && (p.extension() == ".yaml" || p.extension() == ".yml")) files.push_back(p);
-    }
+    const std::vector<fs::path> files = files_under(path, {".yaml", ".yml"}, ec);
     if (ec) result.problems.error("unreadable-file", {path, 0, 0}, "cannot read directory: " + ec.message());
-    std::sort(files.begin(), files.end());
     for (const auto& f : files) read_file(f);
   }
   load_result loaded = load_policy_sources(sources, defaults);
