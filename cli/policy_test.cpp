@@ -1,5 +1,6 @@
 #include "cli/policy_test.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <ostream>

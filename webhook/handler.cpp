@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <exception>
 
+#include "engine/pod_template.hpp"
 #include "webhook/review_codec.hpp"
 
 namespace peergate::webhook {
@@ -29,19 +30,8 @@ void fill_log_fields(handler_result& out, const admission_request& req) {
   out.kind = req.kind.kind;
   out.namespace_name = req.namespace_name;
   out.name = req.name;
-  if (out.name.empty() && req.object.is_object()) {
-    const auto& obj = req.object.get_object();
-    if (auto m = obj.find("metadata"); m != obj.end() && m->value().is_object()) {
-      const auto& md = m->value().get_object();
-      for (std::string_view field : {"name", "generateName"}) {
-        auto it = md.find(field);
-        if (it != md.end() && it->value().is_string() && !it->value().get_string().empty()) {
-          out.name = std::string(it->value().get_string());
-          break;
-        }
-      }
-    }
-  }
+  if (out.name.empty()) out.name = metadata_string(req.object, "name");
+  if (out.name.empty()) out.name = metadata_string(req.object, "generateName");
   out.username = req.user.username;
 }
 
