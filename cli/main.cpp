@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/audit_command.hpp"
+#include "cli/deploy_commands.hpp"
 #include "cli/input.hpp"
 #include "cli/policy_test.hpp"
 #include "engine/chain.hpp"
@@ -106,6 +107,17 @@ int run_check(const std::vector<std::string>& paths, const std::string& format) 
   return loaded.problems.has_errors() ? exit_denied_or_errors : exit_ok;
 }
 
+// The command line as a person would type it again (arguments with spaces or quotes quoted).
+std::string command_line(int argc, char** argv) {
+  std::string out = "peergate";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool plain = !arg.empty() && arg.find_first_of(" \t'\"$`\\;&|<>*?()") == std::string::npos;
+    out += " " + (plain ? arg : "'" + arg + "'");
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -143,6 +155,10 @@ int main(int argc, char** argv) {
   // audit runs inside app.parse() and leaves its exit status here (app.exit() would turn 1 into 2).
   int audit_exit = 0;
   CLI::App* audit_cmd = cli::add_audit_command(app, audit_exit);
+  int certs_exit = 0;
+  CLI::App* certs_cmd = cli::add_certs_command(app, certs_exit);
+  int manifests_exit = 0;
+  CLI::App* manifests_cmd = cli::add_manifests_command(app, manifests_exit, command_line(argc, argv));
 
 #ifdef PEERGATE_HAVE_SERVER
   add_serve_command(app);
@@ -156,6 +172,8 @@ int main(int argc, char** argv) {
   }
 
   if (*audit_cmd) return audit_exit;
+  if (*certs_cmd) return certs_exit;
+  if (*manifests_cmd) return manifests_exit;
   if (*review_cmd) return run_review(review);
   if (*check_cmd) return run_check(check_paths, check_format);
   if (*test_cmd) {

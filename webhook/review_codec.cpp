@@ -86,7 +86,19 @@ bool decode_operation(const std::string& text, operation& out) {
   return true;
 }
 
-std::string base64(std::string_view in) {
+
+const char* status_reason(int code) {
+  switch (code) {
+    case 400: return "BadRequest";
+    case 403: return "Forbidden";
+    case 500: return "InternalError";
+    default: return code >= 500 ? "InternalError" : "BadRequest";
+  }
+}
+
+}  // namespace
+
+std::string base64_encode(std::string_view in) {
   static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve((in.size() + 2) / 3 * 4);
@@ -108,17 +120,6 @@ std::string base64(std::string_view in) {
   }
   return out;
 }
-
-const char* status_reason(int code) {
-  switch (code) {
-    case 400: return "BadRequest";
-    case 403: return "Forbidden";
-    case 500: return "InternalError";
-    default: return code >= 500 ? "InternalError" : "BadRequest";
-  }
-}
-
-}  // namespace
 
 decode_result decode_review(const json::value& document) { return decode_review(json::value(document)); }
 
@@ -210,7 +211,7 @@ std::string encode_response(std::string_view api_version, std::string_view uid, 
   }
   response["status"] = std::move(status);
   if (!d.patch.empty()) {
-    response["patch"] = base64(json::serialize(d.patch));
+    response["patch"] = base64_encode(json::serialize(d.patch));
     response["patchType"] = "JSONPatch";
   }
   if (!d.warnings.empty()) {

@@ -31,4 +31,7 @@ decode_result decode_review(const boost::json::value& document);
 // {"apiVersion": <api_version>, "kind": "AdmissionReview", "response": {...}}
 std::string encode_response(std::string_view api_version, std::string_view uid, const decision& d);
 
+// Standard base64 with padding: the encoding of the API's byte fields (patch, caBundle).
+std::string base64_encode(std::string_view in);
+
 }  // namespace peergate::webhook

@@ -150,14 +150,19 @@ def main():
         return [("/".join(map(str, e.absolute_path)) or "(document)") + ": " + e.message
                 for e in validator.iter_errors(doc)]
 
-    # (b) shipped policies and sample test suites.
+    # (b) shipped policies, their copies in the kustomize sample, and sample test suites; the
+    # schema line must lead an editor to the schema file from where the file is.
     files = sorted(glob.glob(os.path.join(ROOT, "policies", "*.yaml")) +
+                   glob.glob(os.path.join(ROOT, "samples", "deploy", "base", "policies", "*.yaml")) +
                    glob.glob(os.path.join(ROOT, "samples", "tests", "*.yaml")))
     for path in files:
         rel = os.path.relpath(path, ROOT)
         with open(path) as f:
             text = f.read()
-        report(text.startswith("# yaml-language-server: $schema="), rel + ": starts with the schema line")
+        first = text.split("\n", 1)[0]
+        report(first.startswith("# yaml-language-server: $schema="), rel + ": starts with the schema line")
+        target = os.path.normpath(os.path.join(os.path.dirname(path), first.split("$schema=", 1)[-1].strip()))
+        report(target == SCHEMA_PATH, f"{rel}: the schema line points at policies/schema/peergate.schema.json")
         for i, doc in enumerate(d for d in yaml.safe_load_all(text) if d is not None):
             errors = schema_errors(doc)
             report(not errors, f"{rel} #{i + 1}: validates" + "".join("\n        " + e for e in errors))

@@ -1,145 +1,18 @@
 #include "webhook/server/self_signed.hpp"
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <memory>
+
+#include "webhook/certificates.hpp"
 
 namespace peergate::webhook::server {
-
-namespace {
-
-struct pkey_deleter {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct x509_deleter {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct bio_deleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_deleter>;
-using x509_ptr = std::unique_ptr<X509, x509_deleter>;
-using bio_ptr = std::unique_ptr<BIO, bio_deleter>;
-
-std::string openssl_error() {
-  unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown OpenSSL error";
-  char buf[256];
-  ERR_error_string_n(code, buf, sizeof buf);
-  return buf;
-}
-
-bool add_extension(X509* cert, X509* issuer, int nid, const char* value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-  if (ext == nullptr) return false;
-  const bool ok = X509_add_ext(cert, ext, -1) == 1;
-  X509_EXTENSION_free(ext);
-  return ok;
-}
-
-// A certificate for `key`, signed by `issuer_key` (issuer == nullptr: self-signed).
-x509_ptr make_certificate(EVP_PKEY* key, const char* common_name, X509* issuer, EVP_PKEY* issuer_key, int days,
-                          bool is_ca, const std::string& sans) {
-  x509_ptr cert(X509_new());
-  if (!cert) return nullptr;
-  X509_set_version(cert.get(), 2);  // v3
-  unsigned char serial[16];
-  if (RAND_bytes(serial, sizeof serial) != 1) return nullptr;
-  serial[0] &= 0x7F;  // positive
-  BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
-  ASN1_INTEGER* asn_serial = bn != nullptr ? BN_to_ASN1_INTEGER(bn, nullptr) : nullptr;
-  BN_free(bn);
-  if (asn_serial == nullptr) return nullptr;
-  X509_set_serialNumber(cert.get(), asn_serial);
-  ASN1_INTEGER_free(asn_serial);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);  // tolerate a little clock skew
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(days) * 24 * 3600);
-  X509_set_pubkey(cert.get(), key);
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("peergate"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name), -1, -1, 0);
-  X509_set_issuer_name(cert.get(), issuer != nullptr ? X509_get_subject_name(issuer) : name);
-  X509* issuer_cert = issuer != nullptr ? issuer : cert.get();
-
-  bool ok = add_extension(cert.get(), issuer_cert, NID_subject_key_identifier, "hash");
-  if (is_ca) {
-    ok = ok && add_extension(cert.get(), issuer_cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
-         add_extension(cert.get(), issuer_cert, NID_key_usage, "critical,keyCertSign,cRLSign");
-  } else {
-    ok = ok && add_extension(cert.get(), issuer_cert, NID_basic_constraints, "critical,CA:FALSE") &&
-         add_extension(cert.get(), issuer_cert, NID_key_usage, "critical,digitalSignature") &&
-         add_extension(cert.get(), issuer_cert, NID_ext_key_usage, "serverAuth") &&
-         add_extension(cert.get(), issuer_cert, NID_authority_key_identifier, "keyid:always") &&
-         add_extension(cert.get(), issuer_cert, NID_subject_alt_name, sans.c_str());
-  }
-  if (!ok) return nullptr;
-  if (X509_sign(cert.get(), issuer_key, EVP_sha256()) == 0) return nullptr;
-  return cert;
-}
-
-std::string to_pem(X509* cert) {
-  bio_ptr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return {};
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(n));
-}
-
-std::string key_to_pem(EVP_PKEY* key) {
-  bio_ptr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) return {};
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(n));
-}
-
-// Writes `text` to `path` through a temporary file and a rename, with `mode`.
-bool write_file(const std::string& path, const std::string& text, mode_t mode, std::string& error) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      error = "cannot write " + tmp + ": " + std::strerror(errno);
-      return false;
-    }
-    ::chmod(tmp.c_str(), mode);
-    out << text;
-    out.flush();
-    if (!out) {
-      error = "cannot write " + tmp;
-      return false;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    error = "cannot rename " + tmp + " to " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 generated_certificate generate_self_signed(const std::string& directory, int days,
                                            const std::vector<std::string>& extra_dns_names) {
   generated_certificate out;
-  ERR_clear_error();
-
   std::string dir = directory;
   if (dir.empty()) {
     const char* tmpdir = std::getenv("TMPDIR");
@@ -149,51 +22,28 @@ generated_certificate generate_self_signed(const std::string& directory, int day
       return out;
     }
     dir = pattern;
-  } else {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) {
-      out.error = "cannot create " + dir + ": " + ec.message();
-      return out;
-    }
-    ::chmod(dir.c_str(), 0700);
   }
 
-  pkey_ptr ca_key(EVP_EC_gen("P-256"));
-  pkey_ptr key(EVP_EC_gen("P-256"));
-  if (!ca_key || !key) {
-    out.error = "cannot generate keys: " + openssl_error();
+  certificate_subject subject;
+  subject.common_name = "localhost";
+  subject.ca_common_name = "peergate embedded CA";
+  subject.dns_names = {"localhost"};
+  subject.dns_names.insert(subject.dns_names.end(), extra_dns_names.begin(), extra_dns_names.end());
+  subject.ip_addresses = {"127.0.0.1", "::1"};
+  const certificate_set set = make_serving_certificate(subject, days);
+  if (!set.ok()) {
+    out.error = set.error;
     return out;
   }
-  std::string sans = "DNS:localhost,IP:127.0.0.1,IP:::1";
-  for (const std::string& name : extra_dns_names) sans += ",DNS:" + name;
-
-  x509_ptr ca = make_certificate(ca_key.get(), "peergate embedded CA", nullptr, ca_key.get(), days, true, {});
-  if (!ca) {
-    out.error = "cannot make the CA certificate: " + openssl_error();
-    return out;
-  }
-  x509_ptr cert = make_certificate(key.get(), "localhost", ca.get(), ca_key.get(), days, false, sans);
-  if (!cert) {
-    out.error = "cannot make the serving certificate: " + openssl_error();
-    return out;
-  }
-
-  out.ca_pem = to_pem(ca.get());
-  out.cert_pem = to_pem(cert.get());
-  out.key_pem = key_to_pem(key.get());
-  if (out.ca_pem.empty() || out.key_pem.empty()) {
-    out.error = "cannot encode the certificate: " + openssl_error();
-    return out;
-  }
-  out.ca_file = dir + "/ca.crt";
-  out.cert_file = dir + "/tls.crt";
-  out.key_file = dir + "/tls.key";
-  std::string error;
-  if (!write_file(out.ca_file, out.ca_pem, 0644, error) || !write_file(out.cert_file, out.cert_pem, 0644, error) ||
-      !write_file(out.key_file, out.key_pem, 0600, error)) {
-    out.error = error;
-  }
+  // A restart with the same --cert-dir replaces the previous embedded certificate.
+  const certificate_files files = write_certificate_files(dir, set, /*overwrite=*/true);
+  out.ca_pem = set.ca_pem;
+  out.cert_pem = set.cert_pem;
+  out.key_pem = set.key_pem;
+  out.ca_file = files.ca_file;
+  out.cert_file = files.cert_file;
+  out.key_file = files.key_file;
+  out.error = files.error;
   return out;
 }
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "webhook/server/tls_context.hpp"
+
 
 namespace peergate::webhook::server {
 

@@ -1,0 +1,241 @@
+#include "cli/deploy_commands.hpp"
+
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "cli/input.hpp"
+#include "cli/manifests.hpp"
+#include "engine/files_under.hpp"
+#include "engine/policy/embedded.hpp"
+#include "engine/policy/loader.hpp"
+#include "webhook/certificates.hpp"
+
+namespace peergate::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int exit_ok = 0;
+constexpr int exit_policy_errors = 1;
+constexpr int exit_bad_input = 2;
+
+// A ConfigMap is stored in etcd whole; the apiserver refuses one over 1 MiB.
+constexpr std::size_t config_map_limit = 1024 * 1024;
+
+const CLI::Validator service_name_check(
+    [](std::string& value) { return dns1035_label_problem(value); }, "NAME");
+const CLI::Validator namespace_name_check(
+    [](std::string& value) { return dns1123_label_problem(value); }, "NAMESPACE");
+
+// ---- peergate certs
+
+struct certs_flags {
+  std::string service;
+  std::string namespace_name;
+  std::string out;
+  int days = 365;
+  bool force = false;
+};
+
+int run_certs(const certs_flags& f) {
+  webhook::certificate_subject subject;
+  subject.dns_names = service_dns_names(f.service, f.namespace_name);
+  subject.common_name = subject.dns_names[2];  // NAME.NS.svc
+  subject.ca_common_name = "peergate CA for " + f.service + "." + f.namespace_name;
+  const webhook::certificate_set set = webhook::make_serving_certificate(subject, f.days);
+  if (!set.ok()) {
+    std::cerr << "peergate certs: " << set.error << "\n";
+    return exit_bad_input;
+  }
+  const webhook::certificate_files files = webhook::write_certificate_files(f.out, set, f.force);
+  if (!files.ok()) {
+    std::cerr << "peergate certs: " << files.error << "\n";
+    return exit_bad_input;
+  }
+  std::cout << "wrote " << files.ca_file << ", " << files.cert_file << " and " << files.key_file << " (valid "
+            << f.days << " days; SANs";
+  for (const auto& name : subject.dns_names) std::cout << " " << name;
+  std::cout << ")\nnext:\n"
+            << "  kubectl -n " << f.namespace_name << " create secret tls " << f.service << "-tls --cert="
+            << files.cert_file << " --key=" << files.key_file << "\n"
+            << "  peergate manifests --namespace " << f.namespace_name << " --ca-bundle " << files.ca_file
+            << " | kubectl apply -f -\n";
+  return exit_ok;
+}
+
+// ---- peergate manifests
+
+struct manifests_flags {
+  manifest_options options;
+  std::vector<std::string> policies;
+  std::vector<std::string> ca_bundles;
+  bool cert_manager = false;
+  bool openshift_service_ca = false;
+  std::string webhooks = "both";
+};
+
+// The files that go into the policies ConfigMap, keyed by file name as kubelet will mount them.
+bool collect_policy_files(const std::vector<std::string>& paths, std::vector<policy_file>& out, std::string& error) {
+  std::map<std::string, std::string> origin;  // key -> path, to name both files of a clash
+  auto add = [&](const fs::path& file) {
+    const std::string key = file.filename().string();
+    if (auto [it, fresh] = origin.emplace(key, file.string()); !fresh) {
+      error = "two policy files would have the same name in the ConfigMap: " + it->second + " and " + file.string();
+      return false;
+    }
+    auto text = read_input(file.string(), &error);
+    if (!text) return false;
+    out.push_back({key, std::move(*text)});
+    return true;
+  };
+  for (const auto& path : paths) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      for (const fs::path& file : files_under(path, {".yaml", ".yml"}, ec))
+        if (!add(file)) return false;
+      if (ec) {
+        error = "cannot read " + path + ": " + ec.message();
+        return false;
+      }
+    } else if (!add(path)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<policy_file> embedded_files() {
+  std::vector<policy_file> out;
+  for (const embedded_file& f : embedded_policy_files())
+    if (fs::path(f.path).parent_path().empty()) out.push_back({std::string(f.path), std::string(f.text)});
+  return out;
+}
+
+int run_manifests(const manifests_flags& f) {
+  manifest_options o = f.options;
+  o.webhooks = f.webhooks == "validate" ? webhook_set::validate
+               : f.webhooks == "mutate" ? webhook_set::mutate
+               : f.webhooks == "admit"  ? webhook_set::admit
+                                        : webhook_set::both;
+  if (!f.ca_bundles.empty()) {
+    // Several files make one bundle: the old and the new CA while a certificate is rotated.
+    for (const std::string& file : f.ca_bundles) {
+      std::string error;
+      auto pem = read_input(file, &error);
+      if (!pem) {
+        std::cerr << "peergate manifests: --ca-bundle: " << error << "\n";
+        return exit_bad_input;
+      }
+      int certificates = 0;
+      if (std::string problem = webhook::ca_bundle_problem(*pem, certificates); !problem.empty()) {
+        std::cerr << "peergate manifests: --ca-bundle " << file << " " << problem << "\n";
+        return exit_bad_input;
+      }
+      if (!o.ca_bundle_pem.empty() && o.ca_bundle_pem.back() != '\n') o.ca_bundle_pem += '\n';
+      o.ca_bundle_pem += *pem;
+    }
+    o.ca = ca_source::ca_bundle;
+  } else if (f.cert_manager) {
+    o.ca = ca_source::cert_manager;
+  } else if (f.openshift_service_ca) {
+    o.ca = ca_source::openshift_service_ca;
+  }
+
+  // The policies are loaded as the server will load them: a set with errors is no deployment.
+  load_result loaded = f.policies.empty() ? load_embedded_policies() : load_policy_paths(f.policies);
+  if (!loaded.problems.items().empty()) std::cerr << loaded.problems.render_text();
+  if (!loaded.ok()) {
+    std::cerr << "peergate manifests: policies not loaded: " << loaded.problems.summary() << "\n";
+    return exit_policy_errors;
+  }
+  std::vector<policy_file> files;
+  if (f.policies.empty()) {
+    files = embedded_files();
+  } else if (std::string error; !collect_policy_files(f.policies, files, error)) {
+    std::cerr << "peergate manifests: " << error << "\n";
+    return exit_bad_input;
+  }
+  std::size_t bytes = 0;
+  for (const auto& file : files) bytes += file.key.size() + file.text.size();
+  if (bytes > config_map_limit - 4096) {
+    std::cerr << "peergate manifests: the policies (" << bytes
+              << " bytes) do not fit in one ConfigMap (1 MiB at most); mount them another way\n";
+    return exit_bad_input;
+  }
+
+  std::cout << render_manifests(o, build_manifests(o, *loaded.policies, files));
+  return exit_ok;
+}
+
+}  // namespace
+
+CLI::App* add_certs_command(CLI::App& app, int& exit_code_out) {
+  auto f = std::make_shared<certs_flags>();
+  CLI::App* cmd = app.add_subcommand(
+      "certs", "Make a CA and a serving certificate for the webhook's Service (ca.crt, tls.crt, tls.key)");
+  cmd->add_option("--service", f->service, "Service name (SANs NAME, NAME.NS, NAME.NS.svc, NAME.NS.svc.cluster.local)")
+      ->required()
+      ->check(service_name_check);
+  cmd->add_option("--namespace,-n", f->namespace_name, "Namespace of the Service")->required()->check(namespace_name_check);
+  cmd->add_option("--out", f->out, "Directory for ca.crt, tls.crt and tls.key (tls.key mode 0600)")
+      ->required()
+      ->type_name("DIR");
+  cmd->add_option("--days", f->days, "Validity of both certificates")->check(CLI::Range(1, 3650))->capture_default_str();
+  cmd->add_flag("--force", f->force, "Replace existing files");
+  cmd->footer(
+      "The CA's private key is not written: nothing else can be signed with it. To rotate, make a\n"
+      "new set and serve the old and new CA together in the caBundle (see docs/operations.md).\n"
+      "Exit status: 0 written, 2 bad input, existing files without --force, or usage.");
+  cmd->callback([f, &exit_code_out] { exit_code_out = run_certs(*f); });
+  return cmd;
+}
+
+CLI::App* add_manifests_command(CLI::App& app, int& exit_code_out, std::string command_line) {
+  auto f = std::make_shared<manifests_flags>();
+  f->options.image = "ghcr.io/peergate/peergate:" PEERGATE_VERSION;
+  f->options.command_line = std::move(command_line);
+  manifest_options& o = f->options;
+  CLI::App* cmd = app.add_subcommand(
+      "manifests", "Print the Kubernetes objects that run peergate as a highly available webhook (multi-document YAML)");
+  cmd->add_option("--namespace,-n", o.namespace_name, "Namespace to run peergate in (never sent to the webhooks)")
+      ->required()
+      ->check(namespace_name_check);
+  cmd->add_option("--name", o.name, "Name of the Deployment, Service, ServiceAccount and webhook configurations")
+      ->check(service_name_check)
+      ->capture_default_str();
+  cmd->add_option("--image", o.image, "Container image (build it from the Containerfile)")->capture_default_str();
+  cmd->add_option("--replicas", o.replicas, "Replicas of the Deployment")->check(CLI::Range(1, 100))->capture_default_str();
+  cmd->add_option("--policies", f->policies,
+                  "Policy file or directory (repeatable) for the ConfigMap; checked first. Default: the embedded policies")
+      ->check(CLI::ExistingPath)
+      ->type_name("PATH");
+  auto* bundle = cmd->add_option("--ca-bundle", f->ca_bundles,
+                                 "PEM CA certificate(s) the kube-apiserver trusts (ca.crt of `peergate certs`); "
+                                 "repeatable, the files are joined (old and new CA during a rotation)")
+                     ->check(CLI::ExistingFile)
+                     ->type_name("FILE");
+  auto* cm = cmd->add_flag("--cert-manager", f->cert_manager, "Issuer and Certificate for cert-manager, CA injected by its cainjector");
+  auto* ocp = cmd->add_flag("--openshift-service-ca", f->openshift_service_ca,
+                            "Serving certificate and caBundle from the OpenShift service-ca operator");
+  bundle->excludes(cm)->excludes(ocp);
+  cm->excludes(ocp);
+  cmd->add_option("--failure-policy", o.failure_policy, "What the kube-apiserver does when peergate cannot answer")
+      ->check(CLI::IsMember({"Fail", "Ignore"}))
+      ->capture_default_str();
+  cmd->add_option("--webhooks", f->webhooks,
+                  "validate: namespace policies only; mutate: the mutation only (replaces the upstream webhook); "
+                  "both: a mutating and a validating webhook; admit: the whole chain in the mutating webhook")
+      ->check(CLI::IsMember({"validate", "mutate", "both", "admit"}))
+      ->capture_default_str();
+  cmd->add_option("--timeout-seconds", o.timeout_seconds, "The webhooks' timeoutSeconds")
+      ->check(CLI::Range(1, 30))
+      ->capture_default_str();
+  cmd->footer("Exit status: 0 printed, 1 the policies have errors, 2 bad input or usage.");
+  cmd->callback([f, &exit_code_out] { exit_code_out = run_manifests(*f); });
+  return cmd;
+}
+
+}  // namespace peergate::cli

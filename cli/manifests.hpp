@@ -1,0 +1,59 @@
+#pragma once
+// `peergate manifests`: the Kubernetes objects that run peergate as a highly available webhook,
+// built from the options and the loaded policies (the MutatingWebhookConfiguration's
+// namespaceSelector repeats the exact names the PeerPodMutation excludes). Pure: no files, no
+// cluster; the command reads the inputs and prints the result.
+
+#include <boost/json/object.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/policy/model.hpp"
+
+namespace peergate::cli {
+
+enum class ca_source { none, ca_bundle, cert_manager, openshift_service_ca };
+enum class webhook_set { validate, mutate, both, admit };
+
+struct manifest_options {
+  std::string namespace_name;
+  std::string name = "peergate";  // Deployment, Service, ServiceAccount, webhook configurations
+  std::string image;
+  int replicas = 2;
+  ca_source ca = ca_source::none;
+  std::string ca_bundle_pem;  // for ca_source::ca_bundle: the PEM text itself
+  std::string failure_policy = "Fail";
+  webhook_set webhooks = webhook_set::both;
+  int timeout_seconds = 10;
+  std::string command_line;  // written into the header comment, to regenerate the output
+};
+
+// One file of the ConfigMap that holds the policies (key: the file's name).
+struct policy_file {
+  std::string key;
+  std::string text;
+};
+
+// One YAML document: a comment above it (may be empty) and the object.
+struct manifest_document {
+  std::string comment;
+  boost::json::object object;
+};
+
+// The objects in the order `kubectl apply` should create them: the webhook configurations last,
+// so that the apiserver never calls a Service without ready endpoints.
+std::vector<manifest_document> build_manifests(const manifest_options& options, const policy_set& policies,
+                                               const std::vector<policy_file>& files);
+
+// Multi-document YAML, each document preceded by "---" and its comment.
+std::string render_manifests(const manifest_options& options, const std::vector<manifest_document>& documents);
+
+// Names a kube-apiserver dials for a Service: NAME, NAME.NS, NAME.NS.svc, NAME.NS.svc.cluster.local.
+std::vector<std::string> service_dns_names(const std::string& service, const std::string& namespace_name);
+
+// "" when `name` is a DNS-1123 label (namespaces) / DNS-1035 label (Services: starts with a
+// letter); otherwise why not.
+std::string dns1123_label_problem(const std::string& name);
+std::string dns1035_label_problem(const std::string& name);
+
+}  // namespace peergate::cli
