@@ -1,5 +1,7 @@
 #include "webhook/certificates.hpp"
 
+#include "webhook/openssl_handles.hpp"
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -18,28 +20,6 @@
 namespace peergate::webhook {
 
 namespace {
-
-struct pkey_deleter {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct x509_deleter {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct bio_deleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_deleter>;
-using x509_ptr = std::unique_ptr<X509, x509_deleter>;
-using bio_ptr = std::unique_ptr<BIO, bio_deleter>;
-
-std::string openssl_error() {
-  unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown OpenSSL error";
-  char buf[256];
-  ERR_error_string_n(code, buf, sizeof buf);
-  return buf;
-}
 
 bool add_extension(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
@@ -151,25 +131,25 @@ certificate_set make_serving_certificate(const certificate_subject& subject, int
   pkey_ptr ca_key(EVP_EC_gen("P-256"));
   pkey_ptr key(EVP_EC_gen("P-256"));
   if (!ca_key || !key) {
-    out.error = "cannot generate keys: " + openssl_error();
+    out.error = "cannot generate keys: " + openssl_errors();
     return out;
   }
   x509_ptr ca = make_certificate(ca_key.get(), subject.ca_common_name.c_str(), nullptr, ca_key.get(), days, true, {});
   if (!ca) {
-    out.error = "cannot make the CA certificate: " + openssl_error();
+    out.error = "cannot make the CA certificate: " + openssl_errors();
     return out;
   }
   x509_ptr cert = make_certificate(key.get(), subject.common_name.c_str(), ca.get(), ca_key.get(), days, false,
                                    join_sans(subject));
   if (!cert) {
-    out.error = "cannot make the serving certificate: " + openssl_error();
+    out.error = "cannot make the serving certificate: " + openssl_errors();
     return out;
   }
   out.ca_pem = to_pem(ca.get());
   out.cert_pem = to_pem(cert.get());
   out.key_pem = key_to_pem(key.get());
   if (out.ca_pem.empty() || out.cert_pem.empty() || out.key_pem.empty())
-    out.error = "cannot encode the certificates: " + openssl_error();
+    out.error = "cannot encode the certificates: " + openssl_errors();
   return out;
 }
 
@@ -213,13 +193,7 @@ std::string ca_bundle_problem(const std::string& pem, int& count) {
   count = 0;
   if (pem.find("PRIVATE KEY-----") != std::string::npos)
     return "holds a private key: a caBundle is the CA certificate only (ca.crt, not tls.key)";
-  bio_ptr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return "cannot read: " + openssl_error();
-  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
-    X509_free(cert);
-    ++count;
-  }
-  ERR_clear_error();  // the end of the input reads as an error
+  count = static_cast<int>(read_certificates(pem).size());
   if (count == 0) return "holds no PEM certificate (-----BEGIN CERTIFICATE-----)";
   return {};
 }

@@ -6,6 +6,8 @@
   manifests  `peergate manifests`: the objects and every option, read back with PyYAML (a YAML
              1.1 reader: a string written plain that it would read as a boolean or a number
              fails here), the ConfigMap's policies loaded again by `peergate check`.
+  deployment `peergate serve` started with the Deployment's args, the Secret and the ConfigMap laid
+             out as kubelet mounts them; its probes and each webhook entry's path answered.
   kustomize  `kubectl kustomize` of samples/deploy/base and of each overlay equals what
              `peergate manifests` prints for the same options (exit 77, skipped, without kubectl).
 
@@ -16,6 +18,7 @@ import argparse
 import base64
 import copy
 import hashlib
+import json
 import os
 import shutil
 import socket
@@ -414,6 +417,88 @@ def group_manifests(peergate, repo, shared, tmp):
     check(r.returncode == 2 and "namespace name" in r.stderr, "--namespace must be a namespace name")
 
 
+# ---------------------------------------------------------------- the Deployment runs
+
+def group_deployment(peergate, repo, tmp):
+    """The container the manifests describe, run here: its args with the Secret and ConfigMap
+    volumes laid out as kubelet mounts them, the probes on their paths, and a review sent to the
+    path of each webhook entry."""
+    docs, _ = manifests(peergate, "--webhooks", "both")
+    if docs is None:
+        return
+    pod = one(docs, "Deployment")["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    root = tmp / "pod"
+    # Secret peergate-tls from `peergate certs`; ConfigMap files from the manifests' ConfigMap.
+    certs = tmp / "certs-for-pod"
+    run([peergate, "certs", "--service", "peergate", "--namespace", NS, "--out", str(certs)])
+    cm = one(docs, "ConfigMap")
+    for mount in container["volumeMounts"]:
+        target = root / mount["mountPath"].lstrip("/")
+        target.mkdir(parents=True)
+        volume = volumes[mount["name"]]
+        if "secret" in volume:
+            for name in ("tls.crt", "tls.key"):
+                shutil.copy(certs / name, target / name)
+        else:
+            check(volume["configMap"]["name"] == cm["metadata"]["name"], "deployment: mounts the policies ConfigMap")
+            for name, text in cm["data"].items():
+                (target / name).write_text(text)
+
+    def remap(arg):
+        flag, _, value = arg.partition("=")
+        return f"{flag}={root / value.lstrip('/')}" if value.startswith("/") else arg
+
+    args = [remap(a) for a in container["args"]]
+    port_file = tmp / "pod-port"
+    server = subprocess.Popen([peergate, *args, "--listen", "127.0.0.1:0", "--port-file", str(port_file)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 20
+        while not port_file.exists() and time.time() < deadline and server.poll() is None:
+            time.sleep(0.05)
+        if not check(port_file.exists(), f"deployment: `peergate {' '.join(container['args'])}` starts"):
+            server.kill()
+            print(server.communicate()[0])
+            return
+        port = port_file.read_text().strip()
+        host = f"peergate.{NS}.svc"
+
+        def call(path, body=None):
+            cmd = ["curl", "-sS", "--resolve", f"{host}:{port}:127.0.0.1", "--cacert", str(certs / "ca.crt"),
+                   "-w", "\n%{http_code}", f"https://{host}:{port}{path}"]
+            if body is not None:
+                cmd += ["-H", "Content-Type: application/json", "--data-binary", "@" + str(body)]
+            out = run(cmd).stdout.rsplit("\n", 1)
+            return (out[0], out[1]) if len(out) == 2 else ("", "")
+
+        for probe in ("readinessProbe", "livenessProbe"):
+            get = container[probe]["httpGet"]
+            _, code = call(get["path"])
+            check(get["scheme"] == "HTTPS" and code == "200", f"deployment: {probe} {get['path']} answers 200 over HTTPS")
+        reviews = repo / "samples" / "reviews"
+        expected = {"/mutate-v1-pod": ("pod-peer-allowed.json", True, True),
+                    "/admit": ("pod-peer-allowed.json", True, True),
+                    "/validate": ("pod-peer-denied.json", False, False)}
+        admit_docs, _ = manifests(peergate, "--webhooks", "admit")
+        hooks = [h for d in (docs, admit_docs or []) for o in d if "webhooks" in o for h in o["webhooks"]]
+        check({h["clientConfig"]["service"]["path"] for h in hooks} == set(expected), "deployment: every webhook path is exercised")
+        for hook in hooks:
+            path = hook["clientConfig"]["service"]["path"]
+            sample, allowed, patched = expected[path]
+            body, code = call(path + "?timeout=10s", reviews / sample)
+            try:
+                response = json.loads(body)["response"]
+            except (ValueError, KeyError):
+                response = {}
+            check(code == "200" and response.get("allowed") is allowed and ("patch" in response) == patched,
+                  f"deployment: {hook['name']} -> {path}: {sample} allowed={allowed} patched={patched}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 # ---------------------------------------------------------------- kustomize
 
 def objects_by_identity(docs):
@@ -459,7 +544,7 @@ def group_kustomize(peergate, repo, tmp):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("group", choices=["certs", "manifests", "kustomize"])
+    ap.add_argument("group", choices=["certs", "manifests", "deployment", "kustomize"])
     ap.add_argument("--peergate", required=True)
     ap.add_argument("--repo", required=True, type=Path)
     ap.add_argument("--shared", type=Path)
@@ -469,6 +554,8 @@ def main():
         tmp = Path(t)
         if a.group == "certs":
             group_certs(a.peergate, tmp, a.serve)
+        elif a.group == "deployment":
+            group_deployment(a.peergate, a.repo, tmp)
         elif a.group == "manifests":
             group_manifests(a.peergate, a.repo, a.shared or a.repo.resolve().parent / "shared", tmp)
         else:

@@ -1,5 +1,7 @@
 #include "webhook/server/tls_context.hpp"
 
+#include "webhook/openssl_handles.hpp"
+
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -18,47 +20,16 @@ namespace peergate::webhook::server {
 
 namespace {
 
+using webhook::bio_ptr;
+using webhook::memory_bio;
+using webhook::openssl_errors;
+using webhook::pkey_ptr;
+using webhook::read_certificates;
+using webhook::x509_ptr;
+
 // TLS 1.2 suites used when none are named: forward secret AEAD only (what Go clients, and so
 // the kube-apiserver, offer first).
 constexpr const char* default_tls12_ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL";
-
-std::string openssl_errors() {
-  std::string out;
-  while (unsigned long code = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out.empty() ? std::string("unknown OpenSSL error") : out;
-}
-
-struct bio_deleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct x509_deleter {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct pkey_deleter {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-using bio_ptr = std::unique_ptr<BIO, bio_deleter>;
-using x509_ptr = std::unique_ptr<X509, x509_deleter>;
-using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_deleter>;
-
-bio_ptr memory_bio(std::string_view pem) {
-  return bio_ptr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-}
-
-// Every certificate in a PEM text, in order.
-std::vector<x509_ptr> read_certificates(std::string_view pem) {
-  std::vector<x509_ptr> out;
-  bio_ptr bio = memory_bio(pem);
-  if (!bio) return out;
-  while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(x);
-  ERR_clear_error();  // the loop ends on a "no start line" error
-  return out;
-}
 
 std::int64_t to_unix(const ASN1_TIME* t) {
   std::tm tm{};
