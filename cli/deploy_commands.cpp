@@ -58,11 +58,15 @@ int run_certs(const certs_flags& f) {
   std::cout << "wrote " << files.ca_file << ", " << files.cert_file << " and " << files.key_file << " (valid "
             << f.days << " days; SANs";
   for (const auto& name : subject.dns_names) std::cout << " " << name;
+  // The Secret before the webhooks: a webhook with failurePolicy Fail and no ready pod behind it
+  // would refuse pods cluster-wide.
+  const std::string name_flag = f.service == "peergate" ? "" : " --name " + f.service;
   std::cout << ")\nnext:\n"
+            << "  kubectl create namespace " << f.namespace_name << "\n"
             << "  kubectl -n " << f.namespace_name << " create secret tls " << f.service << "-tls --cert="
             << files.cert_file << " --key=" << files.key_file << "\n"
-            << "  peergate manifests --namespace " << f.namespace_name << " --ca-bundle " << files.ca_file
-            << " | kubectl apply -f -\n";
+            << "  peergate manifests --namespace " << f.namespace_name << name_flag << " --ca-bundle "
+            << files.ca_file << " | kubectl apply -f -\n";
   return exit_ok;
 }
 

@@ -410,8 +410,11 @@ std::string render_manifests(const manifest_options& o, const std::vector<manife
   switch (o.ca) {
     case ca_source::none:
     case ca_source::ca_bundle:
-      header += "\nThe Deployment mounts the Secret " + n.tls_secret() + ". Make it with:\n"
+      header += "\nThe Deployment mounts the Secret " + n.tls_secret() +
+                ". Make it before applying this file (a webhook\n"
+                "with failurePolicy Fail and no ready pod behind it refuses pods):\n"
                 "  peergate certs --service " + n.app + " --namespace " + n.ns + " --out certs\n"
+                "  kubectl create namespace " + n.ns + "\n"
                 "  kubectl -n " + n.ns + " create secret tls " + n.tls_secret() +
                 " --cert=certs/tls.crt --key=certs/tls.key";
       if (o.ca == ca_source::none)

@@ -63,7 +63,14 @@ def group_certs(peergate, tmp, serve):
     ca, crt, key = out / "ca.crt", out / "tls.crt", out / "tls.key"
     check(all(p.exists() for p in (ca, crt, key)), "certs: ca.crt, tls.crt, tls.key written")
     check((key.stat().st_mode & 0o077) == 0, "certs: tls.key is readable by its owner only")
-    check("kubectl -n peergate-system create secret tls peergate-tls" in r.stdout, "certs: prints the next step")
+    steps = r.stdout.splitlines()
+    secret = next((i for i, l in enumerate(steps) if "create secret tls peergate-tls" in l), None)
+    apply = next((i for i, l in enumerate(steps) if "peergate manifests --namespace peergate-system --ca-bundle" in l), None)
+    check(secret is not None and apply is not None and secret < apply,
+          "certs: prints the next steps, the Secret before the webhooks")
+    other = run([peergate, "certs", "--service", "gate", "--namespace", NS, "--out", str(tmp / "gate")])
+    check("create secret tls gate-tls" in other.stdout and "--name gate" in other.stdout,
+          "certs: another Service name carries into the next steps (--name)")
 
     v = run(["openssl", "verify", "-CAfile", str(ca), str(crt)])
     check(v.returncode == 0 and v.stdout.strip().endswith("OK"), f"certs: openssl verify ({v.stdout.strip()} {v.stderr.strip()})")
