@@ -95,6 +95,10 @@ manifest_document deployment(const names& n, const manifest_options& o) {
                    std::string("--tls-key=") + tls_dir + "/tls.key",
                    std::string("--policies=") + policy_dir,
                    "--threads=2",
+                   // The endpoints controller and the apiservers learn of a terminating pod a
+                   // moment after it got SIGTERM: keep serving meanwhile, then drain
+                   // (--shutdown-timeout, 25 s; the grace period is 35 s).
+                   "--shutdown-delay=5s",
                    "--log-format=json"};
   json::object container{
       {"name", "peergate"},
@@ -104,9 +108,6 @@ manifest_document deployment(const names& n, const manifest_options& o) {
       {"ports", json::array{json::object{{"name", "https"}, {"containerPort", https_port}, {"protocol", "TCP"}}}},
       {"readinessProbe", https_probe("/readyz", 5, 2)},
       {"livenessProbe", https_probe("/healthz", 10, 3)},
-      // The endpoints controller and the apiserver learn of a terminating pod a moment after
-      // it got SIGTERM: keep serving meanwhile, then drain (--shutdown-timeout, 25 s).
-      {"lifecycle", json::object{{"preStop", json::object{{"exec", json::object{{"command", json::array{"sleep", "5"}}}}}}}},
       {"resources", json::object{{"requests", json::object{{"cpu", "100m"}, {"memory", "64Mi"}}},
                                  {"limits", json::object{{"cpu", "1"}, {"memory", "256Mi"}}}}},
       {"securityContext", json::object{{"allowPrivilegeEscalation", false},

@@ -22,6 +22,7 @@ struct serve_flags {
   std::string idle_timeout = "90s";
   std::string write_timeout = "30s";
   std::string shutdown_timeout = "25s";
+  std::string shutdown_delay = "0s";
   std::string reload_debounce = "200ms";
   std::string watch_interval = "30s";
   std::string tls_min_version = "1.2";
@@ -151,6 +152,11 @@ void add_serve_command(CLI::App& app) {
   serve->add_option("--write-timeout", flags->write_timeout, "Deadline for writing a response")
       ->check(duration_check)
       ->capture_default_str();
+  serve->add_option("--shutdown-delay", flags->shutdown_delay,
+                    "On SIGTERM/SIGINT, keep serving (and accepting) this long, /readyz answering 503, "
+                    "before draining: time for the Service's endpoints to drop the pod")
+      ->check(duration_check)
+      ->capture_default_str();
   serve->add_option("--shutdown-timeout", flags->shutdown_timeout,
                     "On SIGTERM/SIGINT, how long requests in flight may take to finish")
       ->check(duration_check)
@@ -174,6 +180,7 @@ void add_serve_command(CLI::App& app) {
     options.idle_timeout = duration_of(flags->idle_timeout);
     options.write_timeout = duration_of(flags->write_timeout);
     options.shutdown_timeout = duration_of(flags->shutdown_timeout);
+    options.shutdown_delay = duration_of(flags->shutdown_delay);
     options.reload_debounce = duration_of(flags->reload_debounce);
     options.watch_poll_interval = duration_of(flags->watch_interval);
     options.tls.min_version = *srv::parse_tls_version(flags->tls_min_version).version;

@@ -27,8 +27,10 @@ import os
 import posixpath
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 
 # Packages the Makefile installs for the tests only; not needed with PEERGATE_TESTS=OFF.
 TEST_ONLY_PACKAGES = {"catch2", "openssl", "curl", "chromium", "python3"}
@@ -443,6 +445,8 @@ def main():
     parser.add_argument("--binary", required=True, help="a peergate built from this repository")
     parser.add_argument("--containerfile", help="default: REPO/Containerfile")
     parser.add_argument("--ignore-file", help="default: REPO/.containerignore")
+    parser.add_argument("--build", action="store_true",
+                        help="also compile peergate from the copied files (slow; ctest only configures)")
     args = parser.parse_args()
     repo = os.path.abspath(args.repo)
     containerfile = args.containerfile or os.path.join(repo, "Containerfile")
@@ -642,6 +646,12 @@ def main():
     checked.append(f"sources: {len(required)} paths CMake and the sources read are copied under {source_root} "
                    f"(add_subdirectory: {', '.join(walk.subdirectories)}; -D {' '.join(f'{k}={v}' for k, v in sorted(defines.items()))})")
 
+    # ---- 3. configure --------------------------------------------------------------------
+    # The static walk above can miss what CMake reads in ways it does not model; CMake itself
+    # cannot. Lay out exactly what the build stage copies (minus ignored files) and run its
+    # configure command there. --build also compiles peergate (minutes; not run by ctest).
+    configure_like_the_image(repo, patterns, copies, source_root, words, ins.line, args.build, checked)
+
     # Where the build leaves peergate, and what the runtime stage copies.
     if walk.peergate_output is None:
         fail("image", "no add_executable(peergate) found in the configured CMake files")
@@ -781,6 +791,61 @@ def main():
         print("SKIPPED the checks against the binary (see above)")
         return 77
     return code
+
+
+def configure_like_the_image(repo, patterns, copies, source_root, words, line, build, checked):
+    cmake = shutil.which("cmake")
+    if cmake is None:
+        note("configure: cmake is not installed; the copied tree was not configured")
+        return
+    with tempfile.TemporaryDirectory(prefix="peergate-containerfile-") as tmp:
+        src_root = os.path.join(tmp, "src")
+        os.makedirs(src_root)
+        for rel, is_dir, dest in copies:
+            if not (dest == source_root or dest.startswith(source_root.rstrip("/") + "/")):
+                continue
+            target = os.path.join(src_root, posixpath.relpath(dest, source_root))
+            full = os.path.join(repo, rel)
+            if not is_dir:
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copy2(full, target)
+                continue
+            for dirpath, dirnames, filenames in os.walk(full):
+                dirnames[:] = [d for d in dirnames if not ignored(patterns, os.path.relpath(os.path.join(dirpath, d), repo))]
+                for filename in filenames:
+                    path = os.path.join(dirpath, filename)
+                    if ignored(patterns, os.path.relpath(path, repo)):
+                        continue
+                    out = os.path.join(target, os.path.relpath(path, full))
+                    os.makedirs(os.path.dirname(out), exist_ok=True)
+                    shutil.copy2(path, out)
+        build_dir = os.path.join(tmp, "build")
+        rest, skip = [], False
+        for w in words[1:]:
+            if skip:
+                skip = False
+                continue
+            if w in ("-S", "-B"):
+                skip = True
+                continue
+            if w.startswith(("-S", "-B")):
+                continue
+            rest.append(w)
+        command = [cmake, "-S", src_root, "-B", build_dir] + rest
+        r = subprocess.run(command, capture_output=True, text=True)
+        if r.returncode != 0:
+            tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-15:])
+            fail("configure", f"line {line}: `{' '.join(words)}` fails on the copied files only:\n{tail}")
+            return
+        what = "configures"
+        if build:
+            r = subprocess.run([cmake, "--build", build_dir, "--target", "peergate"], capture_output=True, text=True)
+            if r.returncode != 0:
+                tail = "\n".join((r.stdout + r.stderr).strip().splitlines()[-15:])
+                fail("configure", f"`cmake --build --target peergate` fails on the copied files only:\n{tail}")
+                return
+            what = "configures and builds peergate"
+        checked.append(f"configure: the files the build stage copies, alone, {what} (`{' '.join(['cmake'] + rest)}`)")
 
 
 def owning_packages(path):

@@ -245,6 +245,10 @@ def group_manifests(peergate, repo, shared, tmp):
           and sc["capabilities"]["drop"] == ["ALL"], "deployment: no privilege escalation, read-only root, non-root, all capabilities dropped")
     check(psc["runAsNonRoot"] is True and psc["seccompProfile"] == {"type": "RuntimeDefault"}, "deployment: pod non-root, seccomp RuntimeDefault")
     check("runAsUser" not in sc and "runAsUser" not in psc, "deployment: no fixed UID (OpenShift's restricted SCC assigns one)")
+    delay = next((a.split("=", 1)[1] for a in c["args"] if a.startswith("--shutdown-delay=")), "")
+    check(delay.endswith("s") and delay[:-1].isdigit() and int(delay[:-1]) >= 1
+          and pod["terminationGracePeriodSeconds"] > int(delay[:-1]) + 25 and "lifecycle" not in c,
+          "deployment: keeps serving a moment after SIGTERM (--shutdown-delay), grace period above delay + drain, no preStop shell")
     anti = pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"]
     check(anti["topologyKey"] == "kubernetes.io/hostname" and anti["labelSelector"]["matchLabels"] == spec["selector"]["matchLabels"],
           "deployment: replicas prefer different nodes")
@@ -415,6 +419,27 @@ def group_manifests(peergate, repo, shared, tmp):
     check("excludes" in r.stderr, "CA sources are exclusive")
     _, r = manifests(peergate, "--webhooks", "all", expect=2)
     check("all" in r.stderr, "--webhooks all refused")
+
+    # --name: every reference follows (two installs side by side must not share a Secret or a Service).
+    d, _ = manifests(peergate, "--name", "gate", "--cert-manager")
+    if d:
+        dep = one(d, "Deployment")
+        pod = dep["spec"]["template"]["spec"]
+        names = {o["kind"]: o["metadata"]["name"] for o in d if o["kind"] not in ("Namespace", "Issuer", "Certificate")}
+        check(names == {"ServiceAccount": "gate", "ConfigMap": "gate-policies", "Service": "gate", "Deployment": "gate",
+                        "PodDisruptionBudget": "gate", "MutatingWebhookConfiguration": "gate",
+                        "ValidatingWebhookConfiguration": "gate"}, f"--name gate: object names ({names})")
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        check(pod["serviceAccountName"] == "gate" and volumes["tls"]["secret"]["secretName"] == "gate-tls"
+              and volumes["policies"]["configMap"]["name"] == "gate-policies", "--name gate: the pod's account and volumes")
+        check(one(d, "Service")["spec"]["selector"] == dep["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "gate"},
+              "--name gate: selectors")
+        hooks = [w for o in d if "webhooks" in o for w in o["webhooks"]]
+        check(all(w["clientConfig"]["service"]["name"] == "gate" for w in hooks), "--name gate: webhooks call Service gate")
+        serving = {c["metadata"]["name"]: c for c in by_kind(d, "Certificate")}.get("gate-serving", {}).get("spec", {})
+        check(serving.get("secretName") == "gate-tls" and serving.get("dnsNames", [""])[0] == "gate"
+              and all(o["metadata"]["annotations"]["cert-manager.io/inject-ca-from"] == f"{NS}/gate-serving" for o in d if "webhooks" in o),
+              "--name gate: the certificate, its Secret and the CA injection")
 
     broken = tmp / "broken.yaml"
     broken.write_text("apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicy\nmetadata: {name: x}\nspec:\n  allowedNamespaces: [Bad_Name]\n")

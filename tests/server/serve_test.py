@@ -805,6 +805,24 @@ class ShutdownTests(unittest.TestCase):
         self.assertTrue(server.find(lambda l: l.get("msg") == "stopped"))
         idle.close()
 
+    def test_shutdown_delay_keeps_serving_new_connections_then_exits(self):
+        server = Server(self, ["--shutdown-delay", "1500ms", "--shutdown-timeout", "5s"])
+        mark = server.mark()
+        server.terminate(signal.SIGTERM)
+        started = time.monotonic()
+        line = server.wait_for(lambda l: l.get("msg") == "shutting down", after=mark)
+        self.assertEqual(line.get("delay_ms"), 1500)
+        # During the delay: a new connection is accepted, readiness says no, reviews are answered.
+        resp, _ = server.get("/readyz")
+        self.assertEqual(resp.status, 503)
+        resp, payload = server.post("/admit", review("default"))
+        self.assertEqual(resp.status, 200)
+        self.assertFalse(response_of(self, payload)["allowed"])
+        self.assertFalse(server.find(lambda l: l.get("msg") == "draining", after=mark))
+        self.assertEqual(server.wait_exit(), 0)
+        self.assertGreaterEqual(time.monotonic() - started, 1.4)
+        self.assertTrue(server.find(lambda l: l.get("msg") == "draining", after=mark))
+
     def test_sigint_with_nothing_in_flight_exits_zero(self):
         server = Server(self)
         server.terminate(signal.SIGINT)

@@ -29,6 +29,9 @@ struct server_options {
   std::chrono::milliseconds idle_timeout{90'000};    // keep-alive: between requests
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds shutdown_timeout{25'000};  // drain deadline on SIGTERM/SIGINT
+  // On SIGTERM/SIGINT, keep accepting (readyz says 503) this long before draining: the endpoints
+  // controller and every apiserver need a moment to stop sending to a terminating pod.
+  std::chrono::milliseconds shutdown_delay{0};
 
   std::vector<std::string> policy_paths;  // empty = embedded defaults
   std::chrono::milliseconds reload_debounce{200};

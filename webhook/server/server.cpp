@@ -201,6 +201,20 @@ int run_server(const server_options& options) {
       auto alive = std::make_shared<std::atomic<bool>>(true);
       net::signal_set signals(ioc, SIGTERM, SIGINT, SIGHUP);
       net::steady_timer deadline(ioc);
+      net::steady_timer delay(ioc);
+      // Close the listener, let the requests in flight finish, stop at the deadline.
+      auto drain = [&] {
+        deadline.expires_after(options.shutdown_timeout);
+        deadline.async_wait([&](const boost::system::error_code& timer_ec) {
+          if (timer_ec) return;
+          log_line(log_level::warn, "drain deadline passed, closing connections")
+              .field("connections", static_cast<std::uint64_t>(server->connections()));
+          ioc.stop();
+        });
+        server->drain([&ioc, alive] {
+          if (alive->load()) ioc.stop();
+        });
+      };
       std::function<void(const boost::system::error_code&, int)> on_signal;
       on_signal = [&](const boost::system::error_code& sig_ec, int signo) {
         if (sig_ec) return;
@@ -211,17 +225,17 @@ int run_server(const server_options& options) {
           log_line(log_level::info, "shutting down")
               .field("signal", signal_name(signo))
               .field("connections", static_cast<std::uint64_t>(server->connections()))
+              .field("delay_ms", static_cast<std::int64_t>(options.shutdown_delay.count()))
               .field("deadline_ms", static_cast<std::int64_t>(options.shutdown_timeout.count()));
-          deadline.expires_after(options.shutdown_timeout);
-          deadline.async_wait([&](const boost::system::error_code& timer_ec) {
-            if (timer_ec) return;
-            log_line(log_level::warn, "drain deadline passed, closing connections")
-                .field("connections", static_cast<std::uint64_t>(server->connections()));
-            ioc.stop();
-          });
-          server->drain([&ioc, alive] {
-            if (alive->load()) ioc.stop();
-          });
+          if (options.shutdown_delay.count() > 0) {
+            // Still serving, new connections too; /readyz already answers 503.
+            delay.expires_after(options.shutdown_delay);
+            delay.async_wait([&](const boost::system::error_code& timer_ec) {
+              if (!timer_ec) drain();
+            });
+          } else {
+            drain();
+          }
         } else {
           log_line(log_level::warn, "second signal, stopping now").field("signal", signal_name(signo));
           ioc.stop();
