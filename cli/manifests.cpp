@@ -94,7 +94,6 @@ manifest_document deployment(const names& n, const manifest_options& o) {
                    std::string("--tls-cert=") + tls_dir + "/tls.crt",
                    std::string("--tls-key=") + tls_dir + "/tls.key",
                    std::string("--policies=") + policy_dir,
-                   "--threads=2",
                    // The endpoints controller and the apiservers learn of a terminating pod a
                    // moment after it got SIGTERM: keep serving meanwhile, then drain
                    // (--shutdown-timeout, 25 s; the grace period is 35 s).

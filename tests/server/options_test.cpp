@@ -60,6 +60,19 @@ TEST_CASE("listen addresses") {
   CHECK_FALSE(parse_listen_address("[::1]9443", error));
 }
 
+TEST_CASE("the CPU quota of a cgroup v2 cpu.max line, rounded up") {
+  CHECK(cpus_from_cgroup_cpu_max("max 100000") == std::nullopt);
+  CHECK(cpus_from_cgroup_cpu_max("150000 100000\n") == 2u);
+  CHECK(cpus_from_cgroup_cpu_max("100000 100000") == 1u);
+  CHECK(cpus_from_cgroup_cpu_max("5000 100000") == 1u);  // 50m still gets a thread
+  CHECK(cpus_from_cgroup_cpu_max("400000 100000") == 4u);
+  CHECK(cpus_from_cgroup_cpu_max("") == std::nullopt);
+  CHECK(cpus_from_cgroup_cpu_max("abc 100000") == std::nullopt);
+  CHECK(cpus_from_cgroup_cpu_max("100000 0") == std::nullopt);
+  CHECK(cpus_from_cgroup_cpu_max("-1 100000") == std::nullopt);  // cgroup v1 cfs_quota_us: no quota
+  CHECK(default_thread_count() >= 1u);
+}
+
 TEST_CASE("validate reports every problem") {
   server_options o;
   CHECK(validate(o).empty());

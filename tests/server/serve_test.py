@@ -121,13 +121,14 @@ def review(namespace="confidential-ml", peer=True, containers=True, sample="pod-
 class Server:
     """A `peergate serve` process, its log lines, and TLS clients for it."""
 
-    def __init__(self, test, args=(), env=None, cafile=None, expect_start=True, listen="127.0.0.1:0"):
+    def __init__(self, test, args=(), env=None, cafile=None, expect_start=True, listen="127.0.0.1:0", threads="2",
+                 cpus=None):
         self.test = test
         self.dir = tempfile.mkdtemp(prefix="peergate-serve-test-")
         test.addCleanup(shutil.rmtree, self.dir, True)
         self.port_file = os.path.join(self.dir, "port")
         self.cafile = cafile or os.path.join(self.dir, "certs", "ca.crt")
-        cmd = [BINARY, "serve", "--listen", listen, "--port-file", self.port_file, "--threads", "2",
+        cmd = [BINARY, "serve", "--listen", listen, "--port-file", self.port_file, "--threads", threads,
                "--cert-dir", os.path.join(self.dir, "certs"), "--reload-debounce", "100ms", *args]
         if "--log-level" not in args:
             cmd += ["--log-level", "debug"]
@@ -138,8 +139,9 @@ class Server:
         self.lines = []
         self.raw = []
         self.cond = threading.Condition()
+        pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, env=full_env)
+                                     stderr=subprocess.PIPE, env=full_env, preexec_fn=pin)
         self.reader = threading.Thread(target=self._read_log, daemon=True)
         self.reader.start()
         test.addCleanup(self.kill)
@@ -822,6 +824,14 @@ class ShutdownTests(unittest.TestCase):
         self.assertEqual(server.wait_exit(), 0)
         self.assertGreaterEqual(time.monotonic() - started, 1.4)
         self.assertTrue(server.find(lambda l: l.get("msg") == "draining", after=mark))
+
+    def test_default_threads_follow_the_cpu_affinity(self):
+        # --threads 0 counts the CPUs the process may use (a container's limit caps it the same
+        # way through the cgroup quota), not the machine's.
+        server = Server(self, threads="0", cpus={sorted(os.sched_getaffinity(0))[0]})
+        self.assertEqual(server.find(lambda l: l.get("msg") == "starting")[0]["threads"], 1)
+        server.terminate(signal.SIGTERM)
+        self.assertEqual(server.wait_exit(), 0)
 
     def test_sigint_with_nothing_in_flight_exits_zero(self):
         server = Server(self)

@@ -1,8 +1,14 @@
 #include "webhook/server/options.hpp"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 namespace peergate::webhook::server {
 
@@ -124,6 +130,43 @@ std::string validate(const server_options& o) {
     if (value <= ms(0)) problem(std::string(name) + " must be positive");
   }
   return problems;
+}
+
+std::optional<unsigned> cpus_from_cgroup_cpu_max(std::string_view cpu_max) {
+  std::istringstream in{std::string(cpu_max)};
+  std::string quota_text, period_text;
+  if (!(in >> quota_text >> period_text) || quota_text == "max") return std::nullopt;
+  const std::optional<double> quota = parse_number(quota_text), period = parse_number(period_text);
+  if (!quota || !period || *quota <= 0 || *period <= 0) return std::nullopt;
+  return static_cast<unsigned>(std::max(1.0, std::ceil(*quota / *period)));
+}
+
+unsigned default_thread_count() {
+  unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) cpus = std::max(1, CPU_COUNT(&set));
+  // cgroup v2: "0::/path" in /proc/self/cgroup; inside a container's cgroup namespace the
+  // path is "/" and the container's own limits are at the root of /sys/fs/cgroup.
+  std::string path;
+  std::ifstream cgroup("/proc/self/cgroup");
+  for (std::string line; std::getline(cgroup, line);)
+    if (line.rfind("0::", 0) == 0) path = line.substr(3);
+  auto read_line = [](const std::string& file) {
+    std::ifstream in(file);
+    std::string text;
+    std::getline(in, text);
+    return text;
+  };
+  for (const std::string& dir : {"/sys/fs/cgroup" + path, std::string("/sys/fs/cgroup")})
+    if (const std::optional<unsigned> limit = cpus_from_cgroup_cpu_max(read_line(dir + "/cpu.max")))
+      cpus = std::min(cpus, *limit);
+  // cgroup v1 (older nodes): the same quota in two files; -1 = none, which parses as no quota.
+  for (const char* dir : {"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"}) {
+    const std::string v1 = read_line(std::string(dir) + "/cpu.cfs_quota_us") + " " +
+                           read_line(std::string(dir) + "/cpu.cfs_period_us");
+    if (const std::optional<unsigned> limit = cpus_from_cgroup_cpu_max(v1)) cpus = std::min(cpus, *limit);
+  }
+  return cpus;
 }
 
 }  // namespace peergate::webhook::server

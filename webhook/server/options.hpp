@@ -64,4 +64,13 @@ std::optional<listen_address> parse_listen_address(std::string_view text, std::s
 // Checks the options together; returns the problems, one per line, or "" when all is well.
 std::string validate(const server_options& options);
 
+// The CPUs a cgroup v2 `cpu.max` line allows ("150000 100000" -> 2, rounded up; "max 100000"
+// or anything unreadable -> nullopt: no quota).
+std::optional<unsigned> cpus_from_cgroup_cpu_max(std::string_view cpu_max);
+
+// I/O threads for --threads 0: the CPUs this process may run on (its affinity mask), capped by
+// its cgroup's CPU quota, which is a container's CPU limit. std::thread::hardware_concurrency
+// sees neither and would start one thread per CPU of the node.
+unsigned default_thread_count();
+
 }  // namespace peergate::webhook::server

@@ -102,7 +102,7 @@ int run_server(const server_options& options) {
       log_line(log_level::error, "invalid options").field("error", "bad listen address \"" + address->host + "\": an IP address is expected");
       return 2;
     }
-    const unsigned threads = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    const unsigned threads = options.threads != 0 ? options.threads : default_thread_count();
     log_line(log_level::info, "starting")
         .field("version", PEERGATE_VERSION)
         .field("listen", options.listen)
