@@ -229,6 +229,16 @@ json::object rule(json::array groups, json::array resources, json::array operati
           {"scope", "Namespaced"}};
 }
 
+// has(a.b) && has(a.b.c) && ... && a.b.c.runtimeClassName in [...]: no step can fail.
+std::string runtime_class_test(const std::vector<std::string>& path, const std::string& class_list) {
+  std::string out, prefix = "object";
+  for (const std::string& field : path) {
+    prefix += "." + field;
+    out += "has(" + prefix + ") && ";
+  }
+  return out + prefix + " in " + class_list;
+}
+
 // A webhook entry: its name first (as people read them), then `fields`, the selector and the
 // settings every entry shares.
 json::object webhook_entry(const manifest_options& o, const std::string& name, const json::object& fields,
@@ -301,7 +311,20 @@ std::string patterns_comment(const mutation_exclusions& excluded) {
   return out + ").";
 }
 
-manifest_document validating_configuration(const names& n, const manifest_options& o, const mutation_exclusions& excluded) {
+json::array match_conditions(const std::vector<std::string>& classes, bool pods_only) {
+  return json::array{json::object{{"name", "peer-pods-only"}, {"expression", peer_pod_match_expression(classes, pods_only)}}};
+}
+
+std::string match_conditions_comment(const std::vector<std::string>& classes) {
+  std::string list;
+  for (const auto& c : classes) list += (list.empty() ? "" : ", ") + c;
+  return "\nmatchConditions: only objects whose runtimeClassName is " + list +
+         " are sent (a peergate outage\n"
+         "cannot block other pods). Regenerate when the policies name another runtime class.";
+}
+
+manifest_document validating_configuration(const names& n, const manifest_options& o, const mutation_exclusions& excluded,
+                                           const std::vector<std::string>& classes) {
   json::array rules;
   json::array create_update{"CREATE", "UPDATE"};
   // With the admit webhook, pods are validated there; workloads still need this one.
@@ -312,26 +335,30 @@ manifest_document validating_configuration(const names& n, const manifest_option
   rules.push_back(rule(json::array{"apps"}, std::move(apps), create_update));
   rules.push_back(rule(json::array{"batch"}, std::move(batch), create_update));
 
-  const json::object entry{{"clientConfig", client_config(n, o, "/validate")}, {"rules", std::move(rules)}};
+  json::object entry{{"clientConfig", client_config(n, o, "/validate")}, {"rules", std::move(rules)}};
+  if (o.peer_pods_only) entry["matchConditions"] = match_conditions(classes, false);
   std::string comment =
       "Namespace policies for Pods and the pod templates of workloads, so `kubectl apply` of a\n"
       "Deployment fails early. Every namespace but peergate's own is sent: peer pods in system\n"
       "namespaces get the warning that the VM is not counted.";
   if (o.webhooks == webhook_set::admit) comment += "\nPods are checked by the admit webhook (mutate, then validate).";
   comment += system_split_comment(excluded);
+  if (o.peer_pods_only) comment += match_conditions_comment(classes);
   return {std::move(comment), {{"apiVersion", "admissionregistration.k8s.io/v1"},
                                {"kind", "ValidatingWebhookConfiguration"},
                                {"metadata", configuration_metadata(n, o)},
                                {"webhooks", entries_with_system_split(n, o, entry, "validate.peergate.dev", excluded)}}};
 }
 
-manifest_document mutating_configuration(const names& n, const manifest_options& o, const mutation_exclusions& excluded) {
-  const json::object entry{{"clientConfig", client_config(n, o, o.webhooks == webhook_set::admit ? "/admit" : "/mutate-v1-pod")},
+manifest_document mutating_configuration(const names& n, const manifest_options& o, const mutation_exclusions& excluded,
+                                         const std::vector<std::string>& classes) {
+  json::object entry{{"clientConfig", client_config(n, o, o.webhooks == webhook_set::admit ? "/admit" : "/mutate-v1-pod")},
                      // CREATE only, as upstream: a pod's resources cannot change on UPDATE.
                      {"rules", json::array{rule(json::array{""}, json::array{"pods"}, json::array{"CREATE"})}},
                      // Called again when a later mutating webhook changed the pod; the mutation
                      // is idempotent.
                      {"reinvocationPolicy", "IfNeeded"}};
+  if (o.peer_pods_only) entry["matchConditions"] = match_conditions(classes, true);
   std::string comment;
   json::array entries;
   if (o.webhooks == webhook_set::admit) {
@@ -353,6 +380,7 @@ manifest_document mutating_configuration(const names& n, const manifest_options&
     entries.push_back(
         webhook_entry(o, "mutate.peergate.dev", entry, namespace_selector("NotIn", not_in), o.failure_policy));
   }
+  if (o.peer_pods_only) comment += match_conditions_comment(classes);
   return {std::move(comment), {{"apiVersion", "admissionregistration.k8s.io/v1"},
                                {"kind", "MutatingWebhookConfiguration"},
                                {"metadata", configuration_metadata(n, o)},
@@ -360,6 +388,30 @@ manifest_document mutating_configuration(const names& n, const manifest_options&
 }
 
 }  // namespace
+
+std::vector<std::string> peer_runtime_classes(const policy_set& policies) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& c) {
+    if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+  };
+  for (const peer_pod_policy& p : policies.policies)
+    for (const std::string& c : p.runtime_class_names) add(c);
+  for (const mutation_settings& m : policies.mutations) add(m.runtime_class_name);
+  return out;
+}
+
+std::string peer_pod_match_expression(const std::vector<std::string>& classes, bool pods_only) {
+  // Runtime class names are DNS subdomains: no quote or backslash can appear in them.
+  std::string list = "[";
+  for (std::size_t i = 0; i < classes.size(); ++i) list += (i ? ", '" : "'") + classes[i] + "'";
+  list += "]";
+  const std::string pod = runtime_class_test({"spec", "runtimeClassName"}, list);
+  if (pods_only) return pod;
+  const std::string cronjob = runtime_class_test({"spec", "jobTemplate", "spec", "template", "spec", "runtimeClassName"}, list);
+  const std::string workload = runtime_class_test({"spec", "template", "spec", "runtimeClassName"}, list);
+  return "request.kind.kind == 'Pod' ? (" + pod + ") : request.kind.kind == 'CronJob' ? (" + cronjob + ") : (" +
+         workload + ")";
+}
 
 std::vector<std::string> service_dns_names(const std::string& service, const std::string& namespace_name) {
   return {service, service + "." + namespace_name, service + "." + namespace_name + ".svc",
@@ -396,9 +448,10 @@ std::vector<manifest_document> build_manifests(const manifest_options& o, const 
   if (o.ca == ca_source::cert_manager)
     for (auto& d : cert_manager_objects(n)) out.push_back(std::move(d));
   const mutation_exclusions excluded = excluded_by_mutations(policies, n.ns);
-  if (o.webhooks != webhook_set::validate) out.push_back(mutating_configuration(n, o, excluded));
+  const std::vector<std::string> classes = peer_runtime_classes(policies);
+  if (o.webhooks != webhook_set::validate) out.push_back(mutating_configuration(n, o, excluded, classes));
   // mutate alone replaces the upstream webhook; every other set validates.
-  if (o.webhooks != webhook_set::mutate) out.push_back(validating_configuration(n, o, excluded));
+  if (o.webhooks != webhook_set::mutate) out.push_back(validating_configuration(n, o, excluded, classes));
   return out;
 }
 

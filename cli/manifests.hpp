@@ -25,6 +25,9 @@ struct manifest_options {
   std::string failure_policy = "Fail";
   webhook_set webhooks = webhook_set::both;
   int timeout_seconds = 10;
+  // matchConditions: the apiserver sends only pods (and workloads whose pod template) name a
+  // runtime class the policies cover. Kubernetes 1.28+ (beta there, GA in 1.30).
+  bool peer_pods_only = false;
   std::string command_line;  // written into the header comment, to regenerate the output
 };
 
@@ -47,6 +50,15 @@ std::vector<manifest_document> build_manifests(const manifest_options& options, 
 
 // Multi-document YAML, each document preceded by "---" and its comment.
 std::string render_manifests(const manifest_options& options, const std::vector<manifest_document>& documents);
+
+// The runtime classes the policies and mutations act on, in order of first appearance.
+std::vector<std::string> peer_runtime_classes(const policy_set& policies);
+
+// The CEL expression of the peer-pods-only matchCondition: true when the object (a Pod, or the
+// pod template of a workload, by request.kind.kind) has a runtimeClassName in `classes`. Every
+// field is tested with has() before it is read, so no object can make it fail (a failing
+// condition is a webhook error, and failurePolicy applies). `pods_only`: the Pod test alone.
+std::string peer_pod_match_expression(const std::vector<std::string>& classes, bool pods_only);
 
 // Names a kube-apiserver dials for a Service: NAME, NAME.NS, NAME.NS.svc, NAME.NS.svc.cluster.local.
 std::vector<std::string> service_dns_names(const std::string& service, const std::string& namespace_name);

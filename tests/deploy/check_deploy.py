@@ -303,6 +303,7 @@ def group_manifests(peergate, repo, shared, tmp):
     expected_rules.update({(g, r): ["CREATE", "UPDATE"] for g, rs in WORKLOADS.items() for r in rs})
     check(rules_of(v) == expected_rules, "validating: Pods and the six workload kinds, CREATE and UPDATE")
     check("caBundle" not in m["clientConfig"] and "caBundle" not in v["clientConfig"], "webhooks: no caBundle without a CA option")
+    check(all("matchConditions" not in w for w in mw + vw), "webhooks: no matchConditions without --peer-pods-only")
     check("Globs and regexes cannot be expressed in a namespaceSelector" in r.stdout, "mutating: the YAML comment on globs and regexes")
 
     # Mutation exclusions: the openshift preset, globs and regexes, and two runtime classes.
@@ -419,6 +420,26 @@ def group_manifests(peergate, repo, shared, tmp):
     check("excludes" in r.stderr, "CA sources are exclusive")
     _, r = manifests(peergate, "--webhooks", "all", expect=2)
     check("all" in r.stderr, "--webhooks all refused")
+
+    # --peer-pods-only: the same entries, each with one condition naming the policies' runtime classes
+    # (tests/deploy/check_match_conditions.py evaluates them with a real CEL implementation).
+    two = tmp / "two-classes"
+    two.mkdir()
+    (two / "p.yaml").write_text(
+        "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicy\nmetadata: {name: p}\nspec:\n"
+        "  runtimeClassNames: [kata-remote, kata-qemu-snp]\n  allowedNamespaces: [peer-pods]\n")
+    d, r = manifests(peergate, "--peer-pods-only", "--webhooks", "admit", "--policies", str(two))
+    if d:
+        hooks = [w for o in d if "webhooks" in o for w in o["webhooks"]]
+        conds = [w.get("matchConditions", []) for w in hooks]
+        check(len(hooks) == 4 and all(len(c) == 1 and c[0]["name"] == "peer-pods-only" for c in conds),
+              "--peer-pods-only: every entry has the condition peer-pods-only")
+        check(all("['kata-remote', 'kata-qemu-snp']" in c[0]["expression"] for c in conds),
+              "--peer-pods-only: the condition lists every runtime class of the policies and mutations")
+        pod_hooks = [w for w in hooks if rules_of(w) == {("", "pods"): ["CREATE"]}]
+        check(pod_hooks and all("request.kind" not in w["matchConditions"][0]["expression"] for w in pod_hooks),
+              "--peer-pods-only: the Pod-only webhooks test the Pod spec alone")
+        check("Regenerate when the policies name another runtime class" in r.stdout, "--peer-pods-only: the YAML comment")
 
     # --name: every reference follows (two installs side by side must not share a Secret or a Service).
     d, _ = manifests(peergate, "--name", "gate", "--cert-manager")
