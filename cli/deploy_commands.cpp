@@ -234,9 +234,10 @@ CLI::App* add_manifests_command(CLI::App& app, int& exit_code_out, std::string c
                   "both: a mutating and a validating webhook; admit: the whole chain in the mutating webhook")
       ->check(CLI::IsMember({"validate", "mutate", "both", "admit"}))
       ->capture_default_str();
-  cmd->add_flag("--peer-pods-only", o.peer_pods_only,
-                "matchConditions: the apiserver sends only pods and workloads whose runtimeClassName the policies "
-                "cover, so a peergate outage cannot block other pods (Kubernetes 1.28+)");
+  cmd->add_flag("--peer-pods-only,!--all-pods", o.peer_pods_only,
+                "Default: matchConditions make the apiserver send only pods and workloads whose runtimeClassName "
+                "the policies cover, so a peergate outage cannot block other pods (Kubernetes 1.28+). --all-pods: "
+                "no matchConditions (older clusters; every pod is sent)");
   cmd->add_option("--timeout-seconds", o.timeout_seconds, "The webhooks' timeoutSeconds")
       ->check(CLI::Range(1, 30))
       ->capture_default_str();

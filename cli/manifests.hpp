@@ -26,8 +26,9 @@ struct manifest_options {
   webhook_set webhooks = webhook_set::both;
   int timeout_seconds = 10;
   // matchConditions: the apiserver sends only pods (and workloads whose pod template) name a
-  // runtime class the policies cover. Kubernetes 1.28+ (beta there, GA in 1.30).
-  bool peer_pods_only = false;
+  // runtime class the policies cover. Kubernetes 1.28+ (beta there, GA in 1.30); --all-pods
+  // turns it off for older clusters.
+  bool peer_pods_only = true;
   std::string command_line;  // written into the header comment, to regenerate the output
 };
 

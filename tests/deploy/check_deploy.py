@@ -303,7 +303,12 @@ def group_manifests(peergate, repo, shared, tmp):
     expected_rules.update({(g, r): ["CREATE", "UPDATE"] for g, rs in WORKLOADS.items() for r in rs})
     check(rules_of(v) == expected_rules, "validating: Pods and the six workload kinds, CREATE and UPDATE")
     check("caBundle" not in m["clientConfig"] and "caBundle" not in v["clientConfig"], "webhooks: no caBundle without a CA option")
-    check(all("matchConditions" not in w for w in mw + vw), "webhooks: no matchConditions without --peer-pods-only")
+    check(all(w.get("matchConditions", [{}])[0].get("name") == "peer-pods-only" for w in mw + vw),
+          "webhooks: the peer-pods-only matchConditions by default")
+    d_all, _ = manifests(peergate, "--all-pods")
+    if d_all:
+        check(all("matchConditions" not in w for o in d_all if "webhooks" in o for w in o["webhooks"]),
+              "--all-pods: no matchConditions, every pod is sent")
     check("Globs and regexes cannot be expressed in a namespaceSelector" in r.stdout, "mutating: the YAML comment on globs and regexes")
 
     # Mutation exclusions: the openshift preset, globs and regexes, and two runtime classes.
