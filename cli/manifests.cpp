@@ -19,20 +19,21 @@ constexpr const char* policy_dir = "/etc/peergate/policies";
 constexpr const char* app_workloads[] = {"deployments", "replicasets", "statefulsets", "daemonsets"};
 constexpr const char* batch_workloads[] = {"jobs", "cronjobs"};
 
-struct names {
+// The names every object derives from the app name and the namespace.
+struct object_names {
   std::string app, ns;
   std::string policies_config_map() const { return app + "-policies"; }
   std::string tls_secret() const { return app + "-tls"; }
   std::string serving_certificate() const { return app + "-serving"; }
 };
 
-json::object labels(const names& n) {
+json::object labels(const object_names& n) {
   return {{"app.kubernetes.io/name", n.app}, {"app.kubernetes.io/component", "admission-webhook"}};
 }
 
-json::object selector_labels(const names& n) { return {{"app.kubernetes.io/name", n.app}}; }
+json::object selector_labels(const object_names& n) { return {{"app.kubernetes.io/name", n.app}}; }
 
-json::object metadata(const std::string& name, const names& n, bool namespaced) {
+json::object metadata(const std::string& name, const object_names& n, bool namespaced) {
   json::object m{{"name", name}};
   if (namespaced) m["namespace"] = n.ns;
   m["labels"] = labels(n);
@@ -45,7 +46,7 @@ json::array strings(const std::vector<std::string>& values) {
   return a;
 }
 
-manifest_document namespace_object(const names& n) {
+manifest_document namespace_object(const object_names& n) {
   json::object m{{"name", n.ns}};
   // The Deployment meets the restricted Pod Security Standard; say so, so it stays that way.
   m["labels"] = json::object{{"pod-security.kubernetes.io/enforce", "restricted"},
@@ -53,7 +54,7 @@ manifest_document namespace_object(const names& n) {
   return {"", {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", std::move(m)}}};
 }
 
-manifest_document service_account(const names& n) {
+manifest_document service_account(const object_names& n) {
   // peergate never calls the Kubernetes API: no token in its pods.
   return {"", {{"apiVersion", "v1"},
                {"kind", "ServiceAccount"},
@@ -61,7 +62,7 @@ manifest_document service_account(const names& n) {
                {"automountServiceAccountToken", false}}};
 }
 
-manifest_document policies_config_map(const names& n, const std::vector<policy_file>& files) {
+manifest_document policies_config_map(const object_names& n, const std::vector<policy_file>& files) {
   json::object data;
   for (const auto& f : files) data[f.key] = f.text;
   return {"The policies, mounted as a directory: peergate reloads them when this ConfigMap changes\n"
@@ -72,7 +73,7 @@ manifest_document policies_config_map(const names& n, const std::vector<policy_f
            {"data", std::move(data)}}};
 }
 
-manifest_document service(const names& n, const manifest_options& o) {
+manifest_document service(const object_names& n, const manifest_options& o) {
   json::object m = metadata(n.app, n, true);
   if (o.ca == ca_source::openshift_service_ca)
     m["annotations"] = json::object{{"service.beta.openshift.io/serving-cert-secret-name", n.tls_secret()}};
@@ -89,7 +90,7 @@ json::object https_probe(const char* path, int period, int failures) {
           {"failureThreshold", failures}};
 }
 
-manifest_document deployment(const names& n, const manifest_options& o) {
+manifest_document deployment(const object_names& n, const manifest_options& o) {
   json::array args{"serve",
                    std::string("--tls-cert=") + tls_dir + "/tls.crt",
                    std::string("--tls-key=") + tls_dir + "/tls.key",
@@ -151,7 +152,7 @@ manifest_document deployment(const names& n, const manifest_options& o) {
                {"spec", std::move(spec)}}};
 }
 
-manifest_document disruption_budget(const names& n) {
+manifest_document disruption_budget(const object_names& n) {
   // maxUnavailable rather than minAvailable: with --replicas 1 a node drain still proceeds.
   return {"", {{"apiVersion", "policy/v1"},
                {"kind", "PodDisruptionBudget"},
@@ -161,7 +162,7 @@ manifest_document disruption_budget(const names& n) {
 
 // cert-manager: a self-signed root, a CA Issuer from it, and the serving certificate. The
 // webhooks trust the CA, so renewing the serving certificate never changes their caBundle.
-std::vector<manifest_document> cert_manager_objects(const names& n) {
+std::vector<manifest_document> cert_manager_objects(const object_names& n) {
   auto issuer = [&](const std::string& name, json::object spec) {
     return manifest_document{"", {{"apiVersion", "cert-manager.io/v1"},
                                   {"kind", "Issuer"},
@@ -196,19 +197,19 @@ std::vector<manifest_document> cert_manager_objects(const names& n) {
   return out;
 }
 
-json::object ca_annotations(const names& n, const manifest_options& o) {
+json::object ca_annotations(const object_names& n, const manifest_options& o) {
   if (o.ca == ca_source::cert_manager) return {{"cert-manager.io/inject-ca-from", n.ns + "/" + n.serving_certificate()}};
   if (o.ca == ca_source::openshift_service_ca) return {{"service.beta.openshift.io/inject-cabundle", "true"}};
   return {};
 }
 
-json::object configuration_metadata(const names& n, const manifest_options& o) {
+json::object configuration_metadata(const object_names& n, const manifest_options& o) {
   json::object m = metadata(n.app, n, false);
   if (json::object a = ca_annotations(n, o); !a.empty()) m["annotations"] = std::move(a);
   return m;
 }
 
-json::object client_config(const names& n, const manifest_options& o, const char* path) {
+json::object client_config(const object_names& n, const manifest_options& o, const char* path) {
   json::object c{{"service", json::object{{"namespace", n.ns}, {"name", n.app}, {"path", path}, {"port", 443}}}};
   if (o.ca == ca_source::ca_bundle) {
     c["caBundle"] = webhook::base64_encode(o.ca_bundle_pem);  // the API field is bytes
@@ -285,7 +286,7 @@ mutation_exclusions excluded_by_mutations(const policy_set& policies, const std:
 // chosen failurePolicy everywhere but there, and Ignore in the namespaces the mutation excludes.
 // With Fail there, a peergate outage would block kube-system's own pods (CNI, DNS), which the
 // cluster may need to bring peergate back; what peergate says there is mostly a warning.
-json::array entries_with_system_split(const names& n, const manifest_options& o, const json::object& entry,
+json::array entries_with_system_split(const object_names& n, const manifest_options& o, const json::object& entry,
                                       const std::string& name, const mutation_exclusions& excluded) {
   std::vector<std::string> not_in{n.ns};
   not_in.insert(not_in.end(), excluded.exact.begin(), excluded.exact.end());
@@ -323,7 +324,7 @@ std::string match_conditions_comment(const std::vector<std::string>& classes) {
          "cannot block other pods). Regenerate when the policies name another runtime class.";
 }
 
-manifest_document validating_configuration(const names& n, const manifest_options& o, const mutation_exclusions& excluded,
+manifest_document validating_configuration(const object_names& n, const manifest_options& o, const mutation_exclusions& excluded,
                                            const std::vector<std::string>& classes) {
   json::array rules;
   json::array create_update{"CREATE", "UPDATE"};
@@ -350,7 +351,7 @@ manifest_document validating_configuration(const names& n, const manifest_option
                                {"webhooks", entries_with_system_split(n, o, entry, "validate.peergate.dev", excluded)}}};
 }
 
-manifest_document mutating_configuration(const names& n, const manifest_options& o, const mutation_exclusions& excluded,
+manifest_document mutating_configuration(const object_names& n, const manifest_options& o, const mutation_exclusions& excluded,
                                          const std::vector<std::string>& classes) {
   json::object entry{{"clientConfig", client_config(n, o, o.webhooks == webhook_set::admit ? "/admit" : "/mutate-v1-pod")},
                      // CREATE only, as upstream: a pod's resources cannot change on UPDATE.
@@ -437,7 +438,7 @@ std::string dns1035_label_problem(const std::string& name) { return label_proble
 
 std::vector<manifest_document> build_manifests(const manifest_options& o, const policy_set& policies,
                                                const std::vector<policy_file>& files) {
-  const names n{o.name, o.namespace_name};
+  const object_names n{o.name, o.namespace_name};
   std::vector<manifest_document> out;
   out.push_back(namespace_object(n));
   out.push_back(service_account(n));
@@ -456,7 +457,7 @@ std::vector<manifest_document> build_manifests(const manifest_options& o, const 
 }
 
 std::string render_manifests(const manifest_options& o, const std::vector<manifest_document>& documents) {
-  const names n{o.name, o.namespace_name};
+  const object_names n{o.name, o.namespace_name};
   std::string header = "Made by peergate " PEERGATE_VERSION;
   if (!o.command_line.empty()) header += ": " + o.command_line;
   header += "\nApply with `kubectl apply -f`; the webhook configurations come last.";
