@@ -3,7 +3,9 @@
 //  - every answer body is JSON;
 //  - an answered review (HTTP 200) says allowed=true only when the outcome is allowed, so an
 //    internal error is never let through, and echoes the request uid;
-//  - a patch is base64 of a JSON Patch that applies to the object under review.
+//  - a patch is base64 of a JSON Patch that applies to the object under review;
+//  - the review parser (which leaves out request.object/oldObject.metadata.managedFields) agrees
+//    with boost::json::parse on every input: same errors, same document minus those members.
 // A broken promise aborts, so libFuzzer (or the replay test) reports the input.
 
 #include <boost/json.hpp>
@@ -19,6 +21,7 @@
 #include "engine/policy/loader.hpp"
 #include "webhook/handler.hpp"
 #include "webhook/review_codec.hpp"
+#include "webhook/review_parser.hpp"
 
 namespace {
 
@@ -90,10 +93,16 @@ void check_patch(step_kind step, const handler_result& r, const json::object& re
   std::error_code ec;
   json::value ops = parse_json(text, ec);
   if (ec || !ops.is_array()) broken("the patch is not a JSON array", step, r, text);
-  // The object under review, as the API server will patch it.
-  peergate::webhook::decode_result decoded = peergate::webhook::decode_review(body);
-  if (!decoded.review) broken("a patch for a review that does not decode", step, r, decoded.error);
-  json::value object = decoded.review->request.object;
+  // The object under review, whole (managedFields included), as the API server will patch it.
+  json::parse_options options;
+  options.max_depth = 512;
+  json::value whole = json::parse(body, ec, {}, options);
+  const json::value* object_in_body = nullptr;
+  if (!ec && whole.is_object())
+    if (const json::value* request = whole.get_object().if_contains("request"); request && request->is_object())
+      object_in_body = request->get_object().if_contains("object");
+  if (!object_in_body) broken("a patch for a review without request.object", step, r);
+  json::value object = *object_in_body;
   std::string error;
   if (!peergate::json_patch::apply(object, ops.get_array(), &error))
     broken("the patch does not apply", step, r, error);
@@ -125,10 +134,42 @@ void check(step_kind step, const handler_result& r, std::string_view body) {
   check_patch(step, r, res, body);
 }
 
+// boost::json::parse's document with the members the review parser leaves out removed.
+json::value without_managed_fields(json::value document) {
+  json::object* top = document.if_object();
+  json::value* request = top ? top->if_contains("request") : nullptr;
+  if (!request || !request->is_object()) return document;
+  for (const char* key : {"object", "oldObject"}) {
+    json::value* object = request->get_object().if_contains(key);
+    json::value* metadata = object && object->is_object() ? object->get_object().if_contains("metadata") : nullptr;
+    if (metadata && metadata->is_object()) metadata->get_object().erase("managedFields");
+  }
+  return document;
+}
+
+void check_review_parser(std::string_view body) {
+  json::parse_options options;
+  options.max_depth = 512;
+  std::error_code reference_error, review_error;
+  const json::value reference = json::parse(body, reference_error, {}, options);
+  const json::value parsed = peergate::webhook::parse_review_body(body, review_error, {});
+  if (static_cast<bool>(reference_error) != static_cast<bool>(review_error)) {
+    std::fprintf(stderr, "review_decoder_fuzz: the parsers disagree on errors: boost \"%s\", review parser \"%s\"\n",
+                 reference_error.message().c_str(), review_error.message().c_str());
+    std::abort();
+  }
+  // Compared as text: a NaN (Boost.JSON 1.81 reads 0e400 as one) never equals itself.
+  if (!reference_error && json::serialize(parsed) != json::serialize(without_managed_fields(reference))) {
+    std::fprintf(stderr, "review_decoder_fuzz: the review parser's document differs from boost::json::parse's\n");
+    std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
+  check_review_parser(body);
   for (step_kind step : {step_kind::admit, step_kind::mutate, step_kind::validate}) {
     handler_result r = peergate::webhook::handle_review(step, body, shipped_policies());
     check(step, r, body);

@@ -1,5 +1,7 @@
 #include "webhook/review_codec.hpp"
 
+#include "webhook/review_parser.hpp"
+
 #include <boost/json.hpp>
 
 namespace peergate::webhook {
@@ -188,10 +190,8 @@ decode_result decode_review(json::value&& document) {
 }
 
 decode_result decode_review(std::string_view body, json::storage_ptr storage) {
-  json::parse_options options;
-  options.max_depth = 512;  // managedFields nest deeper than Boost.JSON's default of 32
   std::error_code ec;
-  json::value document = json::parse(body, ec, std::move(storage), options);
+  json::value document = parse_review_body(body, ec, std::move(storage));
   if (ec) {
     decode_result out;
     out.error = "the body is not valid JSON: " + ec.message();
