@@ -134,6 +134,16 @@ void check(step_kind step, const handler_result& r, std::string_view body) {
   check_patch(step, r, res, body);
 }
 
+// `o` without `key`, the other members in their order (object::erase moves the last member
+// into the hole, which would make the texts differ).
+void erase_keeping_order(json::object& o, std::string_view key) {
+  if (!o.contains(key)) return;
+  json::object kept(o.storage());
+  for (const auto& member : o)
+    if (member.key() != key) kept.emplace(member.key(), member.value());
+  o = std::move(kept);
+}
+
 // boost::json::parse's document with the members the review parser leaves out removed.
 json::value without_managed_fields(json::value document) {
   json::object* top = document.if_object();
@@ -142,7 +152,7 @@ json::value without_managed_fields(json::value document) {
   for (const char* key : {"object", "oldObject"}) {
     json::value* object = request->get_object().if_contains(key);
     json::value* metadata = object && object->is_object() ? object->get_object().if_contains("metadata") : nullptr;
-    if (metadata && metadata->is_object()) metadata->get_object().erase("managedFields");
+    if (metadata && metadata->is_object()) erase_keeping_order(metadata->get_object(), "managedFields");
   }
   return document;
 }

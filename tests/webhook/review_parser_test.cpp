@@ -35,6 +35,16 @@ std::string slurp(const std::filesystem::path& path) {
   return s.str();
 }
 
+// `o` without `key`, the other members in their order (object::erase moves the last member
+// into the hole).
+void erase_keeping_order(json::object& o, std::string_view key) {
+  if (!o.contains(key)) return;
+  json::object kept(o.storage());
+  for (const auto& member : o)
+    if (member.key() != key) kept.emplace(member.key(), member.value());
+  o = std::move(kept);
+}
+
 const json::value* at(const json::value& v, std::initializer_list<const char*> path) {
   const json::value* node = &v;
   for (const char* key : path) {
@@ -76,8 +86,8 @@ TEST_CASE("the review parser leaves out managedFields of request.object and requ
   CHECK(*at(v, {"request", "object", "metadata", "labels", "a"}) == "b");
 
   json::value expected = reference(body);
-  expected.at("request").at("object").at("metadata").as_object().erase("managedFields");
-  expected.at("request").at("oldObject").at("metadata").as_object().erase("managedFields");
+  erase_keeping_order(expected.at("request").at("object").at("metadata").as_object(), "managedFields");
+  erase_keeping_order(expected.at("request").at("oldObject").at("metadata").as_object(), "managedFields");
   CHECK(v == expected);
 }
 
@@ -134,7 +144,7 @@ TEST_CASE("the sample reviews and the fuzz corpus parse as boost::json::parse mi
         for (const char* key : {"object", "oldObject"})
           if (json::value* o = request->get_object().if_contains(key); o && o->is_object())
             if (json::value* m = o->get_object().if_contains("metadata"); m && m->is_object())
-              m->get_object().erase("managedFields");
+              erase_keeping_order(m->get_object(), "managedFields");
       CHECK(json::serialize(ours) == json::serialize(theirs));  // text: NaN never equals itself
       ++compared;
     }
