@@ -76,10 +76,14 @@ def install_cel(cache):
     module = cache / "node_modules" / "@marcbachmann" / "cel-js" / "lib" / "index.js"
     if not module.exists():
         cache.mkdir(parents=True, exist_ok=True)
-        r = subprocess.run([npm, "install", "--prefix", str(cache), "--no-audit", "--no-fund", CEL_PACKAGE],
-                           capture_output=True, text=True, timeout=240)
-        if r.returncode != 0 or not module.exists():
-            print(f"SKIP cannot install {CEL_PACKAGE} from the npm registry: {r.stderr.strip()[-300:]}")
+        try:
+            r = subprocess.run([npm, "install", "--prefix", str(cache), "--no-audit", "--no-fund", CEL_PACKAGE],
+                               capture_output=True, text=True, timeout=240)
+            why = r.stderr.strip()[-300:] if r.returncode != 0 else "the module is not where npm should put it"
+        except subprocess.TimeoutExpired:
+            why = "npm install did not finish in 240 s"
+        if not module.exists():
+            print(f"SKIP cannot install {CEL_PACKAGE} from the npm registry: {why}")
             sys.exit(77)
     return node, module
 
