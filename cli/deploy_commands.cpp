@@ -7,8 +7,6 @@
 
 #include "cli/input.hpp"
 #include "cli/manifests.hpp"
-#include "engine/files_under.hpp"
-#include "engine/policy/embedded.hpp"
 #include "engine/policy/loader.hpp"
 #include "webhook/certificates.hpp"
 
@@ -82,40 +80,17 @@ struct manifests_flags {
 };
 
 // The files that go into the policies ConfigMap, keyed by file name as kubelet will mount them.
-bool collect_policy_files(const std::vector<std::string>& paths, std::vector<policy_file>& out, std::string& error) {
+bool config_map_files(const std::vector<policy_source>& sources, std::vector<policy_file>& out, std::string& error) {
   std::map<std::string, std::string> origin;  // key -> path, to name both files of a clash
-  auto add = [&](const fs::path& file) {
-    const std::string key = file.filename().string();
-    if (auto [it, fresh] = origin.emplace(key, file.string()); !fresh) {
-      error = "two policy files would have the same name in the ConfigMap: " + it->second + " and " + file.string();
+  for (const policy_source& source : sources) {
+    const std::string key = fs::path(source.path).filename().string();
+    if (auto [it, fresh] = origin.emplace(key, source.path); !fresh) {
+      error = "two policy files would have the same name in the ConfigMap: " + it->second + " and " + source.path;
       return false;
     }
-    auto text = read_input(file.string(), &error);
-    if (!text) return false;
-    out.push_back({key, std::move(*text)});
-    return true;
-  };
-  for (const auto& path : paths) {
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) {
-      for (const fs::path& file : files_under(path, {".yaml", ".yml"}, ec))
-        if (!add(file)) return false;
-      if (ec) {
-        error = "cannot read " + path + ": " + ec.message();
-        return false;
-      }
-    } else if (!add(path)) {
-      return false;
-    }
+    out.push_back({key, source.text});
   }
   return true;
-}
-
-std::vector<policy_file> embedded_files() {
-  std::vector<policy_file> out;
-  for (const embedded_file& f : embedded_policy_files())
-    if (fs::path(f.path).parent_path().empty()) out.push_back({std::string(f.path), std::string(f.text)});
-  return out;
 }
 
 int run_manifests(const manifests_flags& f) {
@@ -149,16 +124,16 @@ int run_manifests(const manifests_flags& f) {
   }
 
   // The policies are loaded as the server will load them: a set with errors is no deployment.
-  load_result loaded = f.policies.empty() ? load_embedded_policies() : load_policy_paths(f.policies);
+  // The ConfigMap then holds the very texts that were checked.
+  const policy_texts texts = f.policies.empty() ? embedded_policy_texts() : read_policy_paths(f.policies);
+  load_result loaded = load_policy_texts(texts);
   if (!loaded.problems.items().empty()) std::cerr << loaded.problems.render_text();
   if (!loaded.ok()) {
     std::cerr << "peergate manifests: policies not loaded: " << loaded.problems.summary() << "\n";
     return exit_policy_errors;
   }
   std::vector<policy_file> files;
-  if (f.policies.empty()) {
-    files = embedded_files();
-  } else if (std::string error; !collect_policy_files(f.policies, files, error)) {
+  if (std::string error; !config_map_files(texts.sources, files, error)) {
     std::cerr << "peergate manifests: " << error << "\n";
     return exit_bad_input;
   }

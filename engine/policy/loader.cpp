@@ -634,9 +634,8 @@ load_result load_policy_sources(const std::vector<policy_source>& sources, const
   return result;
 }
 
-load_result load_policy_paths(const std::vector<std::string>& paths, const mutation_defaults& defaults) {
-  load_result result;
-  std::vector<policy_source> sources;
+policy_texts read_policy_paths(const std::vector<std::string>& paths) {
+  policy_texts result;
   auto read_file = [&](const fs::path& file) {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
@@ -645,7 +644,7 @@ load_result load_policy_paths(const std::vector<std::string>& paths, const mutat
     }
     std::ostringstream text;
     text << in.rdbuf();
-    sources.push_back({file.string(), text.str()});
+    result.sources.push_back({file.string(), text.str()});
   };
   for (const auto& path : paths) {
     std::error_code ec;
@@ -662,17 +661,31 @@ load_result load_policy_paths(const std::vector<std::string>& paths, const mutat
     if (ec) result.problems.error("unreadable-file", {path, 0, 0}, "cannot read directory: " + ec.message());
     for (const auto& f : files) read_file(f);
   }
-  load_result loaded = load_policy_sources(sources, defaults);
+  return result;
+}
+
+load_result load_policy_texts(const policy_texts& texts, const mutation_defaults& defaults) {
+  load_result result;
+  result.problems = texts.problems;
+  load_result loaded = load_policy_sources(texts.sources, defaults);
   result.problems.append(loaded.problems);
   if (!result.problems.has_errors()) result.policies = loaded.policies;
   return result;
 }
 
-load_result load_embedded_policies(const mutation_defaults& defaults) {
-  std::vector<policy_source> sources;
+load_result load_policy_paths(const std::vector<std::string>& paths, const mutation_defaults& defaults) {
+  return load_policy_texts(read_policy_paths(paths), defaults);
+}
+
+policy_texts embedded_policy_texts() {
+  policy_texts texts;
   for (const auto& f : embedded_policy_files())
-    sources.push_back({"<embedded>/policies/" + std::string(f.path), std::string(f.text)});
-  return load_policy_sources(sources, defaults);
+    texts.sources.push_back({"<embedded>/policies/" + std::string(f.path), std::string(f.text)});
+  return texts;
+}
+
+load_result load_embedded_policies(const mutation_defaults& defaults) {
+  return load_policy_texts(embedded_policy_texts(), defaults);
 }
 
 const mutation_settings* policy_set::mutation_for(std::string_view runtime_class) const {

@@ -34,6 +34,20 @@ struct load_result {
 load_result load_policy_paths(const std::vector<std::string>& paths,
                               const mutation_defaults& defaults = mutation_defaults::from_environment());
 
+// The two halves of load_policy_paths, for callers that need the texts they load (the policies
+// ConfigMap of `peergate manifests` holds exactly what was checked): the files read, with the
+// problems of reading them, then loaded with those problems carried into the result.
+struct policy_texts {
+  std::vector<policy_source> sources;
+  diagnostics problems;
+};
+policy_texts read_policy_paths(const std::vector<std::string>& paths);
+load_result load_policy_texts(const policy_texts& texts,
+                              const mutation_defaults& defaults = mutation_defaults::from_environment());
+
+// The shipped policies/ compiled into the binary, as texts (named <embedded>/policies/FILE).
+policy_texts embedded_policy_texts();
+
 // Already-read texts (tests, the embedded defaults).
 load_result load_policy_sources(const std::vector<policy_source>& sources,
                                 const mutation_defaults& defaults = mutation_defaults::from_environment());

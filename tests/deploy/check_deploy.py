@@ -467,6 +467,15 @@ def group_manifests(peergate, repo, shared, tmp):
               and all(o["metadata"]["annotations"]["cert-manager.io/inject-ca-from"] == f"{NS}/gate-serving" for o in d if "webhooks" in o),
               "--name gate: the certificate, its Secret and the CA injection")
 
+    # Two files that would be one ConfigMap key.
+    for sub in ("a", "b"):
+        (tmp / "clash" / sub).mkdir(parents=True)
+        (tmp / "clash" / sub / "p.yaml").write_text(
+            f"apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicy\nmetadata: {{name: {sub}}}\nspec:\n  allowedNamespaces: [x]\n")
+    _, r = manifests(peergate, "--policies", str(tmp / "clash"), expect=2)
+    check("same name in the ConfigMap" in r.stderr and str(tmp / "clash" / "a" / "p.yaml") in r.stderr,
+          f"two policy files with one name are refused, both named ({r.stderr.strip()})")
+
     broken = tmp / "broken.yaml"
     broken.write_text("apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicy\nmetadata: {name: x}\nspec:\n  allowedNamespaces: [Bad_Name]\n")
     _, r = manifests(peergate, "--policies", str(broken), expect=1)
