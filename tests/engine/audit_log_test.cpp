@@ -14,25 +14,16 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/temp_dir.hpp"
+
 using namespace peergate;
 using namespace peergate::audit;
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
-namespace {
+using peergate::testing::temp_dir;
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string templ = (fs::temp_directory_path() / "peergate-audit-log-XXXXXX").string();
-    REQUIRE(::mkdtemp(templ.data()));
-    path = templ;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+namespace {
 
 std::vector<std::string> lines_of(const fs::path& file) {
   std::vector<std::string> out;

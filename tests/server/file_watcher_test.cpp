@@ -7,10 +7,13 @@
 #include <mutex>
 
 #include "webhook/server/file_watcher.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace peergate::webhook::server;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+
+using peergate::testing::temp_dir;
 
 namespace {
 
@@ -32,18 +35,6 @@ struct recorder {
   std::string last() {
     std::lock_guard lock(mutex);
     return causes.empty() ? "" : causes.back();
-  }
-};
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "peergate-watch-test-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
   }
 };
 

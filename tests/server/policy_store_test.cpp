@@ -6,9 +6,12 @@
 
 #include "webhook/server/metrics.hpp"
 #include "webhook/server/policy_store.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace peergate::webhook::server;
 namespace fs = std::filesystem;
+
+using peergate::testing::temp_dir;
 
 namespace {
 
@@ -22,18 +25,6 @@ std::string policy(const std::string& actions) {
 }
 
 }  // namespace
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "peergate-store-test-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 TEST_CASE("a reload is swapped in only when it loaded without errors") {
   const temp_dir tmp;

@@ -8,23 +8,14 @@
 
 #include "webhook/server/self_signed.hpp"
 #include "webhook/server/tls_context.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace peergate::webhook::server;
 namespace fs = std::filesystem;
 
-namespace {
+using peergate::testing::temp_dir;
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "peergate-tls-test-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+namespace {
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
