@@ -4,10 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include "engine/policy/loader.hpp"
+#include "tests/support/policies.hpp"
 
 using namespace peergate;
 using namespace peergate::audit;
 namespace json = boost::json;
+
+using peergate::testing::load_test_policies;
 
 namespace {
 
@@ -42,12 +45,7 @@ spec:
 )yaml";
 
 const policy_set& policies() {
-  static policy_snapshot loaded = [] {
-    auto r = load_policy_sources({{"audit.yaml", policies_yaml}}, mutation_defaults{});
-    INFO(r.problems.render_text());
-    REQUIRE(r.ok());
-    return r.policies;
-  }();
+  static const policy_snapshot loaded = load_test_policies("audit.yaml", policies_yaml);
   return *loaded;
 }
 
@@ -111,15 +109,14 @@ TEST_CASE("no exemption by user applies to what already runs", "[audit][evaluate
 }
 
 TEST_CASE("a policy whose exemptions match every user is skipped, as admission never applies it", "[audit][evaluate]") {
-  auto loaded = load_policy_sources({{"all-exempt.yaml", R"yaml(apiVersion: peergate.dev/v1alpha1
+  const policy_snapshot loaded = load_test_policies("all-exempt.yaml", R"yaml(apiVersion: peergate.dev/v1alpha1
 kind: PeerPodPolicy
 metadata: {name: toothless}
 spec:
   allowedNamespaces: [peer-pods]
   exemptions: {usernames: ["*"]}
-)yaml"}}, mutation_defaults{});
-  REQUIRE(loaded.ok());
-  auto e = evaluate_object(pod("default"), *loaded.policies, "default");
+)yaml");
+  auto e = evaluate_object(pod("default"), *loaded, "default");
   CHECK(e.outcomes.at(0).outcome == result::skip);
   CHECK_THAT(e.outcomes.at(0).message, Catch::Contains("match any user, even none"));
 }

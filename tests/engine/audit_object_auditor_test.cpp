@@ -4,10 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include "engine/policy/loader.hpp"
+#include "tests/support/policies.hpp"
 
 using namespace peergate;
 using namespace peergate::audit;
 namespace json = boost::json;
+
+using peergate::testing::load_test_policies;
 
 namespace {
 
@@ -25,12 +28,7 @@ spec:
 )yaml";
 
 policy_snapshot policies() {
-  static policy_snapshot loaded = [] {
-    auto r = load_policy_sources({{"audit.yaml", policies_yaml}}, mutation_defaults{});
-    INFO(r.problems.render_text());
-    REQUIRE(r.ok());
-    return r.policies;
-  }();
+  static const policy_snapshot loaded = load_test_policies("audit.yaml", policies_yaml);
   return loaded;
 }
 

@@ -9,10 +9,13 @@
 #include "engine/audit/object_auditor.hpp"
 #include "engine/audit/text_format.hpp"
 #include "engine/policy/loader.hpp"
+#include "tests/support/policies.hpp"
 
 using namespace peergate;
 using namespace peergate::audit;
 namespace json = boost::json;
+
+using peergate::testing::load_test_policies;
 
 namespace {
 
@@ -37,9 +40,7 @@ spec: {}
 )yaml";
 
 report sample_report() {
-  auto loaded = load_policy_sources({{"render.yaml", policies_yaml}}, mutation_defaults{});
-  REQUIRE(loaded.ok());
-  object_auditor a(loaded.policies);
+  object_auditor a(load_test_policies("render.yaml", policies_yaml));
   a.begin_source("cluster.json");
   std::uint64_t line = 1;
   auto add = [&](const char* text) {

@@ -5,9 +5,12 @@
 
 #include "engine/json_patch.hpp"
 #include "engine/policy/loader.hpp"
+#include "tests/support/policies.hpp"
 
 using namespace peergate;
 namespace json = boost::json;
+
+using peergate::testing::load_test_policies;
 
 namespace {
 
@@ -33,12 +36,7 @@ spec: {}
 )yaml";
 
 policy_snapshot policies() {
-  static policy_snapshot loaded = [] {
-    auto r = load_policy_sources({{"chain.yaml", policies_yaml}}, mutation_defaults{});
-    INFO(r.problems.render_text());
-    REQUIRE(r.ok());
-    return r.policies;
-  }();
+  static const policy_snapshot loaded = load_test_policies("chain.yaml", policies_yaml);
   return loaded;
 }
 
@@ -215,11 +213,8 @@ TEST_CASE("accounting: a peer pod in an excluded namespace without the extended 
 
 TEST_CASE("accounting action follows unaccountedPeerPods") {
   auto load_with = [](const std::string& action) {
-    auto r = load_policy_sources({{"m.yaml", "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodMutation\n"
-                                             "metadata: {name: m}\nspec: {unaccountedPeerPods: " + action + "}\n"}},
-                                 mutation_defaults{});
-    REQUIRE(r.ok());
-    return r.policies;
+    return load_test_policies("m.yaml", "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodMutation\n"
+                                        "metadata: {name: m}\nspec: {unaccountedPeerPods: " + action + "}\n");
   };
   auto req = request_for(pod("kube-system"), "kube-system");
   auto deny = run_admit(req, *load_with("Deny"));
@@ -261,13 +256,12 @@ TEST_CASE("mutating the admitted result again changes nothing (reinvocationPolic
 TEST_CASE("warnings are one line, at most 256 characters, without duplicates") {
   std::string many;
   for (int i = 0; i < 40; ++i) many += "ns-" + std::to_string(i) + ", ";
-  auto r = load_policy_sources({{"w.yaml", "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicy\n"
-                                           "metadata: {name: w}\nspec:\n  validationActions: [Warn]\n"
-                                           "  message: \"line one\\nline two {name} " + std::string(300, 'x') + "\"\n"
-                                           "  allowedNamespaces: [" + many + "last]\n"}},
-                               mutation_defaults{});
-  REQUIRE(r.ok());
-  auto d = run_validate(request_for(pod("default"), "default"), *r.policies);
+  const policy_snapshot policies = load_test_policies(
+      "w.yaml", "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicy\n"
+                "metadata: {name: w}\nspec:\n  validationActions: [Warn]\n"
+                "  message: \"line one\\nline two {name} " + std::string(300, 'x') + "\"\n"
+                "  allowedNamespaces: [" + many + "last]\n");
+  auto d = run_validate(request_for(pod("default"), "default"), *policies);
   REQUIRE(d.warnings.size() == 1);
   CHECK(d.warnings[0].find('\n') == std::string::npos);
   CHECK_THAT(d.warnings[0], Catch::StartsWith("[w] line one line two web"));
