@@ -16,6 +16,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden"))
+from golden_case import clean_env, compare_or_update, read_args  # noqa: E402
+
 
 def normalise(text, t0, t1):
     for t in range(t0, t1 + 1):
@@ -28,33 +31,18 @@ def normalise(text, t0, t1):
 def main():
     peergate, case = os.path.abspath(sys.argv[1]), sys.argv[2]
     update = "--update" in sys.argv[3:]
-    with open(os.path.join(case, "args")) as f:
-        args = [line.rstrip("\n") for line in f if line.strip() and not line.startswith("#")]
+    args = read_args(case)
     stdin_path = os.path.join(case, "stdin")
     stdin = open(stdin_path, "rb").read() if os.path.exists(stdin_path) else b""
-    env = dict(os.environ)
-    for var in ("TARGET_RUNTIMECLASS", "POD_VM_EXTENDED_RESOURCE", "NO_COLOR"):
-        env.pop(var, None)
     t0 = math.floor(time.time())
-    proc = subprocess.run([peergate] + args, cwd=case, input=stdin, capture_output=True, env=env, timeout=120)
+    proc = subprocess.run([peergate] + args, cwd=case, input=stdin, capture_output=True, env=clean_env("NO_COLOR"),
+                          timeout=120)
     t1 = math.ceil(time.time())
     out = normalise(proc.stdout.decode() + proc.stderr.decode(), t0, t1)
     files = {"expected.out": out, "expected.exit": f"{proc.returncode}\n"}
+    failed = compare_or_update(case, files, update)
     if update:
-        for name, text in files.items():
-            with open(os.path.join(case, name), "w") as f:
-                f.write(text)
-        print(f"updated {case}")
         return 0
-    failed = False
-    for name, text in files.items():
-        with open(os.path.join(case, name)) as f:
-            want = f.read()
-        if want != text:
-            failed = True
-            import difflib
-            diff = difflib.unified_diff(want.splitlines(True), text.splitlines(True), f"{name} (expected)", "actual")
-            sys.stdout.writelines(list(diff)[:200])
     print("FAIL" if failed else "PASS", case)
     return 1 if failed else 0
 

@@ -15,31 +15,18 @@ import os
 import subprocess
 import sys
 
+from golden_case import clean_env, compare_or_update, read_args
+
 
 def main():
     peergate, case = os.path.abspath(sys.argv[1]), sys.argv[2]
     update = "--update" in sys.argv[3:]
-    with open(os.path.join(case, "args")) as f:
-        args = [line.rstrip("\n") for line in f if line.strip() and not line.startswith("#")]
-    env = dict(os.environ)
-    env.pop("TARGET_RUNTIMECLASS", None)
-    env.pop("POD_VM_EXTENDED_RESOURCE", None)
-    proc = subprocess.run([peergate] + args, cwd=case, capture_output=True, text=True, env=env, timeout=60)
-    out = proc.stdout + proc.stderr
-    files = {"expected.out": out, "expected.exit": f"{proc.returncode}\n"}
+    args = read_args(case)
+    proc = subprocess.run([peergate] + args, cwd=case, capture_output=True, text=True, env=clean_env(), timeout=60)
+    files = {"expected.out": proc.stdout + proc.stderr, "expected.exit": f"{proc.returncode}\n"}
+    failed = compare_or_update(case, files, update)
     if update:
-        for name, text in files.items():
-            with open(os.path.join(case, name), "w") as f:
-                f.write(text)
-        print(f"updated {case}")
         return 0
-    failed = False
-    for name, text in files.items():
-        with open(os.path.join(case, name)) as f:
-            want = f.read()
-        if want != text:
-            failed = True
-            print(f"--- {name} (expected)\n{want}\n+++ actual\n{text}")
     expected_object = os.path.join(case, "expected-object.json")
     if os.path.exists(expected_object):
         failed |= not check_patch(case, args, proc.stdout, expected_object)
