@@ -266,6 +266,21 @@ class Server:
         self.proc.stderr.close()
 
 
+def read_until_closed(sock, data=b"", allow_reset=False):
+    """Everything the server sends until it closes the connection; with allow_reset, a reset or
+    an unclean TLS end also counts as closed."""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except (ssl.SSLError, ConnectionError):
+            if not allow_reset:
+                raise
+            return data
+        if not chunk:
+            return data
+        data += chunk
+
+
 def response_of(test, payload):
     doc = json.loads(payload)
     test.assertEqual(doc.get("kind"), "AdmissionReview")
@@ -467,12 +482,7 @@ class EndpointTests(unittest.TestCase):
     def test_malformed_http_is_400(self):
         s = self.server.tls_socket()
         s.sendall(b"THIS IS NOT HTTP\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = read_until_closed(s)
         s.close()
         self.assertTrue(data.startswith(b"HTTP/1.1 400 "), data)
         resp, _ = self.server.get("/healthz")
@@ -481,15 +491,7 @@ class EndpointTests(unittest.TestCase):
     def test_headers_over_the_limit_are_431(self):
         s = self.server.tls_socket()
         s.sendall(b"POST /admit HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * (20 * 1024) + b"\r\n\r\n")
-        data = b""
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except (ssl.SSLError, ConnectionError):
-                break
-            if not chunk:
-                break
-            data += chunk
+        data = read_until_closed(s, allow_reset=True)
         s.close()
         self.assertTrue(data.startswith(b"HTTP/1.1 431 "), data[:100])
         resp, _ = self.server.get("/healthz")
@@ -788,14 +790,7 @@ class ShutdownTests(unittest.TestCase):
         head, _, payload = data.partition(b"\r\n\r\n")
         self.assertTrue(head.startswith(b"HTTP/1.1 200 "), data[:200])
         self.assertIn(b"Connection: close", head)
-        while True:  # the rest of the body, then the server closes
-            try:
-                chunk = s.recv(65536)
-            except (ssl.SSLError, ConnectionError):
-                break
-            if not chunk:
-                break
-            payload += chunk
+        payload = read_until_closed(s, payload, allow_reset=True)  # the rest of the body, then the server closes
         self.assertFalse(response_of(self, payload)["allowed"])
         # Drain started: no new connections.
         with self.assertRaises(OSError):
