@@ -9,7 +9,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Build and test dependencies, all from Debian 12.
 PACKAGES := cmake ninja-build g++ pkg-config \
             libboost1.81-dev libboost-json1.81-dev libssl-dev libyaml-cpp-dev libre2-dev \
-            libspdlog-dev libfmt-dev catch2 libcli11-dev \
+            libspdlog-dev libfmt-dev catch2 libcli11-dev zlib1g-dev \
             openssl curl python3 python3-jsonpatch python3-jsonschema python3-yaml chromium
 BENCH_PACKAGES := wrk nginx-light util-linux time
 

@@ -1,0 +1,172 @@
+#include "engine/vm/initdata.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+namespace peergate::vm {
+
+namespace {
+
+constexpr std::uint8_t invalid = 0xff;
+
+constexpr std::array<std::uint8_t, 256> make_alphabet() {
+  std::array<std::uint8_t, 256> table{};
+  for (auto& v : table) v = invalid;
+  const char* letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (std::uint8_t i = 0; i < 64; ++i) table[static_cast<unsigned char>(letters[i])] = i;
+  return table;
+}
+constexpr std::array<std::uint8_t, 256> alphabet = make_alphabet();
+
+// inflateEnd on every path out.
+class inflater {
+ public:
+  inflater() = default;
+  inflater(const inflater&) = delete;
+  inflater& operator=(const inflater&) = delete;
+  ~inflater() {
+    if (initialised_) inflateEnd(&stream_);
+  }
+  // 16 + MAX_WBITS: a gzip wrapper only (no zlib or raw deflate), as the format says.
+  bool init() {
+    initialised_ = inflateInit2(&stream_, 16 + MAX_WBITS) == Z_OK;
+    return initialised_;
+  }
+  z_stream& stream() { return stream_; }
+
+ private:
+  z_stream stream_{};
+  bool initialised_ = false;
+};
+
+initdata_document failure(initdata_error error, std::string detail = {}) {
+  initdata_document out;
+  out.error = error;
+  out.detail = std::move(detail);
+  return out;
+}
+
+bool starts_gzip_member(const unsigned char* p, std::size_t n) { return n >= 2 && p[0] == 0x1f && p[1] == 0x8b; }
+
+}  // namespace
+
+std::string_view describe(initdata_error error) {
+  switch (error) {
+    case initdata_error::none:
+      return "valid";
+    case initdata_error::empty:
+      return "empty";
+    case initdata_error::not_base64:
+      return "not base64";
+    case initdata_error::not_gzip:
+      return "not gzip data";
+    case initdata_error::corrupt:
+      return "corrupt gzip data";
+    case initdata_error::truncated:
+      return "truncated gzip stream";
+    case initdata_error::trailing_garbage:
+      return "trailing data after the gzip stream";
+    case initdata_error::too_large:
+      return "the document inflates beyond 256 KiB";
+  }
+  return "invalid";
+}
+
+bool decode_base64(std::string_view text, std::string* out) {
+  out->clear();
+  out->reserve(text.size() / 4 * 3);
+  std::uint32_t group = 0;
+  int in_group = 0;  // sextets in `group`
+  int padding = 0;   // '=' seen
+  for (const char c : text) {
+    if (c == '\r' || c == '\n') continue;
+    if (c == '=') {
+      // Padding completes a group of 2 or 3 characters, and nothing but padding follows it.
+      if (padding == 0 && in_group < 2) return false;
+      ++padding;
+      if (in_group + padding > 4) return false;
+      continue;
+    }
+    const std::uint8_t v = alphabet[static_cast<unsigned char>(c)];
+    if (v == invalid || padding > 0) return false;
+    group = (group << 6) | v;
+    if (++in_group == 4) {
+      out->push_back(static_cast<char>((group >> 16) & 0xff));
+      out->push_back(static_cast<char>((group >> 8) & 0xff));
+      out->push_back(static_cast<char>(group & 0xff));
+      group = 0;
+      in_group = 0;
+    }
+  }
+  if (in_group == 0) return padding == 0;
+  // Go's StdEncoding requires the padding: a group of 2 takes "==", a group of 3 takes "=".
+  if (in_group + padding != 4) return false;
+  if (in_group == 2) {
+    out->push_back(static_cast<char>((group >> 4) & 0xff));
+  } else {
+    out->push_back(static_cast<char>((group >> 10) & 0xff));
+    out->push_back(static_cast<char>((group >> 2) & 0xff));
+  }
+  return true;
+}
+
+initdata_document decode_initdata(std::string_view annotation_value) {
+  if (annotation_value.empty()) return failure(initdata_error::empty);
+  std::string compressed;
+  if (!decode_base64(annotation_value, &compressed)) return failure(initdata_error::not_base64);
+  const auto* input = reinterpret_cast<const unsigned char*>(compressed.data());
+  if (compressed.size() < 2) {
+    // One byte of a gzip header is the start of a stream that was cut.
+    return failure(compressed.size() == 1 && input[0] == 0x1f ? initdata_error::truncated : initdata_error::not_gzip);
+  }
+  if (!starts_gzip_member(input, compressed.size())) return failure(initdata_error::not_gzip);
+
+  inflater zlib;
+  if (!zlib.init()) return failure(initdata_error::corrupt, "zlib could not start");
+  z_stream& z = zlib.stream();
+  z.next_in = const_cast<unsigned char*>(input);  // zlib's API is not const, it does not write
+  z.avail_in = static_cast<uInt>(compressed.size());
+
+  // The output grows by doubling from a guess, up to one byte past the cap: reaching that byte
+  // is how "too large" is detected, and nothing is ever inflated or allocated beyond it.
+  constexpr std::size_t limit = max_initdata_document_bytes + 1;
+  initdata_document result;
+  std::string& out = result.document;
+  out.resize(std::min(limit, std::max<std::size_t>(4096, compressed.size() * 4)));
+  std::size_t produced = 0;
+  for (;;) {
+    if (produced == out.size()) {
+      if (out.size() == limit) return failure(initdata_error::too_large);
+      out.resize(std::min(limit, out.size() * 2));
+    }
+    z.next_out = reinterpret_cast<unsigned char*>(out.data() + produced);
+    z.avail_out = static_cast<uInt>(out.size() - produced);
+    const int rc = inflate(&z, Z_NO_FLUSH);
+    produced = out.size() - z.avail_out;
+    if (produced > max_initdata_document_bytes) return failure(initdata_error::too_large);
+    if (rc == Z_STREAM_END) {
+      if (z.avail_in == 0) break;
+      // Another member continues the document, as gunzip and Go's multistream reader read it.
+      if (!starts_gzip_member(z.next_in, z.avail_in)) {
+        return failure(initdata_error::trailing_garbage,
+                       std::to_string(z.avail_in) + " bytes after the gzip stream");
+      }
+      if (inflateReset(&z) != Z_OK) return failure(initdata_error::corrupt, "zlib could not restart");
+      continue;
+    }
+    if (rc == Z_OK) continue;
+    if (rc == Z_BUF_ERROR) {
+      // No progress: either the output is full (grown at the top of the loop) or the input ran out.
+      if (z.avail_out == 0) continue;
+      return failure(initdata_error::truncated);
+    }
+    return failure(initdata_error::corrupt, z.msg != nullptr ? std::string(z.msg) : std::string());
+  }
+  out.resize(produced);
+  return result;
+}
+
+}  // namespace peergate::vm

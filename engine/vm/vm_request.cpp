@@ -1,0 +1,296 @@
+#include "engine/vm/vm_request.hpp"
+
+#include <array>
+#include <boost/json/array.hpp>
+#include <boost/json/string.hpp>
+#include <charconv>
+#include <cstddef>
+#include <optional>
+#include <system_error>
+
+#include "engine/quantity.hpp"
+
+namespace peergate::vm {
+
+namespace {
+
+namespace json = boost::json;
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+text_value read_text(const json::object& annotations, std::string_view key) {
+  text_value out;
+  const json::value* value = annotations.if_contains(key);
+  if (value == nullptr) return out;
+  out.present = true;
+  if (const json::string* s = value->if_string()) {
+    out.text = std::string_view(s->data(), s->size());
+  } else {
+    out.error = value_error::not_a_string;
+  }
+  return out;
+}
+
+count_value read_count(const json::object& annotations, std::string_view key, std::uint64_t cap) {
+  const json::value* value = annotations.if_contains(key);
+  if (value == nullptr) return {};
+  const json::string* s = value->if_string();
+  if (s == nullptr) {
+    count_value out;
+    out.present = true;
+    out.error = value_error::not_a_string;
+    return out;
+  }
+  return parse_count(std::string_view(s->data(), s->size()), cap);
+}
+
+// --- the mutation's sizing, following engine/mutation.cpp and REFERENCE.md section 2 ---
+
+struct totals {
+  quantity cpu_request;
+  quantity cpu_limit;
+  quantity memory_request;
+  quantity memory_limit;
+  quantity gpu_request;
+};
+
+std::optional<std::string> quantity_text(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::string:
+      return std::string(v.get_string());
+    case json::kind::int64:
+      return std::to_string(v.get_int64());
+    case json::kind::uint64:
+      return std::to_string(v.get_uint64());
+    case json::kind::double_: {
+      std::array<char, 64> buffer{};
+      const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), v.get_double());
+      if (result.ec != std::errc{}) return std::nullopt;
+      return std::string(buffer.data(), result.ptr);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+// Adds list[name] to *total; false with *error set when it is not a non-negative quantity.
+bool add_quantity(const json::object& list, std::string_view name, const std::string& where, quantity* total,
+                  std::string* error) {
+  const json::value* value = list.if_contains(name);
+  if (value == nullptr || value->is_null()) return true;
+  const std::string field = where + "." + std::string(name);
+  const auto text = quantity_text(*value);
+  if (!text) {
+    *error = field + ": a quantity must be a string or a number";
+    return false;
+  }
+  std::string reason;
+  const auto parsed = quantity::parse(*text, &reason);
+  if (!parsed) {
+    *error = field + ": invalid quantity \"" + *text + "\": " + reason;
+    return false;
+  }
+  if (parsed->sign() < 0) {
+    *error = field + ": negative quantity \"" + *text + "\" is not allowed";
+    return false;
+  }
+  *total += *parsed;
+  return true;
+}
+
+bool add_list(const json::object& resources, std::string_view list_name, const std::string& label, quantity* cpu,
+              quantity* memory, quantity* gpu, std::string* error) {
+  const json::value* list = resources.if_contains(list_name);
+  if (list == nullptr || list->is_null()) return true;
+  const std::string where = label + " resources." + std::string(list_name);
+  const json::object* items = list->if_object();
+  if (items == nullptr) {
+    *error = where + " must be an object of resource quantities";
+    return false;
+  }
+  // GPU limits are validated like any quantity but not summed: upstream reads GPU requests only.
+  quantity ignored;
+  return add_quantity(*items, "cpu", where, cpu, error) && add_quantity(*items, "memory", where, memory, error) &&
+         add_quantity(*items, "nvidia.com/gpu", where, gpu != nullptr ? gpu : &ignored, error);
+}
+
+bool sum_containers(const json::object& spec, std::string_view list_name, totals* sums, std::string* error) {
+  const json::value* list = spec.if_contains(list_name);
+  if (list == nullptr || list->is_null()) return true;
+  const json::array* containers = list->if_array();
+  if (containers == nullptr) {
+    *error = "spec." + std::string(list_name) + " must be an array";
+    return false;
+  }
+  for (std::size_t i = 0; i < containers->size(); ++i) {
+    const std::string label = std::string(list_name) + "[" + std::to_string(i) + "]";
+    const json::object* container = (*containers)[i].if_object();
+    if (container == nullptr) {
+      *error = label + " must be an object";
+      return false;
+    }
+    const json::value* resources = container->if_contains("resources");
+    if (resources == nullptr || resources->is_null()) continue;
+    const json::object* r = resources->if_object();
+    if (r == nullptr) {
+      *error = label + " resources must be an object";
+      return false;
+    }
+    if (!add_list(*r, "requests", label, &sums->cpu_request, &sums->memory_request, &sums->gpu_request, error) ||
+        !add_list(*r, "limits", label, &sums->cpu_limit, &sums->memory_limit, nullptr, error)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Upstream's choice: the limit when a request exists and the limit is at least as large,
+// otherwise the request if positive; 0 means "no annotation".
+std::int64_t pick(const quantity& request, const quantity& limit, std::int64_t (quantity::*round)() const) {
+  if (!request.is_zero() && limit >= request) return (limit.*round)();
+  if (request.sign() > 0) return (request.*round)();
+  return 0;
+}
+
+// A size the mutation computed, in place of the template's annotation. Above the cap it is kept
+// as too_large: the mutation would write it, and the pod would ask for it.
+count_value computed(std::int64_t value, std::uint64_t cap) {
+  count_value out;
+  out.present = true;
+  out.source = size_source::resources;
+  out.value = static_cast<std::uint64_t>(value);
+  if (out.value > cap) out.error = value_error::too_large;
+  return out;
+}
+
+}  // namespace
+
+std::string_view describe(value_error error) {
+  switch (error) {
+    case value_error::none:
+      return "valid";
+    case value_error::not_a_string:
+      return "an annotation value must be a string";
+    case value_error::empty:
+      return "empty";
+    case value_error::has_sign:
+      return "not an unsigned decimal integer (it has a sign)";
+    case value_error::has_whitespace:
+      return "not an unsigned decimal integer (it has white space)";
+    case value_error::not_an_integer:
+      return "not an unsigned decimal integer";
+    case value_error::too_large:
+      return "too large to be a real VM size";
+    case value_error::bad_resources:
+      return "the containers' resources cannot be summed";
+  }
+  return "invalid";
+}
+
+count_value parse_count(std::string_view text, std::uint64_t cap) {
+  count_value out;
+  out.present = true;
+  out.text = text;
+  if (text.empty()) {
+    out.error = value_error::empty;
+    return out;
+  }
+  std::uint64_t value = 0;
+  for (const char c : text) {
+    if (c >= '0' && c <= '9') {
+      // Past the cap there is no need to keep counting: the answer is too_large unless a later
+      // character makes it not a number at all, which takes precedence.
+      if (value <= cap) value = value * 10 + static_cast<std::uint64_t>(c - '0');
+      continue;
+    }
+    if (c == '+' || c == '-') {
+      out.error = value_error::has_sign;
+    } else if (is_space(c)) {
+      out.error = value_error::has_whitespace;
+    } else {
+      out.error = value_error::not_an_integer;
+    }
+    return out;
+  }
+  if (value > cap) {
+    out.error = value_error::too_large;
+    return out;
+  }
+  out.value = value;
+  return out;
+}
+
+vm_request read_vm_request(const boost::json::object* annotations) {
+  vm_request out;
+  if (annotations == nullptr || annotations->empty()) return out;
+  out.machine_type = read_text(*annotations, machine_type_annotation);
+  out.vcpus = read_count(*annotations, vcpus_annotation, max_sane_vcpus);
+  out.memory_mib = read_count(*annotations, memory_annotation, max_sane_memory_mib);
+  out.gpus = read_count(*annotations, gpus_annotation, max_sane_gpus);
+  out.image = read_text(*annotations, image_annotation);
+  out.initdata = read_text(*annotations, initdata_annotation);
+  return out;
+}
+
+mutation_sizes compute_mutation_sizes(const boost::json::object& pod_spec) {
+  mutation_sizes out;
+  totals sums;
+  if (!sum_containers(pod_spec, "containers", &sums, &out.error) ||
+      !sum_containers(pod_spec, "initContainers", &sums, &out.error)) {
+    return out;
+  }
+  out.vcpus = pick(sums.cpu_request, sums.cpu_limit, &quantity::ceil_units);
+  out.memory_mib = pick(sums.memory_request, sums.memory_limit, &quantity::ceil_mebibytes);
+  out.gpus = sums.gpu_request.sign() > 0 ? sums.gpu_request.ceil_units() : 0;
+  return out;
+}
+
+vm_request read_template_vm_request(const boost::json::object* template_annotations,
+                                    const boost::json::object& pod_spec, bool mutation_writes_sizes) {
+  vm_request out = read_vm_request(template_annotations);
+  if (!mutation_writes_sizes) return out;
+  mutation_sizes sizes = compute_mutation_sizes(pod_spec);
+  if (!sizes.error.empty()) {
+    // The mutation will refuse these pods; the sizes they would ask for are unknown.
+    for (count_value* field : {&out.vcpus, &out.memory_mib, &out.gpus}) {
+      *field = count_value{};
+      field->present = true;
+      field->source = size_source::resources;
+      field->error = value_error::bad_resources;
+    }
+    out.resources_error = std::move(sizes.error);
+    return out;
+  }
+  if (sizes.vcpus > 0) out.vcpus = computed(sizes.vcpus, max_sane_vcpus);
+  if (sizes.memory_mib > 0) out.memory_mib = computed(sizes.memory_mib, max_sane_memory_mib);
+  if (sizes.gpus > 0) out.gpus = computed(sizes.gpus, max_sane_gpus);
+  return out;
+}
+
+const boost::json::object* find_pod_annotations(evaluated_kind kind, const boost::json::value& object) {
+  const json::object* current = object.if_object();
+  auto step = [&current](std::string_view key) {
+    if (current == nullptr) return;
+    const json::value* next = current->if_contains(key);
+    current = next != nullptr ? next->if_object() : nullptr;
+  };
+  switch (kind) {
+    case evaluated_kind::pod:
+      break;
+    case evaluated_kind::cron_job:
+      step("spec");
+      step("jobTemplate");
+      step("spec");
+      step("template");
+      break;
+    default:
+      step("spec");
+      step("template");
+      break;
+  }
+  step("metadata");
+  step("annotations");
+  return current;
+}
+
+}  // namespace peergate::vm
