@@ -35,8 +35,9 @@ import tempfile
 # Packages the Makefile installs for the tests only; not needed with PEERGATE_TESTS=OFF.
 TEST_ONLY_PACKAGES = {"catch2", "openssl", "curl", "chromium", "python3"}
 TEST_ONLY_PREFIXES = ("python3-",)
-# In every debian:12 image, slim included: apt (Priority: required) depends on them.
-BASE_IMAGE_PACKAGES = {"libc6", "libstdc++6", "libgcc-s1"}
+# In every debian:12 image, slim included: apt (Priority: required) depends on the first three,
+# and dpkg pre-depends on zlib1g.
+BASE_IMAGE_PACKAGES = {"libc6", "libstdc++6", "libgcc-s1", "zlib1g"}
 # Runtime packages that no library of the binary accounts for; add one only with a reason.
 ALLOWED_EXTRA_RUNTIME_PACKAGES = set()
 # Options that only add or remove test targets: they do not change what peergate links.
