@@ -97,13 +97,14 @@ std::string pod_spec_type_problem(const json::object& pod_spec, std::string_view
   for (std::string_view list_name : {"containers", "initContainers"}) {
     const json::value* list = set_member(pod_spec, list_name);
     if (!list) continue;
-    const std::string list_path = std::string(path) + "." + std::string(list_name);
-    if (!list->is_array()) return wrong_type(list_path, "an array", *list);
+    // Paths are made only for a message: this runs on every request.
+    const auto list_path = [&] { return std::string(path) + "." + std::string(list_name); };
+    if (!list->is_array()) return wrong_type(list_path(), "an array", *list);
     const json::array& items = list->get_array();
     for (std::size_t i = 0; i < items.size(); ++i) {
       // A null item is not an omitted field: the container itself has no shape.
       const json::object* container = items[i].if_object();
-      const auto item_path = [&] { return list_path + "[" + std::to_string(i) + "]"; };
+      const auto item_path = [&] { return list_path() + "[" + std::to_string(i) + "]"; };
       if (!container) return wrong_type(item_path(), "an object", items[i]);
       const json::value* resources = set_member(*container, "resources");
       if (!resources) continue;
