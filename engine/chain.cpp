@@ -114,10 +114,12 @@ void check_accounting(const request_subject& s, const policy_set& policies, deci
 
 // The mutation step on `object` (the request's object, or a copy of it), changed in place.
 decision mutate(const admission_request& request, boost::json::value& object, const policy_set& policies) {
-  if (request.op != operation::create) return {};  // upstream mutates on CREATE only
   subject_read read = read_subject(request, object);
-  if (read.result == subject_read::status::not_evaluated || read.subject.kind != evaluated_kind::pod) return {};
+  if (read.result == subject_read::status::not_evaluated) return {};
+  // Refused on every step, whatever the kind and operation: nothing is allowed unread.
   if (read.result == subject_read::status::invalid) return refuse(400, read.problem);
+  // upstream mutates Pods on CREATE only
+  if (request.op != operation::create || read.subject.kind != evaluated_kind::pod) return {};
   const request_subject& s = read.subject;
   if (!s.runtime_class) return {};
   const mutation_settings* m = policies.mutation_for(*s.runtime_class);

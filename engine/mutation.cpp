@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "engine/json_patch.hpp"
+#include "engine/pod_template.hpp"
 #include "engine/quantity.hpp"
 
 namespace peergate {
@@ -82,6 +83,12 @@ std::string container_label(std::string_view list, std::size_t index, const json
   return label;
 }
 
+// parent[key] as an object; nullptr when absent or null (the types were checked before).
+const json::object* object_member(const json::object& parent, std::string_view key) {
+  const json::value* v = parent.if_contains(key);
+  return v != nullptr ? v->if_object() : nullptr;
+}
+
 // Reads one resource list (requests or limits) of one container. Absent or null lists count as
 // empty, as Go's decoder treats them.
 class resource_reader {
@@ -91,18 +98,14 @@ class resource_reader {
   // Adds the cpu, memory and (optionally) GPU values of `list` to the totals. False on refusal.
   bool add(const json::object& resources, std::string_view list_name, const std::string& label,
            quantity* cpu, quantity* memory, quantity* gpu) {
-    const json::value* list = resources.if_contains(list_name);
-    if (list == nullptr || list->is_null()) return true;
+    const json::object* list = object_member(resources, list_name);
+    if (list == nullptr) return true;
     const std::string where = label + " resources." + std::string(list_name);
-    if (!list->is_object()) {
-      *reason_ = where + " must be an object of resource quantities, not " + std::string(kind_name(*list));
-      return false;
-    }
     // Limits on GPUs are validated like every other quantity but not summed: upstream reads GPU
     // requests only.
     quantity ignored;
-    return read(list->get_object(), "cpu", where, cpu) && read(list->get_object(), "memory", where, memory) &&
-           read(list->get_object(), gpu_resource, where, gpu != nullptr ? gpu : &ignored);
+    return read(*list, "cpu", where, cpu) && read(*list, "memory", where, memory) &&
+           read(*list, gpu_resource, where, gpu != nullptr ? gpu : &ignored);
   }
 
  private:
@@ -133,34 +136,21 @@ class resource_reader {
   std::string* reason_;
 };
 
-// Validates one container list and adds its resources to `totals`; an absent list adds nothing.
+// Adds the resources of one container list to `totals`; an absent list adds nothing. The JSON
+// types were checked before (pod_spec_type_problem): only quantities can be refused here.
 bool sum_containers(const json::object& spec, std::string_view list_name, resource_totals* totals,
                     std::string* reason) {
   const json::value* list = spec.if_contains(list_name);
-  if (list == nullptr || list->is_null()) return true;
-  if (!list->is_array()) {
-    *reason = "spec." + std::string(list_name) + " must be an array, not " + std::string(kind_name(*list));
-    return false;
-  }
+  if (list == nullptr || !list->is_array()) return true;
   resource_reader reader(reason);
   const json::array& containers = list->get_array();
   for (std::size_t i = 0; i < containers.size(); ++i) {
-    const json::object* container = containers[i].if_object();
-    if (container == nullptr) {
-      *reason = std::string(list_name) + "[" + std::to_string(i) + "] must be an object, not " +
-                std::string(kind_name(containers[i]));
-      return false;
-    }
-    const std::string label = container_label(list_name, i, *container);
-    const json::value* resources = container->if_contains("resources");
-    if (resources == nullptr || resources->is_null()) continue;
-    if (!resources->is_object()) {
-      *reason = label + " resources must be an object, not " + std::string(kind_name(*resources));
-      return false;
-    }
-    const json::object& r = resources->get_object();
-    if (!reader.add(r, "requests", label, &totals->cpu_request, &totals->memory_request, &totals->gpu_request) ||
-        !reader.add(r, "limits", label, &totals->cpu_limit, &totals->memory_limit, nullptr)) {
+    const json::object& container = containers[i].get_object();
+    const json::object* resources = object_member(container, "resources");
+    if (resources == nullptr) continue;
+    const std::string label = container_label(list_name, i, container);
+    if (!reader.add(*resources, "requests", label, &totals->cpu_request, &totals->memory_request, &totals->gpu_request) ||
+        !reader.add(*resources, "limits", label, &totals->cpu_limit, &totals->memory_limit, nullptr)) {
       return false;
     }
   }
@@ -188,10 +178,15 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
 
   json::object* pod_object = pod.if_object();
   if (pod_object == nullptr) return refuse("the pod is not a JSON object");
-  const json::value* spec_value = pod_object->if_contains("spec");
-  if (spec_value == nullptr || spec_value->is_null()) return refuse("pod has no spec");
-  const json::object* spec = spec_value->if_object();
-  if (spec == nullptr) return refuse("spec must be an object, not " + std::string(kind_name(*spec_value)));
+  // The JSON types are checked as read_subject checks them, with the same messages: the chain
+  // refuses such a pod before it gets here, a direct caller gets the same answer.
+  if (std::string problem = metadata_type_problem(*pod_object); !problem.empty()) return refuse(std::move(problem));
+  const pod_spec_read spec_read = read_pod_spec(evaluated_kind::pod, *pod_object);
+  if (!spec_read.problem.empty()) return refuse(spec_read.problem);
+  if (spec_read.pod_spec == nullptr) return refuse("pod has no spec");
+  const json::object* spec = spec_read.pod_spec;
+  if (std::string problem = pod_spec_type_problem(*spec, pod_spec_path(evaluated_kind::pod)); !problem.empty())
+    return refuse(std::move(problem));
 
   // Upstream indexes containers[0] unconditionally and panics on an empty list.
   const json::value* containers = spec->if_contains("containers");
@@ -207,17 +202,6 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
   if (!sum_containers(*spec, "containers", &totals, &reason) ||
       !sum_containers(*spec, "initContainers", &totals, &reason)) {
     return refuse(std::move(reason));
-  }
-
-  const json::value* metadata_value = pod_object->if_contains("metadata");
-  if (metadata_value != nullptr && !metadata_value->is_null() && !metadata_value->is_object()) {
-    return refuse("metadata must be an object, not " + std::string(kind_name(*metadata_value)));
-  }
-  if (metadata_value != nullptr && metadata_value->is_object()) {
-    const json::value* annotations = metadata_value->get_object().if_contains("annotations");
-    if (annotations != nullptr && !annotations->is_null() && !annotations->is_object()) {
-      return refuse("metadata.annotations must be an object, not " + std::string(kind_name(*annotations)));
-    }
   }
 
   // Nothing was changed above; from here on every change is made and recorded in the patch.

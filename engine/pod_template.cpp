@@ -1,16 +1,50 @@
 #include "engine/pod_template.hpp"
 
+#include <boost/json/array.hpp>
+#include <cstddef>
+
 namespace peergate {
 
 namespace {
 
-const boost::json::object* object_at(const boost::json::object* parent, std::string_view key) {
+namespace json = boost::json;
+
+const json::object* object_at(const json::object* parent, std::string_view key) {
   if (!parent) return nullptr;
   auto it = parent->find(key);
   return it != parent->end() ? it->value().if_object() : nullptr;
 }
 
+// parent[key] when it is set: neither absent nor null.
+const json::value* set_member(const json::object& parent, std::string_view key) {
+  const json::value* v = parent.if_contains(key);
+  return v != nullptr && !v->is_null() ? v : nullptr;
+}
+
+std::string wrong_type(std::string_view path, std::string_view expected, const json::value& found) {
+  std::string out(path);
+  out += " must be ";
+  out += expected;
+  out += ", got ";
+  out += json_type_name(found);
+  return out;
+}
+
 }  // namespace
+
+std::string_view json_type_name(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null: return "null";
+    case json::kind::bool_: return "boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_: return "number";
+    case json::kind::string: return "string";
+    case json::kind::array: return "array";
+    case json::kind::object: return "object";
+  }
+  return "null";
+}
 
 std::optional<evaluated_kind> evaluated_kind_of(const group_version_kind& kind) {
   const std::string& g = kind.group;
@@ -38,16 +72,65 @@ std::string_view pod_spec_path(evaluated_kind kind) {
   }
 }
 
-const boost::json::object* find_pod_spec(evaluated_kind kind, const boost::json::value& object) {
-  const boost::json::object* spec = object_at(object.if_object(), "spec");
-  switch (kind) {
-    case evaluated_kind::pod:
-      return spec;
-    case evaluated_kind::cron_job:
-      return object_at(object_at(object_at(object_at(spec, "jobTemplate"), "spec"), "template"), "spec");
-    default:
-      return object_at(object_at(spec, "template"), "spec");
+pod_spec_read read_pod_spec(evaluated_kind kind, const json::object& object, std::string_view path_prefix) {
+  pod_spec_read out;
+  // The path's own components are the members to walk through.
+  const std::string_view path = pod_spec_path(kind);
+  const json::object* at = &object;
+  for (std::size_t start = 0; start < path.size();) {
+    std::size_t end = path.find('.', start);
+    if (end == std::string_view::npos) end = path.size();
+    const json::value* next = set_member(*at, path.substr(start, end - start));
+    if (!next) return out;  // no pod spec
+    if (!next->is_object()) {
+      out.problem = wrong_type(std::string(path_prefix) + std::string(path.substr(0, end)), "an object", *next);
+      return out;
+    }
+    at = &next->get_object();
+    start = end + 1;
   }
+  out.pod_spec = at;
+  return out;
+}
+
+std::string pod_spec_type_problem(const json::object& pod_spec, std::string_view path) {
+  for (std::string_view list_name : {"containers", "initContainers"}) {
+    const json::value* list = set_member(pod_spec, list_name);
+    if (!list) continue;
+    // Paths are made only for a message: this runs on every request.
+    const auto list_path = [&] { return std::string(path) + "." + std::string(list_name); };
+    if (!list->is_array()) return wrong_type(list_path(), "an array", *list);
+    const json::array& items = list->get_array();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      // A null item is not an omitted field: the container itself has no shape.
+      const json::object* container = items[i].if_object();
+      const auto item_path = [&] { return list_path() + "[" + std::to_string(i) + "]"; };
+      if (!container) return wrong_type(item_path(), "an object", items[i]);
+      const json::value* resources = set_member(*container, "resources");
+      if (!resources) continue;
+      if (!resources->is_object()) return wrong_type(item_path() + ".resources", "an object", *resources);
+      for (std::string_view part : {"requests", "limits"}) {
+        const json::value* quantities = set_member(resources->get_object(), part);
+        if (quantities && !quantities->is_object())
+          return wrong_type(item_path() + ".resources." + std::string(part), "an object", *quantities);
+      }
+    }
+  }
+  return {};
+}
+
+std::string metadata_type_problem(const json::object& object) {
+  const json::value* metadata = set_member(object, "metadata");
+  if (!metadata) return {};
+  if (!metadata->is_object()) return wrong_type("metadata", "an object", *metadata);
+  const json::object& fields = metadata->get_object();
+  if (const json::value* annotations = set_member(fields, "annotations"); annotations && !annotations->is_object())
+    return wrong_type("metadata.annotations", "an object", *annotations);
+  for (std::string_view name : {"name", "generateName", "namespace"}) {
+    const json::value* v = set_member(fields, name);
+    if (v && !v->is_string()) return wrong_type("metadata." + std::string(name), "a string", *v);
+  }
+  return {};
 }
 
 runtime_class_read read_runtime_class(const boost::json::object* pod_spec) {

@@ -28,8 +28,10 @@ struct subject_read {
   std::string problem;  // for invalid: why the request cannot be evaluated
 };
 
-// DELETE, CONNECT, subresources and kinds without pods are not evaluated. A missing object or
-// a runtimeClassName that is not a string is invalid.
+// DELETE, CONNECT, subresources and kinds without pods are not evaluated. An evaluated request
+// is invalid when it cannot be evaluated safely: no object, or a field a step reads of the wrong
+// JSON type (pod_template.hpp), in the object or, for an UPDATE, on the way to oldObject's
+// runtime class. That is decided before the runtime class, so whatever the object's runtime class.
 // `object` is request.object, or the object after mutation in the admit chain.
 subject_read read_subject(const admission_request& request, const boost::json::value& object);
 inline subject_read read_subject(const admission_request& request) { return read_subject(request, request.object); }

@@ -4,6 +4,8 @@
 //  - an answered review (HTTP 200) says allowed=true only when the outcome is allowed, so an
 //    internal error is never let through, and echoes the request uid;
 //  - a patch is base64 of a JSON Patch that applies to the object under review;
+//  - an object whose pod spec is hidden by a field of the wrong JSON type on the way to it (a
+//    string spec) is never allowed: nothing says that it is not a peer pod (issue 9);
 //  - the review parser (which leaves out request.object/oldObject.metadata.managedFields) agrees
 //    with boost::json::parse on every input: same errors, same document minus those members.
 // A broken promise aborts, so libFuzzer (or the replay test) reports the input.
@@ -16,6 +18,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/json_patch.hpp"
 #include "engine/policy/loader.hpp"
@@ -108,7 +111,46 @@ void check_patch(step_kind step, const handler_result& r, const json::object& re
     broken("the patch does not apply", step, r, error);
 }
 
-void check(step_kind step, const handler_result& r, std::string_view body) {
+// The members on the way to the pod spec of an evaluated kind, written here apart from
+// engine/pod_template.cpp so that the two can disagree; empty for anything else.
+std::vector<std::string_view> pod_spec_path(const json::object& request) {
+  const json::value* kind = request.if_contains("kind");
+  if (!kind || !kind->is_object()) return {};
+  const json::value* group = kind->get_object().if_contains("group");
+  const json::value* name = kind->get_object().if_contains("kind");
+  if (!group || !group->is_string() || !name || !name->is_string()) return {};
+  const std::string_view g = group->get_string(), k = name->get_string();
+  if (g.empty() && k == "Pod") return {"spec"};
+  const bool apps = g == "apps" || g == "extensions";
+  if ((apps && (k == "Deployment" || k == "ReplicaSet" || k == "DaemonSet")) || (g == "apps" && k == "StatefulSet") ||
+      (g == "batch" && k == "Job"))
+    return {"spec", "template", "spec"};
+  if (g == "batch" && k == "CronJob") return {"spec", "jobTemplate", "spec", "template", "spec"};
+  return {};
+}
+
+// A CREATE or UPDATE of an evaluated kind whose object is not an object, or has a member on the
+// way to the pod spec that is set (not absent, not null) and not an object.
+bool pod_spec_hidden(const json::value& document) {
+  const json::value* request = document.is_object() ? document.get_object().if_contains("request") : nullptr;
+  if (!request || !request->is_object()) return false;
+  const json::object& req = request->get_object();
+  const json::value* op = req.if_contains("operation");
+  if (!op || !op->is_string() || (op->get_string() != "CREATE" && op->get_string() != "UPDATE")) return false;
+  if (const json::value* sub = req.if_contains("subResource"); sub && !(sub->is_string() && sub->get_string().empty()))
+    return false;
+  const std::vector<std::string_view> path = pod_spec_path(req);
+  const json::value* at = req.if_contains("object");
+  if (path.empty() || !at || at->is_null()) return false;
+  for (std::string_view key : path) {
+    if (!at->is_object()) return true;
+    at = at->get_object().if_contains(key);
+    if (!at || at->is_null()) return false;
+  }
+  return !at->is_object();
+}
+
+void check(step_kind step, const handler_result& r, std::string_view body, bool hidden_pod_spec) {
   std::error_code ec;
   json::value answer = parse_json(r.body, ec);
   if (ec) broken("the answer is not JSON", step, r, ec.message());
@@ -131,6 +173,8 @@ void check(step_kind step, const handler_result& r, std::string_view body) {
   const json::value* uid = res.if_contains("uid");
   if (!uid || !uid->is_string() || uid->get_string() != r.uid)
     broken("response.uid is not the request uid", step, r);
+  if (hidden_pod_spec && allowed->get_bool())
+    broken("an object whose pod spec is hidden by a wrong JSON type was allowed", step, r);
   check_patch(step, r, res, body);
 }
 
@@ -180,9 +224,13 @@ void check_review_parser(std::string_view body) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   check_review_parser(body);
+  std::error_code ec;
+  json::parse_options options;
+  options.max_depth = 512;
+  const bool hidden = pod_spec_hidden(json::parse(body, ec, {}, options));
   for (step_kind step : {step_kind::admit, step_kind::mutate, step_kind::validate}) {
     handler_result r = peergate::webhook::handle_review(step, body, shipped_policies());
-    check(step, r, body);
+    check(step, r, body, hidden);
   }
   return 0;
 }

@@ -374,31 +374,31 @@ TEST_CASE("mutation refuses a pod without a usable spec or containers") {
   CHECK(refusal(R"([])") == "the pod is not a JSON object");
   CHECK(refusal(R"({"metadata": {}})") == "pod has no spec");
   CHECK(refusal(R"({"spec": null})") == "pod has no spec");
-  CHECK(refusal(R"({"spec": "x"})") == "spec must be an object, not a string");
+  CHECK(refusal(R"({"spec": "x"})") == "spec must be an object, got string");
   const std::string no_containers =
       "pod has no containers: a peer pod needs at least one container to carry kata.peerpods.io/vm";
   CHECK(refusal(R"({"spec": {}})") == no_containers);
   CHECK(refusal(R"({"spec": {"containers": []}})") == no_containers);
   CHECK(refusal(R"({"spec": {"containers": null}})") == no_containers);
   CHECK(refusal(R"({"spec": {"initContainers": [{"name": "i"}]}})") == no_containers);
-  CHECK(refusal(R"({"spec": {"containers": {"name": "c"}}})") == "spec.containers must be an array, not an object");
+  CHECK(refusal(R"({"spec": {"containers": {"name": "c"}}})") == "spec.containers must be an array, got object");
   CHECK(refusal(R"({"spec": {"containers": [{}], "initContainers": "x"}})") ==
-        "spec.initContainers must be an array, not a string");
-  CHECK(refusal(R"({"spec": {"containers": [{}, "c"]}})") == "containers[1] must be an object, not a string");
+        "spec.initContainers must be an array, got string");
+  CHECK(refusal(R"({"spec": {"containers": [{}, "c"]}})") == "spec.containers[1] must be an object, got string");
   CHECK(refusal(R"({"spec": {"containers": [{}], "initContainers": [7]}})") ==
-        "initContainers[0] must be an object, not a number");
+        "spec.initContainers[0] must be an object, got number");
 }
 
 TEST_CASE("mutation refuses resources of the wrong type") {
   CHECK(refusal(R"({"spec": {"containers": [{"name": "c", "resources": []}]}})") ==
-        "containers[0] (name \"c\") resources must be an object, not an array");
+        "spec.containers[0].resources must be an object, got array");
   CHECK(refusal(R"({"spec": {"containers": [{"name": "c", "resources": {"requests": "cpu"}}]}})") ==
-        "containers[0] (name \"c\") resources.requests must be an object of resource quantities, not a string");
+        "spec.containers[0].resources.requests must be an object, got string");
   CHECK(refusal(R"({"spec": {"containers": [{}], "initContainers": [{"resources": {"limits": [1]}}]}})") ==
-        "initContainers[0] resources.limits must be an object of resource quantities, not an array");
-  CHECK(refusal(R"({"metadata": [], "spec": {"containers": [{}]}})") == "metadata must be an object, not an array");
+        "spec.initContainers[0].resources.limits must be an object, got array");
+  CHECK(refusal(R"({"metadata": [], "spec": {"containers": [{}]}})") == "metadata must be an object, got array");
   CHECK(refusal(R"({"metadata": {"annotations": "a"}, "spec": {"containers": [{}]}})") ==
-        "metadata.annotations must be an object, not a string");
+        "metadata.annotations must be an object, got string");
 }
 
 TEST_CASE("mutation refuses quantities that are not quantities") {
