@@ -497,6 +497,46 @@ class EndpointTests(unittest.TestCase):
         resp, _ = self.server.get("/healthz")
         self.assertEqual(resp.status, 200)
 
+    def test_header_limit_does_not_depend_on_how_the_bytes_arrive(self):
+        # The same header section, over and under --max-header-bytes (16 KiB by default), sent in
+        # one write, in 1 KiB pieces, and with the request line apart from the fields.
+        def send(section, pieces):
+            s = self.server.tls_socket()
+            try:
+                for piece in pieces(section):
+                    s.sendall(piece)
+                    time.sleep(0.002)  # separate TLS records, read separately
+            except (ssl.SSLError, ConnectionError):
+                pass  # refused before the end (431): the answer is waiting
+            try:
+                data = s.recv(4096)
+            except (ssl.SSLError, ConnectionError) as e:
+                data = repr(e).encode()
+            s.close()
+            return data[:12]
+
+        def section(total):
+            head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+            lines = b""
+            while len(head) + len(lines) + 100 + 4 <= total:
+                lines += b"X-Field-%05d: " % len(lines) + b"f" * 80 + b"\r\n"
+            lines += b"X-Fill: " + b"f" * (total - len(head) - len(lines) - len(b"X-Fill: \r\n\r\n")) + b"\r\n"
+            data = head + lines + b"\r\n"
+            self.assertEqual(len(data), total)
+            return data
+
+        patterns = {
+            "one write": lambda d: [d],
+            "1 KiB pieces": lambda d: [d[i:i + 1024] for i in range(0, len(d), 1024)],
+            "request line apart": lambda d: [d[:d.index(b"\r\n") + 2], d[d.index(b"\r\n") + 2:]],
+        }
+        for total, expected in ((15 * 1024, b"HTTP/1.1 200"), (16 * 1024, b"HTTP/1.1 200"),
+                                (16 * 1024 + 1, b"HTTP/1.1 431"), (20 * 1024, b"HTTP/1.1 431"),
+                                (23 * 1024, b"HTTP/1.1 431")):
+            for name, pieces in patterns.items():
+                with self.subTest(total=total, arrival=name):
+                    self.assertEqual(send(section(total), pieces), expected)
+
     def test_health_ready_metrics(self):
         resp, payload = self.server.get("/healthz")
         self.assertEqual((resp.status, json.loads(payload)["status"]), (200, "ok"))

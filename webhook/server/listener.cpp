@@ -183,8 +183,11 @@ class session : public std::enable_shared_from_this<session> {
     http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
 
-  void on_header(beast::error_code ec, std::size_t) {
-    if (ec == http::error::header_limit) return reject(431, "request headers too large");
+  void on_header(beast::error_code ec, std::size_t header_bytes) {
+    // Beast's own limit depends on how the bytes arrive (a header section read in one piece can
+    // pass it); the count of bytes the parser consumed for the headers does not.
+    if (ec == http::error::header_limit || (!ec && header_bytes > options().max_header_bytes))
+      return reject(431, "request headers too large");
     if (ec == http::error::body_limit)  // Content-Length over the limit, seen with the headers
       return reject(413, "request body too large: the limit is " + std::to_string(options().max_body_bytes) + " bytes");
     if (is_malformed(ec)) return reject(400, "malformed HTTP request");
