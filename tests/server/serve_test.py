@@ -254,9 +254,11 @@ class Server:
 
     def wait_exit(self, timeout=15):
         try:
-            return self.proc.wait(timeout)
+            code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.test.fail("server did not exit; log:\n" + self.log_tail())
+        self.reader.join(5)  # every line it wrote is in self.lines
+        return code
 
     def kill(self):
         if self.proc.poll() is None:
@@ -842,13 +844,62 @@ class ShutdownTests(unittest.TestCase):
         self.assertTrue(server.find(lambda l: l.get("msg") == "stopped"))
         idle.close()
 
+    def test_requests_already_sent_when_draining_starts_are_all_answered(self):
+        # The apiserver keeps its keep-alive connections to a pod that is shutting down. Whatever
+        # it has sent when the drain starts is read and answered; only the last answer closes.
+        # Deterministic: the next request sits in the socket buffer while the first is answered.
+        server = Server(self, ["--shutdown-timeout", "20s", "--log-level", "trace"])
+        s = server.tls_socket()
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+        self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 200 "))  # a keep-alive connection, reused below
+
+        def post(uid, namespace):
+            r = review(namespace)
+            r["request"]["uid"] = uid
+            body = json.dumps(r).encode()
+            return (b"POST /validate HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+        first, second = post("first", "default"), post("second", "confidential-ml")
+        s.sendall(first[:-100])
+        server.wait_for(lambda l: l.get("msg") == "request headers read")
+        mark = server.mark()
+        server.terminate(signal.SIGTERM)
+        server.wait_for(lambda l: l.get("msg") == "draining", after=mark)
+        s.sendall(first[-100:] + second)  # one TLS record: both are in the server's buffers at once
+        data = read_until_closed(s, allow_reset=True)
+        s.close()
+        answers = []
+        while data:
+            head, _, rest = data.partition(b"\r\n\r\n")
+            length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+            answers.append((head, rest[:length]))
+            data = rest[length:]
+        self.assertEqual([json.loads(body)["response"]["uid"] for _, body in answers], ["first", "second"],
+                         server.log_tail())
+        self.assertNotIn(b"Connection: close", answers[0][0])  # the client had more to say
+        self.assertIn(b"Connection: close", answers[1][0])
+        self.assertFalse(json.loads(answers[0][1])["response"]["allowed"])
+        self.assertTrue(json.loads(answers[1][1])["response"]["allowed"])
+        self.assertEqual(server.wait_exit(), 0)
+
     def test_shutdown_delay_keeps_serving_new_connections_then_exits(self):
         server = Server(self, ["--shutdown-delay", "1500ms", "--shutdown-timeout", "5s"])
+        kept = server.connection()
+        kept.request("GET", "/healthz")
+        resp = kept.getresponse()
+        resp.read()
+        self.assertIsNone(resp.getheader("Connection"))  # keep-alive before SIGTERM
         mark = server.mark()
         server.terminate(signal.SIGTERM)
         started = time.monotonic()
         line = server.wait_for(lambda l: l.get("msg") == "shutting down", after=mark)
         self.assertEqual(line.get("delay_ms"), 1500)
+        # A keep-alive connection opened before is still served, and retired after that answer.
+        resp, payload = server.post("/admit", review("default"), conn=kept)
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(resp.getheader("Connection"), "close")
+        kept.close()
         # During the delay: a new connection is accepted, readiness says no, reviews are answered.
         resp, _ = server.get("/readyz")
         self.assertEqual(resp.status, 503)

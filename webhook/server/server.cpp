@@ -228,7 +228,9 @@ int run_server(const server_options& options) {
               .field("delay_ms", static_cast<std::int64_t>(options.shutdown_delay.count()))
               .field("deadline_ms", static_cast<std::int64_t>(options.shutdown_timeout.count()));
           if (options.shutdown_delay.count() > 0) {
-            // Still serving, new connections too; /readyz already answers 503.
+            // Still serving, new connections too; /readyz already answers 503. Each keep-alive
+            // connection closes after its next answer, so that its client reconnects elsewhere.
+            server->retire_keep_alive();
             delay.expires_after(options.shutdown_delay);
             delay.async_wait([&](const boost::system::error_code& timer_ec) {
               if (!timer_ec) drain();
