@@ -15,7 +15,7 @@ BENCH_PACKAGES := wrk nginx-light util-linux time
 
 CMAKE_LAUNCHER := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
-.PHONY: deps build test run bench sanitize clean
+.PHONY: deps build test run bench sanitize tsan clean
 
 # Installs what is missing; silent when everything is there.
 deps:
@@ -47,5 +47,14 @@ bench:
 sanitize:
 	$(MAKE) test BUILD_DIR=build-asan BUILD_TYPE=Debug CMAKE_ARGS=-DPEERGATE_SANITIZE=ON
 
+# ThreadSanitizer over the whole test suite (the server's integration tests run the instrumented
+# binary). Not part of `make test` or CI: it is several times slower. A report stops the process
+# (halt_on_error), so a race fails the test that provoked it; tests/tsan.supp lists the proven
+# third-party false positives, each with its reason.
+TSAN_OPTIONS_FOR_TESTS := suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1
+tsan:
+	TSAN_OPTIONS="$(TSAN_OPTIONS_FOR_TESTS)" \
+	  $(MAKE) test BUILD_DIR=build-tsan BUILD_TYPE=RelWithDebInfo CMAKE_ARGS=-DPEERGATE_TSAN=ON
+
 clean:
-	rm -rf $(BUILD_DIR) build-asan
+	rm -rf $(BUILD_DIR) build-asan build-tsan

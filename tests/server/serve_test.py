@@ -15,6 +15,7 @@ import copy
 import http.client
 import json
 import os
+import random
 import re
 import select
 import shutil
@@ -30,6 +31,8 @@ import unittest
 
 BINARY = None
 SOURCE = None
+STRESS_SECONDS = 3.0  # StressTests: --stress-seconds
+STRESS_SEED = None  # StressTests: --stress-seed, random by default (printed)
 CERTS = None  # a directory of test certificates, made once per run
 
 # ---------------------------------------------------------------------------------------------
@@ -122,14 +125,14 @@ class Server:
     """A `peergate serve` process, its log lines, and TLS clients for it."""
 
     def __init__(self, test, args=(), env=None, cafile=None, expect_start=True, listen="127.0.0.1:0", threads="2",
-                 cpus=None):
+                 cpus=None, debounce="100ms"):
         self.test = test
         self.dir = tempfile.mkdtemp(prefix="peergate-serve-test-")
         test.addCleanup(shutil.rmtree, self.dir, True)
         self.port_file = os.path.join(self.dir, "port")
         self.cafile = cafile or os.path.join(self.dir, "certs", "ca.crt")
         cmd = [BINARY, "serve", "--listen", listen, "--port-file", self.port_file, "--threads", threads,
-               "--cert-dir", os.path.join(self.dir, "certs"), "--reload-debounce", "100ms", *args]
+               "--cert-dir", os.path.join(self.dir, "certs"), "--reload-debounce", debounce, *args]
         if "--log-level" not in args:
             cmd += ["--log-level", "debug"]
         full_env = dict(os.environ)
@@ -254,9 +257,11 @@ class Server:
 
     def wait_exit(self, timeout=15):
         try:
-            return self.proc.wait(timeout)
+            code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.test.fail("server did not exit; log:\n" + self.log_tail())
+        self.reader.join(5)  # every line it wrote is in self.lines
+        return code
 
     def kill(self):
         if self.proc.poll() is None:
@@ -496,6 +501,46 @@ class EndpointTests(unittest.TestCase):
         self.assertTrue(data.startswith(b"HTTP/1.1 431 "), data[:100])
         resp, _ = self.server.get("/healthz")
         self.assertEqual(resp.status, 200)
+
+    def test_header_limit_does_not_depend_on_how_the_bytes_arrive(self):
+        # The same header section, over and under --max-header-bytes (16 KiB by default), sent in
+        # one write, in 1 KiB pieces, and with the request line apart from the fields.
+        def send(section, pieces):
+            s = self.server.tls_socket()
+            try:
+                for piece in pieces(section):
+                    s.sendall(piece)
+                    time.sleep(0.002)  # separate TLS records, read separately
+            except (ssl.SSLError, ConnectionError):
+                pass  # refused before the end (431): the answer is waiting
+            try:
+                data = s.recv(4096)
+            except (ssl.SSLError, ConnectionError) as e:
+                data = repr(e).encode()
+            s.close()
+            return data[:12]
+
+        def section(total):
+            head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+            lines = b""
+            while len(head) + len(lines) + 100 + 4 <= total:
+                lines += b"X-Field-%05d: " % len(lines) + b"f" * 80 + b"\r\n"
+            lines += b"X-Fill: " + b"f" * (total - len(head) - len(lines) - len(b"X-Fill: \r\n\r\n")) + b"\r\n"
+            data = head + lines + b"\r\n"
+            self.assertEqual(len(data), total)
+            return data
+
+        patterns = {
+            "one write": lambda d: [d],
+            "1 KiB pieces": lambda d: [d[i:i + 1024] for i in range(0, len(d), 1024)],
+            "request line apart": lambda d: [d[:d.index(b"\r\n") + 2], d[d.index(b"\r\n") + 2:]],
+        }
+        for total, expected in ((15 * 1024, b"HTTP/1.1 200"), (16 * 1024, b"HTTP/1.1 200"),
+                                (16 * 1024 + 1, b"HTTP/1.1 431"), (20 * 1024, b"HTTP/1.1 431"),
+                                (23 * 1024, b"HTTP/1.1 431")):
+            for name, pieces in patterns.items():
+                with self.subTest(total=total, arrival=name):
+                    self.assertEqual(send(section(total), pieces), expected)
 
     def test_health_ready_metrics(self):
         resp, payload = self.server.get("/healthz")
@@ -802,13 +847,62 @@ class ShutdownTests(unittest.TestCase):
         self.assertTrue(server.find(lambda l: l.get("msg") == "stopped"))
         idle.close()
 
+    def test_requests_already_sent_when_draining_starts_are_all_answered(self):
+        # The apiserver keeps its keep-alive connections to a pod that is shutting down. Whatever
+        # it has sent when the drain starts is read and answered; only the last answer closes.
+        # Deterministic: the next request sits in the socket buffer while the first is answered.
+        server = Server(self, ["--shutdown-timeout", "20s", "--log-level", "trace"])
+        s = server.tls_socket()
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+        self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 200 "))  # a keep-alive connection, reused below
+
+        def post(uid, namespace):
+            r = review(namespace)
+            r["request"]["uid"] = uid
+            body = json.dumps(r).encode()
+            return (b"POST /validate HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+        first, second = post("first", "default"), post("second", "confidential-ml")
+        s.sendall(first[:-100])
+        server.wait_for(lambda l: l.get("msg") == "request headers read")
+        mark = server.mark()
+        server.terminate(signal.SIGTERM)
+        server.wait_for(lambda l: l.get("msg") == "draining", after=mark)
+        s.sendall(first[-100:] + second)  # one TLS record: both are in the server's buffers at once
+        data = read_until_closed(s, allow_reset=True)
+        s.close()
+        answers = []
+        while data:
+            head, _, rest = data.partition(b"\r\n\r\n")
+            length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+            answers.append((head, rest[:length]))
+            data = rest[length:]
+        self.assertEqual([json.loads(body)["response"]["uid"] for _, body in answers], ["first", "second"],
+                         server.log_tail())
+        self.assertNotIn(b"Connection: close", answers[0][0])  # the client had more to say
+        self.assertIn(b"Connection: close", answers[1][0])
+        self.assertFalse(json.loads(answers[0][1])["response"]["allowed"])
+        self.assertTrue(json.loads(answers[1][1])["response"]["allowed"])
+        self.assertEqual(server.wait_exit(), 0)
+
     def test_shutdown_delay_keeps_serving_new_connections_then_exits(self):
         server = Server(self, ["--shutdown-delay", "1500ms", "--shutdown-timeout", "5s"])
+        kept = server.connection()
+        kept.request("GET", "/healthz")
+        resp = kept.getresponse()
+        resp.read()
+        self.assertIsNone(resp.getheader("Connection"))  # keep-alive before SIGTERM
         mark = server.mark()
         server.terminate(signal.SIGTERM)
         started = time.monotonic()
         line = server.wait_for(lambda l: l.get("msg") == "shutting down", after=mark)
         self.assertEqual(line.get("delay_ms"), 1500)
+        # A keep-alive connection opened before is still served, and retired after that answer.
+        resp, payload = server.post("/admit", review("default"), conn=kept)
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(resp.getheader("Connection"), "close")
+        kept.close()
         # During the delay: a new connection is accepted, readiness says no, reviews are answered.
         resp, _ = server.get("/readyz")
         self.assertEqual(resp.status, 503)
@@ -959,12 +1053,161 @@ class SlowClientTests(unittest.TestCase):
         self.assertGreaterEqual(until_accepted(server.metrics)["peergate_connections_rejected_total"], 1)
 
 
+class StressTests(unittest.TestCase):
+    """Many keep-alive connections while policies (good and broken), the serving certificate and
+    the audit log change, with SIGTERM at a random moment. Seeded: the seed is printed, and
+    --stress-seed repeats a run; --stress-seconds makes it longer (the default suits CI)."""
+
+    def test_concurrent_load_reloads_rotation_and_sigterm(self):
+        rng = random.Random(STRESS_SEED)
+        print(f"\nstress: seed {STRESS_SEED}, {STRESS_SECONDS} s (repeat with --stress-seed {STRESS_SEED})",
+              file=sys.stderr)
+        deadline = time.monotonic() + STRESS_SECONDS
+        rounds = 0
+        while rounds == 0 or time.monotonic() < deadline:
+            self.run_round(random.Random(rng.getrandbits(64)), rounds)
+            rounds += 1
+
+    def run_round(self, rng, number):
+        d = tempfile.mkdtemp(prefix="peergate-stress-")
+        self.addCleanup(shutil.rmtree, d, True)
+        policies, audit = f"{d}/policies", f"{d}/audit.jsonl"
+        os.makedirs(policies)
+        cert, key, cafile = f"{d}/tls.crt", f"{d}/tls.key", f"{d}/cas.crt"
+        shutil.copy(f"{CERTS}/server1.crt", cert)
+        shutil.copy(f"{CERTS}/server1.key", key)
+        write(cafile, read(f"{CERTS}/ca1.crt") + read(f"{CERTS}/ca2.crt"))
+
+        # Generation g of the policies allows exactly namespace ns-g; a broken generation never
+        # loads. A denial names the generation that answered ("allowed: ns-g").
+        lock = threading.Lock()
+        generations = {"written": 0, "good": [0]}
+
+        def write_generation(broken):
+            with lock:
+                generations["written"] += 1
+                g = generations["written"]
+            actions = ["Sometimes"] if broken else ["Deny"]
+            write(f"{policies}/policy.yaml", policy_yaml("generations", actions, [f"ns-{g}"]), atomic=True)
+            if not broken:
+                with lock:
+                    generations["good"].append(g)
+
+        write(f"{policies}/policy.yaml", policy_yaml("generations", ["Deny"], ["ns-0"]))
+        server = Server(self, ["--policies", policies, "--tls-cert", cert, "--tls-key", key,
+                               "--audit-log", audit, "--audit-log-max-bytes", "4Ki", "--audit-log-max-files", "2",
+                               "--shutdown-timeout", "20s", "--log-level", "info"],
+                        cafile=cafile, threads=str(rng.choice([1, 2, 4])), debounce="5ms")
+        context = server.context()
+
+        stop = threading.Event()
+        terminated_at = [None]
+        results = []  # (worker, sent_at, namespace, status, payload or error)
+
+        def worker(n, wrng):
+            conn = server.connection(context)
+            try:
+                while not stop.is_set():
+                    with lock:
+                        good = list(generations["good"])
+                    g = wrng.choice(good[-3:] + [wrng.choice(good)])
+                    r = review(f"ns-{g}")
+                    body = json.dumps(r).encode()
+                    try:
+                        conn.request("POST", "/validate", body=body, headers={"Content-Type": "application/json"})
+                    except (OSError, http.client.HTTPException):
+                        if terminated_at[0] is None:
+                            raise
+                        return  # not sent: the server is draining or gone
+                    sent_at = time.monotonic()
+                    try:
+                        resp = conn.getresponse()
+                        payload = resp.read()
+                        results.append((n, sent_at, g, r["request"]["uid"], resp.status, payload))
+                    except (OSError, http.client.HTTPException) as e:
+                        results.append((n, sent_at, g, r["request"]["uid"], None, repr(e)))
+                        return
+            finally:
+                conn.close()
+
+        def churn():
+            while not stop.wait(rng.uniform(0.02, 0.15)):
+                what = rng.random()
+                if what < 0.45:
+                    write_generation(broken=False)
+                elif what < 0.6:
+                    write_generation(broken=True)
+                elif what < 0.7:
+                    server.terminate(signal.SIGHUP)
+                else:  # in place and in two steps, as a hostPath Secret: a mismatched pair is refused
+                    pair = rng.choice(["server1", "server2"])
+                    write(cert, read(f"{CERTS}/{pair}.crt"))
+                    write(key, read(f"{CERTS}/{pair}.key"))
+
+        threads = [threading.Thread(target=worker, args=(n, random.Random(rng.getrandbits(64))))
+                   for n in range(rng.choice([4, 8, 16]))]
+        churner = threading.Thread(target=churn)
+        for t in threads + [churner]:
+            t.start()
+        time.sleep(rng.uniform(0.3, 1.2))
+        terminated_at[0] = time.monotonic()
+        server.terminate(signal.SIGTERM)
+        code = server.wait_exit(60)
+        stop.set()
+        for t in threads + [churner]:
+            t.join(30)
+        self.assertEqual(code, 0, server.log_tail())
+        self.assertTrue(server.find(lambda l: l.get("msg") == "stopped"))
+        self.assertFalse(server.find(lambda l: l.get("msg") == "(not json)"), server.log_tail())
+
+        good = set(generations["good"])
+        answered = {}
+        seen_by_worker = {}
+        for n, sent_at, g, uid, status, payload in sorted(results, key=lambda r: r[1]):
+            if status is None:
+                self.assertGreater(sent_at, terminated_at[0],
+                                   f"round {number}: a request sent before SIGTERM was not answered: {payload}")
+                continue
+            self.assertEqual(status, 200, payload)
+            resp = response_of(self, payload)
+            self.assertEqual(resp["uid"], uid)
+            if resp["allowed"]:
+                served = g  # only generation g allows ns-g
+            else:
+                served = int(re.search(r"\(allowed: ns-(\d+)\)", resp["status"]["message"]).group(1))
+                self.assertNotEqual(served, g, resp)
+            self.assertIn(served, good, f"answered by generation {served}, which never loaded cleanly")
+            # One client's requests are sequential and reloads only move forward.
+            self.assertGreaterEqual(served, seen_by_worker.get(n, 0), f"worker {n} went back in time")
+            seen_by_worker[n] = served
+            answered[uid] = resp["allowed"]
+        self.assertTrue(answered, "no request was answered")
+
+        # The audit log: complete JSON lines, rotated, every one about a denied request we sent.
+        files = [f for f in (audit, f"{audit}.1", f"{audit}.2") if os.path.exists(f)]
+        self.assertFalse(os.path.exists(f"{audit}.3"))
+        for f in files:
+            with open(f) as handle:
+                for line in handle:
+                    entry = json.loads(line)
+                    self.assertIs(answered.get(entry["uid"]), False, entry)
+        print(f"stress: round {number}: {len(threads)} connections, {len(answered)} answered, "
+              f"{sum(1 for r in results if r[4] is None)} cut off after SIGTERM, "
+              f"{len(server.find(lambda l: l.get('msg') == 'policies loaded')) - 1} policy reloads, "
+              f"{len(server.find(lambda l: l.get('msg') == 'policy reload failed'))} refused, "
+              f"{len(server.find(lambda l: l.get('msg') == 'tls certificate reloaded'))} certificate reloads, "
+              f"{len(files)} audit files", file=sys.stderr)
+
+
 def main():
-    global BINARY, SOURCE, CERTS
+    global BINARY, SOURCE, CERTS, STRESS_SECONDS, STRESS_SEED
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
     parser.add_argument("--source", required=True)
+    parser.add_argument("--stress-seconds", type=float, default=STRESS_SECONDS)
+    parser.add_argument("--stress-seed", type=int, default=random.SystemRandom().getrandbits(32))
     args, rest = parser.parse_known_args()
+    STRESS_SECONDS, STRESS_SEED = args.stress_seconds, args.stress_seed
     BINARY = os.path.abspath(args.binary)
     SOURCE = os.path.abspath(args.source)
     for tool in ("openssl",):

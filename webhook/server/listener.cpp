@@ -53,6 +53,7 @@ struct connection_state {
   metrics& stats;
 
   std::atomic<bool> draining{false};
+  std::atomic<bool> retiring{false};  // answers say Connection: close (retire_keep_alive)
 
   // Called on the acceptor's strand only.
   bool at_capacity() const {
@@ -121,17 +122,14 @@ class session : public std::enable_shared_from_this<session> {
 
   void start() { net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::on_start, shared_from_this())); }
 
-  // Posted to the strand when the server drains.
+  // Posted to the strand when the server drains. A connection waiting for the client (in the
+  // handshake, or idle between requests) closes now, unless the client has already sent more:
+  // the end of its handshake and maybe a request (TLS 1.3 lets it follow the Finished message at
+  // once), or the next request on a keep-alive connection. Such a request is read and answered.
+  // A connection in the middle of a request finishes it (answered with Connection: close).
   void drain() {
     draining_ = true;
-    if (phase_ == phase::handshake) return lowest().cancel();
-    // Idle: close now, unless the next request has already begun to arrive (then it is in
-    // flight: it is read, answered with Connection: close, and the connection closes).
-    if (phase_ == phase::idle) {
-      beast::error_code ec;
-      const std::size_t waiting = lowest().socket().available(ec);
-      if (ec || (waiting == 0 && SSL_pending(stream_.native_handle()) == 0)) lowest().cancel();
-    }
+    if ((phase_ == phase::handshake || phase_ == phase::idle) && !input_pending()) lowest().cancel();
   }
 
   net::any_io_executor executor() { return stream_.get_executor(); }
@@ -154,9 +152,22 @@ class session : public std::enable_shared_from_this<session> {
     wait_for_request();
   }
 
-  // Idle keep-alive: wait (up to --idle-timeout) for the first byte of the next request.
+  // Whether the client has sent bytes this session has not parsed yet: in our buffer, decrypted
+  // in OpenSSL, still encrypted in the BIO between Asio and OpenSSL, or in the kernel's socket
+  // buffer. While draining, such bytes are a request the client already sent: it is answered.
+  bool input_pending() {
+    if (buffer_.size() != 0) return true;
+    SSL* ssl = stream_.native_handle();
+    if (SSL_pending(ssl) > 0 || BIO_pending(SSL_get_rbio(ssl)) > 0) return true;
+    beast::error_code ec;
+    const std::size_t in_socket = lowest().socket().available(ec);
+    return !ec && in_socket > 0;
+  }
+
+  // Idle keep-alive: wait (up to --idle-timeout) for the first byte of the next request. While
+  // draining, the connection closes here unless the client has already sent more.
   void wait_for_request() {
-    if (draining()) return close();
+    if (draining() && !input_pending()) return close();
     if (buffer_.size() != 0) return read_header();
     phase_ = phase::idle;
     lowest().expires_after(options().idle_timeout);
@@ -183,8 +194,11 @@ class session : public std::enable_shared_from_this<session> {
     http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
 
-  void on_header(beast::error_code ec, std::size_t) {
-    if (ec == http::error::header_limit) return reject(431, "request headers too large");
+  void on_header(beast::error_code ec, std::size_t header_bytes) {
+    // Beast's own limit depends on how the bytes arrive (a header section read in one piece can
+    // pass it); the count of bytes the parser consumed for the headers does not.
+    if (ec == http::error::header_limit || (!ec && header_bytes > options().max_header_bytes))
+      return reject(431, "request headers too large");
     if (ec == http::error::body_limit)  // Content-Length over the limit, seen with the headers
       return reject(413, "request body too large: the limit is " + std::to_string(options().max_body_bytes) + " bytes");
     if (is_malformed(ec)) return reject(400, "malformed HTTP request");
@@ -230,7 +244,10 @@ class session : public std::enable_shared_from_this<session> {
     const auto& req = parser_->get();
     const http_request_view view{sv(req.method_string()), sv(req.target()), sv(req[http::field::content_type]), req.body()};
     http_response response = state_->routes.handle(view);
-    keep_alive_ = req.keep_alive() && !response.close && !draining();
+    // While draining or retiring, the answer says `Connection: close` unless the client has
+    // already sent its next request: that one is read and answered too, and the last answer closes.
+    const bool closing = draining() || state_->retiring.load(std::memory_order_relaxed);
+    keep_alive_ = req.keep_alive() && !response.close && (!closing || input_pending());
     serialize(response, req.version(), req.method() != http::verb::head);
     recycle_parser();
     write();
@@ -445,6 +462,8 @@ void listener::drain(std::function<void()> on_drained) {
     }
   });
 }
+
+void listener::retire_keep_alive() { state_->retiring.store(true); }
 
 std::size_t listener::connections() const { return state_->size(); }
 

@@ -34,6 +34,12 @@ class listener : public std::enable_shared_from_this<listener> {
 
   void start();
 
+  // From now on every answer says `Connection: close`, and each connection closes after its next
+  // answer; new connections are still accepted. For --shutdown-delay: the apiserver keeps its
+  // keep-alive connections to a pod that is no longer ready, and this moves them to other pods
+  // (a new connection goes through the Service) before the drain.
+  void retire_keep_alive();
+
   // Stops accepting; every connection finishes its current request (answered with
   // `Connection: close`) and closes; idle keep-alive connections close at once. `on_drained`
   // runs once no connection is left (maybe at once, maybe on an I/O thread).

@@ -66,7 +66,7 @@ bool policy_store::reload(const char* cause) {
 
   const policy_set& set = *result.policies;
   metrics_.set_policies_loaded(set.policies.size(), count_explicit_mutations(set));
-  current_.store(result.policies, std::memory_order_release);
+  current_.store(result.policies);
   if (!initial) metrics_.record_policy_reload(true);
   log_line(log_level::info, "policies loaded")
       .field("cause", cause)
@@ -81,7 +81,7 @@ bool policy_store::reload(const char* cause) {
 
 void policy_store::install(policy_snapshot snapshot) {
   if (snapshot) metrics_.set_policies_loaded(snapshot->policies.size(), count_explicit_mutations(*snapshot));
-  current_.store(std::move(snapshot), std::memory_order_release);
+  current_.store(std::move(snapshot));
 }
 
 }  // namespace peergate::webhook::server

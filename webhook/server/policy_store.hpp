@@ -1,16 +1,16 @@
 #pragma once
-// The policy set being served: an immutable snapshot behind an atomically swapped
-// shared_ptr. A request takes one snapshot for its whole life, so it always sees one consistent
-// set. reload() builds a new set off the I/O threads and swaps it in only when it loaded with no
+// The policy set being served: an immutable snapshot behind a shared_ptr that a reload swaps
+// (published<>, a mutex-guarded pointer). A request takes one snapshot for its whole life, so it
+// always sees one consistent set. reload() builds a new set off the I/O threads and swaps it in only when it loaded with no
 // errors; a broken reload keeps the last good set, logs every diagnostic and is counted.
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/policy/loader.hpp"
 #include "engine/policy/model.hpp"
+#include "webhook/server/published.hpp"
 
 namespace peergate::webhook::server {
 
@@ -26,7 +26,7 @@ class policy_store {
   // is now being served.
   bool reload(const char* cause);
 
-  policy_snapshot current() const { return current_.load(std::memory_order_acquire); }
+  policy_snapshot current() const { return current_.load(); }
   bool loaded() const { return current() != nullptr; }
   const std::vector<std::string>& paths() const { return paths_; }
 
@@ -36,7 +36,7 @@ class policy_store {
  private:
   std::vector<std::string> paths_;
   metrics& metrics_;
-  std::atomic<policy_snapshot> current_;
+  published<const policy_set> current_;
 };
 
 }  // namespace peergate::webhook::server

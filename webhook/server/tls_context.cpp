@@ -292,7 +292,7 @@ tls_build_result tls_context_store::reload() {
     material->key_pem = fixed_->key_pem;
   }
   tls_build_result built = build_tls_context(settings_, *material);
-  if (built.ok()) current_.store(built.context, std::memory_order_release);
+  if (built.ok()) current_.store(built.context);
   return built;
 }
 

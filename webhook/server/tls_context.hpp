@@ -1,17 +1,18 @@
 #pragma once
 // TLS context management for the webhook server, in plain OpenSSL (no Asio): builds an SSL_CTX
-// from a PEM certificate chain and key (files or memory), keeps the one in use behind an
-// atomically swapped shared_ptr, and rebuilds it when the files change. A connection takes the
+// from a PEM certificate chain and key (files or memory), keeps the one in use behind a
+// shared_ptr swapped under a lock (published<>), and rebuilds it when the files change. A connection takes the
 // context current at accept time; a context swap never touches connections already open, and a
 // broken new pair is reported while the old context keeps serving.
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "webhook/server/published.hpp"
 
 struct ssl_ctx_st;  // SSL_CTX
 struct ssl_st;      // SSL
@@ -90,7 +91,7 @@ class tls_context_store {
   // current context stays. Blocking: call it from start-up or the watcher thread only.
   tls_build_result reload();
 
-  std::shared_ptr<ssl_ctx_st> current() const { return current_.load(std::memory_order_acquire); }
+  std::shared_ptr<ssl_ctx_st> current() const { return current_.load(); }
   bool loaded() const { return current() != nullptr; }
 
   // A fresh SSL object for one connection, from the context current now (nullptr when none).
@@ -103,7 +104,7 @@ class tls_context_store {
  private:
   tls_settings settings_;
   std::optional<tls_material> fixed_;
-  std::atomic<std::shared_ptr<ssl_ctx_st>> current_;
+  published<ssl_ctx_st> current_;
 };
 
 }  // namespace peergate::webhook::server
