@@ -1,6 +1,6 @@
 #include "webhook/server/server.hpp"
 
-#include "engine/audit/audit_log.hpp"
+#include "webhook/server/audit_log_writer.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -145,13 +145,13 @@ int run_server(const server_options& options) {
       log_certificate(log_level::info, "serving certificate", built.certificate);
     }
 
-    std::unique_ptr<audit::log_writer> audit_log;
+    std::unique_ptr<audit_log_writer> audit_log;
     if (!options.audit_log.empty()) {
       std::string audit_error;
-      audit_log = audit::log_writer::open({.path = options.audit_log,
-                                           .max_bytes = options.audit_log_max_bytes,
-                                           .max_files = options.audit_log_max_files},
-                                          &audit_error);
+      audit_log = audit_log_writer::open({.path = options.audit_log,
+                                          .max_bytes = options.audit_log_max_bytes,
+                                          .max_files = options.audit_log_max_files},
+                                         &audit_error);
       if (!audit_log) {
         log_line(log_level::error, "cannot start: audit log").field("error", audit_error);
         return 1;
@@ -269,7 +269,7 @@ int run_server(const server_options& options) {
     if (audit_log) {
       // Every answered request's lines reach the file before the process exits.
       audit_log->flush_and_stop();
-      const audit::log_writer_stats written = audit_log->stats();
+      const audit_log_stats written = audit_log->stats();
       log_line(log_level::info, "audit log closed")
           .field("lines_written", written.lines_written)
           .field("lines_dropped", written.lines_dropped);

@@ -1,5 +1,5 @@
 #pragma once
-// `peergate audit --from-log`: the lines of the audit log (engine/audit/audit_log.hpp) as a
+// `peergate audit --from-log`: the lines of the audit log (audit/log_line.hpp) as a
 // report in the same formats. The lines of one request about one policy (one per action: a
 // [Warn, Audit] policy writes two) are one decision; decisions about the same object, user,
 // operation, policy and actions are one row with a count and the first and last time seen. The
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "engine/audit/report.hpp"
+#include "audit/report.hpp"
 
 namespace peergate::audit {
 

@@ -1,4 +1,4 @@
-#include "engine/audit/evaluate.hpp"
+#include "audit/evaluate.hpp"
 
 #include <algorithm>
 
@@ -12,24 +12,12 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* namespace_rule = "allowed-namespaces";
-constexpr const char* accounting_rule = "accounting";
-
 std::uint8_t action_bits(const validation_actions& a) {
   return static_cast<std::uint8_t>((a.deny ? action_deny : 0) | (a.warn ? action_warn : 0) |
                                    (a.audit ? action_audit : 0));
 }
 
-std::uint8_t action_bit(finding_action a) {
-  switch (a) {
-    case finding_action::deny: return action_deny;
-    case finding_action::warn: return action_warn;
-    case finding_action::audit: return action_audit;
-    case finding_action::none: return 0;
-  }
-  return 0;
-}
-
+// The actions of a mutation's accounting check, as the engine gives them to its findings.
 std::uint8_t accounting_bits(unaccounted_action a) {
   switch (a) {
     case unaccounted_action::deny: return action_deny;
@@ -38,6 +26,13 @@ std::uint8_t accounting_bits(unaccounted_action a) {
     case unaccounted_action::ignore: return 0;
   }
   return 0;
+}
+
+// The engine's finding of `policy` for `rule` in the validation step's decision, if it made one.
+const finding* finding_of(const decision& d, const std::string& policy, rule_kind rule) {
+  for (const finding& f : d.findings)
+    if (f.rule == rule && f.policy == policy) return &f;
+  return nullptr;
 }
 
 std::string string_field(const json::object* o, std::string_view key) {
@@ -89,47 +84,47 @@ std::string not_peer_reason(const std::optional<std::string>& runtime_class, std
 
 column_outcome policy_outcome(const peer_pod_policy& p, const decision& d, const request_subject& s) {
   column_outcome out;
-  bool any = false;
-  for (const finding& f : d.findings) {
-    if (f.policy != p.name || f.rule != namespace_rule) continue;
-    any = true;
-    switch (f.result) {
-      case finding_result::violation:
-        out.actions |= action_bit(f.action);
-        if (out.message.empty()) out.message = f.message;
-        break;
-      case finding_result::skip:
-        // Evaluated without a user, so only an exemption that matches every name, even the
-        // empty one ("*"), gets here: admission never applies such a policy either.
-        out.outcome = result::skip;
-        out.message = "exempt: the policy's exemptions match any user, even none, so it never applies";
-        return out;
-      case finding_result::error:
-        out.outcome = result::error;
-        out.message = f.message;
-        return out;
-      case finding_result::pass:
-        out.outcome = result::pass;
-        out.message = "namespace \"" + s.namespace_name + "\" allows runtimeClassName \"" + *s.runtime_class + "\"";
-        return out;
-    }
-  }
-  if (!any) {
+  const finding* f = finding_of(d, p.name, rule_kind::allowed_namespaces);
+  if (!f) {
     out.message = not_peer_reason(s.runtime_class, "policy");
     return out;
   }
-  out.outcome = (out.actions & action_deny) ? result::fail : result::warn;
+  switch (f->result) {
+    case finding_result::violation:
+      out.actions = action_bits(f->actions);
+      out.outcome = f->actions.deny ? result::fail : result::warn;
+      out.message = f->message;
+      break;
+    case finding_result::skip:
+      // Evaluated without a user, so only an exemption that matches every name, even the
+      // empty one ("*"), gets here: admission never applies such a policy either.
+      out.message = "exempt: the policy's exemptions match any user, even none, so it never applies";
+      break;
+    case finding_result::error:
+      out.outcome = result::error;
+      out.message = f->message;
+      break;
+    case finding_result::pass:
+      out.outcome = result::pass;
+      out.message = "namespace \"" + s.namespace_name + "\" allows runtimeClassName \"" + *s.runtime_class + "\"";
+      break;
+  }
   return out;
 }
 
+// The engine's accounting check decides in the namespaces the mutation skips (a finding: pass or
+// violation). Where it made no finding, the audit says why, and adds the one check admission
+// cannot make: a stored Pod in a namespace the mutation covers that does not request the
+// resource was admitted while the mutation was not in place (installed later, or bypassed under
+// failurePolicy Ignore), so it is not counted. At admission such a pod is mutated before it is
+// validated; templates are fine either way: their pods get mutated when they are created.
 column_outcome accounting_outcome(const mutation_settings& m, const decision& d, const request_subject& s) {
   column_outcome out;
-  for (const finding& f : d.findings) {
-    if (f.policy != m.name || f.rule != accounting_rule) continue;
-    if (f.result == finding_result::violation) {
-      out.actions = action_bit(f.action);
-      out.outcome = f.action == finding_action::deny ? result::fail : result::warn;
-      out.message = f.message;
+  if (const finding* f = finding_of(d, m.name, rule_kind::accounting)) {
+    if (f->result == finding_result::violation) {
+      out.actions = action_bits(f->actions);
+      out.outcome = f->actions.deny ? result::fail : result::warn;
+      out.message = f->message;
     } else {
       out.outcome = result::pass;
       out.message = "counted: its spec requests " + m.extended_resource;
@@ -144,10 +139,6 @@ column_outcome accounting_outcome(const mutation_settings& m, const decision& d,
     out.message = "accounting check off (unaccountedPeerPods: Ignore)";
     return out;
   }
-  // The namespace is not excluded, so admission mutates such pods and they are counted. A Pod
-  // that runs without the resource all the same was admitted while the mutation was not in
-  // place (installed later, or failurePolicy Ignore): it is not counted, which is the very
-  // thing this check is about, so say so. Templates are fine: their pods get mutated.
   if (s.kind == evaluated_kind::pod && s.pod_spec && !requests_resource(*s.pod_spec, m.extended_resource)) {
     out.outcome = result::warn;
     out.actions = action_warn;
@@ -165,8 +156,9 @@ column_outcome accounting_outcome(const mutation_settings& m, const decision& d,
 
 std::vector<column> columns_for(const policy_set& policies) {
   std::vector<column> out;
-  for (const auto& p : policies.policies) out.push_back({p.name, namespace_rule, action_bits(p.actions)});
-  for (const auto& m : policies.mutations) out.push_back({m.name, accounting_rule, accounting_bits(m.unaccounted)});
+  for (const auto& p : policies.policies) out.push_back({p.name, to_string(rule_kind::allowed_namespaces), action_bits(p.actions)});
+  for (const auto& m : policies.mutations)
+    out.push_back({m.name, to_string(rule_kind::accounting), accounting_bits(m.unaccounted)});
   return out;
 }
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/audit/report.hpp"
+#include "audit/report.hpp"
 #include "engine/policy/model.hpp"
 
 namespace peergate::audit {

@@ -10,9 +10,10 @@
 
 #include <optional>
 #include <ostream>
+#include <string>
 #include <string_view>
 
-#include "engine/audit/report.hpp"
+#include "audit/report.hpp"
 
 namespace peergate::audit {
 
@@ -32,6 +33,9 @@ void render_table(const report& r, std::ostream& out, const render_options& opti
 void render_json(const report& r, std::ostream& out);
 void render_policy_report(const report& r, std::ostream& out, const render_options& options = {});
 void render_html(const report& r, std::ostream& out);
+
+// `text` with & < > " ' escaped, for HTML text and attribute values.
+std::string html_escape(std::string_view text);
 
 void render(report_format format, const report& r, std::ostream& out, const render_options& options = {});
 

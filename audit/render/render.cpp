@@ -1,4 +1,4 @@
-#include "engine/audit/render.hpp"
+#include "audit/render/render.hpp"
 
 namespace peergate::audit {
 

@@ -4,7 +4,7 @@
 #include <map>
 #include <sstream>
 
-#include "engine/audit/render.hpp"
+#include "audit/render/render.hpp"
 
 namespace peergate::audit {
 

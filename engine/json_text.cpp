@@ -1,11 +1,10 @@
-#include "engine/audit/text_format.hpp"
+#include "engine/json_text.hpp"
 
 #include <cstdint>
 
 #include "engine/messages.hpp"
 
-namespace peergate::audit {
-
+namespace peergate {
 
 void append_json_quoted(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
@@ -61,20 +60,4 @@ std::string json_quote(std::string_view text) {
   return out;
 }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace peergate::audit
+}  // namespace peergate

@@ -1,4 +1,4 @@
-#include "engine/audit/object_auditor.hpp"
+#include "audit/object_auditor.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>

@@ -1,20 +1,8 @@
-#include "engine/audit/log_reader.hpp"
+#include "audit/log_reader.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
+#include "audit/log_line.hpp"
 
 namespace peergate::audit {
-
-namespace json = boost::json;
-
-namespace {
-
-std::string_view string_field(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string_view(it->value().get_string()) : std::string_view();
-}
-
-}  // namespace
 
 log_auditor::log_auditor() { report_.origin = report_origin::log; }
 
@@ -46,66 +34,55 @@ void log_auditor::add_error(std::uint64_t line_number, std::string_view reason) 
   report_.rows.push_back(std::move(r));
 }
 
-void log_auditor::add_line(std::string_view line, std::uint64_t line_number) {
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
-  if (line.empty()) return;
-  json::error_code ec;
-  const json::value v = json::parse(line, ec);
-  if (ec || !v.is_object()) {
-    add_error(line_number, ec ? "not a JSON line: " + ec.message() : std::string("not a JSON object"));
-    return;
-  }
-  const json::object& o = v.get_object();
-  if (auto d = o.find("dropped"); d != o.end()) {  // the writer's marker: lines the server lost
-    if (d->value().is_int64() && d->value().get_int64() > 0) report_.dropped_lines += static_cast<std::uint64_t>(d->value().get_int64());
-    else if (d->value().is_uint64()) report_.dropped_lines += d->value().get_uint64();
-    return;
-  }
-  std::int64_t time = 0;
-  if (!parse_time_us(string_field(o, "time"), time)) {
-    add_error(line_number, "no \"time\" in RFC 3339 form");
-    return;
-  }
-  const std::string_view action = string_field(o, "action");
-  const std::uint8_t bit = action == "deny"    ? action_deny
-                           : action == "warn"  ? action_warn
-                           : action == "audit" ? action_audit
-                                               : 0;
-  if (bit == 0) {
-    add_error(line_number, "unknown action \"" + std::string(action) + "\" (deny, warn or audit)");
-    return;
-  }
-  ++report_.log_lines;
-  if (report_.period_from_us == 0 || time < report_.period_from_us) report_.period_from_us = time;
-  if (time > report_.period_to_us) report_.period_to_us = time;
+namespace {
 
-  const std::uint32_t column = column_for(string_field(o, "policy"), string_field(o, "rule"));
-  const std::string_view uid = string_field(o, "uid");
+std::uint8_t action_bit(policy_action a) {
+  switch (a) {
+    case policy_action::deny: return action_deny;
+    case policy_action::warn: return action_warn;
+    case policy_action::audit: return action_audit;
+  }
+  return action_deny;
+}
+
+}  // namespace
+
+void log_auditor::add_line(std::string_view line, std::uint64_t line_number) {
+  parsed_log_line parsed = parse_log_line(line);
+  switch (parsed.what) {
+    case parsed_log_line::kind::blank: return;
+    case parsed_log_line::kind::unreadable: add_error(line_number, parsed.problem); return;
+    case parsed_log_line::kind::dropped_marker: report_.dropped_lines += parsed.dropped; return;
+    case parsed_log_line::kind::entry: break;
+  }
+  log_entry& e = parsed.entry;
+  const std::uint8_t bit = action_bit(e.action);
+  ++report_.log_lines;
+  if (report_.period_from_us == 0 || e.time_us < report_.period_from_us) report_.period_from_us = e.time_us;
+  if (e.time_us > report_.period_to_us) report_.period_to_us = e.time_us;
+
+  const std::uint32_t column = column_for(e.policy, e.rule);
   // The writer puts the lines of one request together: a line of the same request and policy
-  // as the one before is another action of the same decision.
-  if (pending_.present && !uid.empty() && pending_.uid == uid && pending_.column == column) {
+  // as the one before is another action of the same finding.
+  if (pending_.present && !e.uid.empty() && pending_.uid == e.uid && pending_.column == column) {
     pending_.actions |= bit;
     return;
   }
   commit();
   decision_lines& d = pending_;
   d.present = true;
-  d.uid = uid;
+  d.uid = std::move(e.uid);
   d.column = column;
   d.actions = bit;
-  d.time_us = time;
+  d.time_us = e.time_us;
   d.line = line_number;
-  d.namespace_name = string_field(o, "namespace");
-  d.kind = string_field(o, "kind");
-  d.name = string_field(o, "name");
-  d.generated_name = false;
-  if (d.name.empty() && !string_field(o, "generateName").empty()) {
-    d.name = string_field(o, "generateName");
-    d.generated_name = true;
-  }
-  d.user = string_field(o, "user");
-  d.operation = string_field(o, "operation");
-  d.message = string_field(o, "message");
+  d.namespace_name = std::move(e.namespace_name);
+  d.kind = std::move(e.kind);
+  d.generated_name = e.name.empty() && !e.generate_name.empty();
+  d.name = d.generated_name ? std::move(e.generate_name) : std::move(e.name);
+  d.user = std::move(e.user);
+  d.operation = std::move(e.operation);
+  d.message = std::move(e.message);
 }
 
 void log_auditor::commit() {

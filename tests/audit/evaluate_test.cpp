@@ -1,4 +1,4 @@
-#include "engine/audit/evaluate.hpp"
+#include "audit/evaluate.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>

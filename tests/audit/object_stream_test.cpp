@@ -1,4 +1,4 @@
-#include "engine/audit/object_stream.hpp"
+#include "audit/object_stream.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-#include "engine/audit/report.hpp"
+#include "audit/report.hpp"
 
 #include <algorithm>
 #include <charconv>

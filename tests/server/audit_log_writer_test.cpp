@@ -1,4 +1,4 @@
-#include "engine/audit/audit_log.hpp"
+#include "webhook/server/audit_log_writer.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -14,10 +14,14 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/policy/loader.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "webhook/server/metrics.hpp"
+#include "webhook/server/policy_store.hpp"
+#include "webhook/server/router.hpp"
 
 using namespace peergate;
-using namespace peergate::audit;
+using namespace peergate::webhook::server;
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
@@ -42,8 +46,8 @@ std::string numbered_line(std::size_t seq, std::size_t size = 100) {
 
 std::int64_t seq_of(const std::string& line) { return json::parse(line).at("seq").as_int64(); }
 
-log_request request() {
-  log_request r;
+audit::log_request request() {
+  audit::log_request r;
   r.uid = "705ab4f5-6393-11e8-b7cc-42010a800002";
   r.user = "alice";
   r.operation = "CREATE";
@@ -53,96 +57,45 @@ log_request request() {
   return r;
 }
 
-const std::chrono::system_clock::time_point fixed_time{std::chrono::microseconds(1700000000123456)};
-
 }  // namespace
 
-TEST_CASE("a line per Warn or Audit violation and per denial, with the request's fields", "[audit][log]") {
-  const std::vector<finding> findings{
-      {"enforced", "allowed-namespaces", finding_action::deny, finding_result::violation, "not here"},
-      {"rollout", "allowed-namespaces", finding_action::warn, finding_result::violation, "soon not here"},
-      {"rollout", "allowed-namespaces", finding_action::audit, finding_result::violation, "soon not here"},
-      {"other", "allowed-namespaces", finding_action::none, finding_result::pass, ""},
-      {"peer-pods", "mutation", finding_action::none, finding_result::skip, "excluded"},
-  };
-  log_request r = request();
-  r.denied = true;
-  r.message = "[enforced] not here";
-  std::size_t count = 0;
-  const std::string text = format_log_lines(r, findings, fixed_time, &count);
-  CHECK(count == 3);
-  std::istringstream in(text);
-  std::vector<std::string> lines;
-  for (std::string l; std::getline(in, l);) lines.push_back(l);
-  REQUIRE(lines.size() == 3);
-  CHECK(lines[0] ==
-        R"({"time":"2023-11-14T22:13:20.123456Z","uid":"705ab4f5-6393-11e8-b7cc-42010a800002","user":"alice",)"
-        R"("operation":"CREATE","kind":"Pod","namespace":"team-a","name":"web","policy":"enforced",)"
-        R"("rule":"allowed-namespaces","action":"deny","message":"not here"})");
-  CHECK(json::parse(lines[1]).at("action") == "warn");
-  CHECK(json::parse(lines[2]).at("action") == "audit");
-}
-
-TEST_CASE("generateName stands in for a missing name; a denial without a finding is logged", "[audit][log]") {
-  log_request r = request();
-  r.name = "";
-  r.generate_name = "web-7c5d-";
-  r.denied = true;
-  r.message = "spec.runtimeClassName must be a string";
-  const std::string text = format_log_lines(r, {}, fixed_time);
-  const json::value v = json::parse(text);
-  CHECK(v.at("generateName") == "web-7c5d-");
-  CHECK_FALSE(v.as_object().contains("name"));
-  CHECK(v.at("policy") == "");
-  CHECK(v.at("action") == "deny");
-  CHECK(v.at("message") == "spec.runtimeClassName must be a string");
-
-  const std::vector<finding> refused{{"peer-pods", "mutation", finding_action::none, finding_result::error, "no containers"}};
-  CHECK(json::parse(format_log_lines(r, refused, fixed_time)).at("policy") == "peer-pods");
-
-  // Allowed without a Warn or Audit violation: nothing to log.
-  const std::vector<finding> passed{{"enforced", "allowed-namespaces", finding_action::none, finding_result::pass, ""}};
-  CHECK(format_log_lines(request(), passed, fixed_time).empty());
-}
-
-TEST_CASE("recording from the engine's request and decision", "[audit][log]") {
+TEST_CASE("a controller's pod is logged with its generateName through the router", "[audit][log]") {
+  // The production path: handler -> router -> writer, with the name and generateName kept apart.
   temp_dir dir;
-  log_writer_options o;
+  audit_log_options o;
   o.path = (dir.path / "audit.log").string();
-  auto w = log_writer::open(o, nullptr);
+  auto w = audit_audit_log_writer::open(o, nullptr);
   REQUIRE(w);
-  admission_request req;
-  req.uid = "u-9";
-  req.kind = {"", "v1", "Pod"};
-  req.namespace_name = "team-a";
-  req.op = operation::create;
-  req.user = {"bob", {}};
-  req.object = json::parse(R"({"metadata":{"generateName":"web-"}})");
-  decision d;
-  d.allowed = false;
-  d.code = 403;
-  d.message = "[enforced] no";
-  d.findings = {{"enforced", "allowed-namespaces", finding_action::deny, finding_result::violation, "no"}};
-  REQUIRE(w->record(req, d));
+  metrics stats{"test"};
+  policy_store policies{{}, stats};
+  policies.install(load_embedded_policies().policies);
+  router routes{policies, stats, [] { return std::string(); }, w.get()};
+  const std::string review = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{
+    "uid":"u-9","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},
+    "operation":"CREATE","namespace":"team-a","userInfo":{"username":"system:serviceaccount:kube-system:replicaset-controller"},
+    "object":{"apiVersion":"v1","kind":"Pod","metadata":{"generateName":"web-7c5d-","namespace":"team-a"},
+              "spec":{"runtimeClassName":"kata-remote","containers":[{"name":"c","image":"nginx"}]}}}})";
+  const http_response answer = routes.handle(http_request_view{"POST", "/validate", "application/json", review});
+  REQUIRE(answer.status == 200);
   w->flush_and_stop();
   const auto lines = lines_of(o.path);
   REQUIRE(lines.size() == 1);
-  const json::value v = json::parse(lines[0]);
+  const json::object v = json::parse(lines[0]).as_object();
   CHECK(v.at("uid") == "u-9");
-  CHECK(v.at("user") == "bob");
   CHECK(v.at("operation") == "CREATE");
-  CHECK(v.at("generateName") == "web-");
+  CHECK(v.at("generateName") == "web-7c5d-");
+  CHECK_FALSE(v.contains("name"));
   CHECK(v.at("action") == "deny");
 }
 
 TEST_CASE("queued lines are all written by flush_and_stop", "[audit][log]") {
   temp_dir dir;
-  log_writer_options o;
+  audit_log_options o;
   o.path = (dir.path / "audit.log").string();
   std::string error;
-  auto w = log_writer::open(o, &error);
+  auto w = audit_log_writer::open(o, &error);
   REQUIRE(w);
-  const std::vector<finding> findings{{"rollout", "allowed-namespaces", finding_action::audit, finding_result::violation, "m"}};
+  const std::vector<finding> findings{{"rollout", rule_kind::allowed_namespaces, {.audit = true}, finding_result::violation, "m"}};
   int accepted = 0;
   for (int i = 0; i < 5000; ++i) accepted += w->record(request(), findings);
   REQUIRE(accepted == 5000);
@@ -160,9 +113,9 @@ TEST_CASE("flush waits for what was queued; the file is appended to", "[audit][l
   temp_dir dir;
   const fs::path path = dir.path / "audit.log";
   std::ofstream(path) << numbered_line(0);
-  log_writer_options o;
+  audit_log_options o;
   o.path = path.string();
-  auto w = log_writer::open(o, nullptr);
+  auto w = audit_log_writer::open(o, nullptr);
   REQUIRE(w);
   REQUIRE(w->enqueue(numbered_line(1) + numbered_line(2), 2));
   w->flush();
@@ -173,10 +126,10 @@ TEST_CASE("flush waits for what was queued; the file is appended to", "[audit][l
 
 TEST_CASE("lines from many threads are neither lost nor interleaved", "[audit][log]") {
   temp_dir dir;
-  log_writer_options o;
+  audit_log_options o;
   o.path = (dir.path / "audit.log").string();
   o.max_queued_bytes = 64u << 20;
-  auto w = log_writer::open(o, nullptr);
+  auto w = audit_log_writer::open(o, nullptr);
   REQUIRE(w);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
@@ -195,11 +148,11 @@ TEST_CASE("lines from many threads are neither lost nor interleaved", "[audit][l
 TEST_CASE("rotation by size keeps FILE.1 .. FILE.N, whole lines, newest in FILE", "[audit][log]") {
   temp_dir dir;
   const fs::path path = dir.path / "audit.log";
-  log_writer_options o;
+  audit_log_options o;
   o.path = path.string();
   o.max_bytes = 1000;  // ten 100-byte lines a file
   o.max_files = 3;
-  auto w = log_writer::open(o, nullptr);
+  auto w = audit_log_writer::open(o, nullptr);
   REQUIRE(w);
   for (int i = 0; i < 95; ++i) {
     REQUIRE(w->enqueue(numbered_line(i), 1));
@@ -226,11 +179,11 @@ TEST_CASE("rotation counts what the file already held; a line longer than the li
   temp_dir dir;
   const fs::path path = dir.path / "audit.log";
   std::ofstream(path) << numbered_line(0) << numbered_line(1);
-  log_writer_options o;
+  audit_log_options o;
   o.path = path.string();
   o.max_bytes = 250;
   o.max_files = 1;
-  auto w = log_writer::open(o, nullptr);
+  auto w = audit_log_writer::open(o, nullptr);
   REQUIRE(w);
   w->enqueue(numbered_line(2), 1);   // 300 > 250: rotates first
   w->enqueue(numbered_line(3, 400), 1);  // longer than max_bytes: rotates, then alone
@@ -249,11 +202,11 @@ TEST_CASE("a full queue drops new lines, counts them, and the log says so", "[au
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
   REQUIRE(reader >= 0);
-  log_writer_options o;
+  audit_log_options o;
   o.path = fifo.string();
   o.max_bytes = 0;
   o.max_queued_bytes = 16 * 1024;
-  auto w = log_writer::open(o, nullptr);
+  auto w = audit_log_writer::open(o, nullptr);
   REQUIRE(w);
   std::size_t accepted = 0, refused = 0;
   const auto start = std::chrono::steady_clock::now();
@@ -310,14 +263,14 @@ TEST_CASE("on SIGTERM, flush_and_stop writes the lines of every answered request
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     ::pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before any thread: all inherit it
-    log_writer_options o;
+    audit_log_options o;
     o.path = path.string();
     o.max_queued_bytes = 256u << 20;
     o.max_bytes = 2u << 20;  // rotating while it stops
     o.max_files = 100;
-    auto w = log_writer::open(o, nullptr);
+    auto w = audit_log_writer::open(o, nullptr);
     if (!w) ::_exit(3);
-    const std::vector<finding> findings{{"rollout", "allowed-namespaces", finding_action::warn, finding_result::violation, "m"}};
+    const std::vector<finding> findings{{"rollout", rule_kind::allowed_namespaces, {.warn = true}, finding_result::violation, "m"}};
     for (int i = 0; i < lines; ++i)
       if (!w->record(request(), findings)) ::_exit(4);
     if (::write(ready[1], "x", 1) != 1) ::_exit(5);  // answered: now the signal
@@ -346,9 +299,9 @@ TEST_CASE("on SIGTERM, flush_and_stop writes the lines of every answered request
 }
 
 TEST_CASE("a log that cannot be opened is an error at start", "[audit][log]") {
-  log_writer_options o;
+  audit_log_options o;
   o.path = "/nonexistent-dir/audit.log";
   std::string error;
-  CHECK_FALSE(log_writer::open(o, &error));
+  CHECK_FALSE(audit_log_writer::open(o, &error));
   CHECK_THAT(error, Catch::Contains("/nonexistent-dir/audit.log: cannot open the audit log"));
 }

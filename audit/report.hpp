@@ -1,7 +1,7 @@
 #pragma once
 // The result model of `peergate audit`: one row per audited object (or per group of audit-log
 // lines), one result per policy column, and the counts every renderer prints. Plain data, built
-// by engine/audit/object_auditor.hpp or engine/audit/log_reader.hpp, read by engine/audit/render.hpp.
+// by audit/object_auditor.hpp or audit/log_reader.hpp, read by audit/render/render.hpp.
 //
 // Rows are kept compact (interned strings, a few bytes per result) because a large cluster
 // has 100 000 pods or more and the report is the only thing the audit keeps in memory.

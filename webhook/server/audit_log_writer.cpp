@@ -1,4 +1,4 @@
-#include "engine/audit/audit_log.hpp"
+#include "webhook/server/audit_log_writer.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,107 +8,23 @@
 #include <cerrno>
 #include <cstring>
 
-#include "engine/audit/report.hpp"
-#include "engine/pod_template.hpp"
-#include "engine/audit/text_format.hpp"
+namespace peergate::webhook::server {
 
-namespace peergate::audit {
+audit_log_writer::audit_log_writer(const audit_log_options& options) : options_(options) {}
 
-namespace {
-
-std::int64_t micros(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
-const char* action_word(finding_action a) {
-  switch (a) {
-    case finding_action::deny: return "deny";
-    case finding_action::warn: return "warn";
-    case finding_action::audit: return "audit";
-    case finding_action::none: return "";
-  }
-  return "";
-}
-
-void append_field(std::string& out, std::string_view key, std::string_view value) {
-  out += ',';
-  append_json_quoted(out, key);
-  out += ':';
-  append_json_quoted(out, value);
-}
-
-void append_line(std::string& out, const log_request& r, const std::string& time, std::string_view policy,
-                 std::string_view rule, std::string_view action, std::string_view message) {
-  out += "{\"time\":";
-  append_json_quoted(out, time);
-  append_field(out, "uid", r.uid);
-  append_field(out, "user", r.user);
-  append_field(out, "operation", r.operation);
-  append_field(out, "kind", r.kind);
-  append_field(out, "namespace", r.namespace_name);
-  if (!r.name.empty() || r.generate_name.empty())
-    append_field(out, "name", r.name);
-  else
-    append_field(out, "generateName", r.generate_name);
-  append_field(out, "policy", policy);
-  append_field(out, "rule", rule);
-  append_field(out, "action", action);
-  append_field(out, "message", message);
-  out += "}\n";
-}
-
-}  // namespace
-
-std::string format_log_lines(const log_request& request, std::span<const finding> findings,
-                             std::chrono::system_clock::time_point when, std::size_t* line_count) {
-  std::string out;
-  std::size_t lines = 0;
-  bool denial_logged = false;
-  std::string time;
-  for (const finding& f : findings) {
-    if (f.result != finding_result::violation || f.action == finding_action::none) continue;
-    if (time.empty()) time = format_time_us(micros(when));
-    append_line(out, request, time, f.policy, f.rule, action_word(f.action), f.message);
-    ++lines;
-    denial_logged = denial_logged || f.action == finding_action::deny;
-  }
-  if (request.denied && !denial_logged) {
-    // Refused without a policy violation: say which step refused it, if one did.
-    const auto error = std::find_if(findings.begin(), findings.end(),
-                                    [](const finding& f) { return f.result == finding_result::error; });
-    if (time.empty()) time = format_time_us(micros(when));
-    append_line(out, request, time, error != findings.end() ? std::string_view(error->policy) : std::string_view(),
-                error != findings.end() ? std::string_view(error->rule) : std::string_view(), "deny", request.message);
-    ++lines;
-  }
-  if (line_count) *line_count = lines;
-  return out;
-}
-
-std::string format_dropped_line(std::uint64_t dropped, std::chrono::system_clock::time_point when) {
-  std::string out = "{\"time\":";
-  append_json_quoted(out, format_time_us(micros(when)));
-  out += ",\"dropped\":" + std::to_string(dropped);
-  append_field(out, "message", std::to_string(dropped) + " audit log lines were dropped: the queue was full");
-  out += "}\n";
-  return out;
-}
-
-log_writer::log_writer(const log_writer_options& options) : options_(options) {}
-
-std::unique_ptr<log_writer> log_writer::open(const log_writer_options& options, std::string* error) {
-  std::unique_ptr<log_writer> w(new log_writer(options));
+std::unique_ptr<audit_log_writer> audit_log_writer::open(const audit_log_options& options, std::string* error) {
+  std::unique_ptr<audit_log_writer> w(new audit_log_writer(options));
   if (!w->open_file(error)) return nullptr;
   w->thread_ = std::thread([p = w.get()] { p->run(); });
   return w;
 }
 
-log_writer::~log_writer() {
+audit_log_writer::~audit_log_writer() {
   flush_and_stop();
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool log_writer::open_file(std::string* error) {
+bool audit_log_writer::open_file(std::string* error) {
   fd_ = ::open(options_.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd_ < 0) {
     if (error) *error = options_.path + ": cannot open the audit log: " + std::strerror(errno);
@@ -119,29 +35,14 @@ bool log_writer::open_file(std::string* error) {
   return true;
 }
 
-bool log_writer::record(const log_request& request, std::span<const finding> findings) {
+bool audit_log_writer::record(const audit::log_request& request, std::span<const finding> findings) {
   std::size_t lines = 0;
-  const std::string text = format_log_lines(request, findings, std::chrono::system_clock::now(), &lines);
+  const std::string text = audit::format_log_lines(request, findings, std::chrono::system_clock::now(), &lines);
   if (lines == 0) return true;
   return enqueue(text, lines);
 }
 
-bool log_writer::record(const admission_request& request, const decision& answer) {
-  const std::string generate_name = metadata_string(request.object, "generateName");
-  log_request r;
-  r.uid = request.uid;
-  r.user = request.user.username;
-  r.operation = to_string(request.op);
-  r.kind = request.kind.kind;
-  r.namespace_name = request.namespace_name;
-  r.name = request.name;
-  r.generate_name = generate_name;
-  r.denied = !answer.allowed;
-  r.message = answer.message;
-  return record(r, answer.findings);
-}
-
-bool log_writer::enqueue(std::string_view text, std::size_t lines) {
+bool audit_log_writer::enqueue(std::string_view text, std::size_t lines) {
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
@@ -165,7 +66,7 @@ bool log_writer::enqueue(std::string_view text, std::size_t lines) {
   return true;
 }
 
-void log_writer::run() {
+void audit_log_writer::run() {
   std::string batch;
   std::unique_lock lock(mutex_);
   while (true) {
@@ -178,7 +79,7 @@ void log_writer::run() {
     dropped_since_marker_ = 0;
     lock.unlock();
     if (dropped) {  // after the batch: the dropped lines came after the ones queued
-      batch += format_dropped_line(dropped, std::chrono::system_clock::now());
+      batch += audit::format_dropped_line(dropped, std::chrono::system_clock::now());
     }
     write_batch(batch);
     lock.lock();
@@ -189,7 +90,7 @@ void log_writer::run() {
   drained_.notify_all();
 }
 
-bool log_writer::write_all(std::string_view text) {
+bool audit_log_writer::write_all(std::string_view text) {
   if (fd_ < 0 && !open_file(nullptr)) return false;
   while (!text.empty()) {
     const ssize_t n = ::write(fd_, text.data(), text.size());
@@ -204,7 +105,7 @@ bool log_writer::write_all(std::string_view text) {
   return true;
 }
 
-void log_writer::write_batch(std::string_view rest) {
+void audit_log_writer::write_batch(std::string_view rest) {
   while (!rest.empty()) {
     // The longest run of whole lines that keeps the file within max_bytes.
     std::size_t take = rest.size();
@@ -238,7 +139,7 @@ void log_writer::write_batch(std::string_view rest) {
   }
 }
 
-void log_writer::rotate() {
+void audit_log_writer::rotate() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   const std::string& path = options_.path;
@@ -253,14 +154,14 @@ void log_writer::rotate() {
   if (!open_file(nullptr)) file_size_ = 0;  // retried by the next write
 }
 
-void log_writer::flush() {
+void audit_log_writer::flush() {
   std::unique_lock lock(mutex_);
   const std::uint64_t target = enqueued_bytes_total_;
   if (!thread_.joinable()) return;
   drained_.wait(lock, [&] { return handled_bytes_total_ >= target || stopped_; });
 }
 
-void log_writer::flush_and_stop() {
+void audit_log_writer::flush_and_stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -269,8 +170,8 @@ void log_writer::flush_and_stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-log_writer_stats log_writer::stats() const {
-  log_writer_stats s;
+audit_log_stats audit_log_writer::stats() const {
+  audit_log_stats s;
   s.lines_written = lines_written_;
   s.lines_dropped = lines_dropped_;
   s.lines_failed = lines_failed_;
@@ -279,4 +180,4 @@ log_writer_stats log_writer::stats() const {
   return s;
 }
 
-}  // namespace peergate::audit
+}  // namespace peergate::webhook::server

@@ -5,8 +5,8 @@
 // scalars, so no message can break the YAML.
 #include <algorithm>
 
-#include "engine/audit/render.hpp"
-#include "engine/audit/text_format.hpp"
+#include "audit/render/render.hpp"
+#include "engine/json_text.hpp"
 
 namespace peergate::audit {
 

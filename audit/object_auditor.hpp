@@ -1,6 +1,6 @@
 #pragma once
 // Turns the items read from the input into report rows. Each object is evaluated as soon as it
-// is read (engine/audit/evaluate.hpp) and only a compact row is kept; at the end, an object owned
+// is read (audit/evaluate.hpp) and only a compact row is kept; at the end, an object owned
 // by another object of the input (a Pod by its ReplicaSet, a ReplicaSet by its Deployment, a Job
 // by its CronJob, ...) is folded into its owner's row, which then counts its pods.
 
@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/audit/object_stream.hpp"
-#include "engine/audit/report.hpp"
+#include "audit/object_stream.hpp"
+#include "audit/report.hpp"
 #include "engine/policy/model.hpp"
 
 namespace peergate::audit {

@@ -1,7 +1,7 @@
 // The json format: the full result set, written row by row (never one large JSON value), one
 // object or log entry a line so that it also greps well.
-#include "engine/audit/render.hpp"
-#include "engine/audit/text_format.hpp"
+#include "audit/render/render.hpp"
+#include "engine/json_text.hpp"
 
 namespace peergate::audit {
 

@@ -1,7 +1,8 @@
 #pragma once
-// The audit log of `peergate serve --audit-log FILE`: one JSON line per Warn or Audit violation
-// and per denial, so that `peergate audit --from-log` can show what a policy in Audit mode would
-// have denied before it is switched to Deny.
+// The writer of the audit log of `peergate serve --audit-log FILE`: one JSON line per Warn or
+// Audit violation and per denial (the format is audit/log_line.hpp, shared with the reader of
+// `peergate audit --from-log`), so that a report can show what a policy in Audit mode would have
+// denied before it is switched to Deny.
 //
 // The writer never blocks the thread that records (an I/O thread of the server): lines are
 // formatted by the caller, appended to a bounded in-memory queue under a short lock, and written
@@ -20,45 +21,19 @@
 #include <string_view>
 #include <thread>
 
+#include "audit/log_line.hpp"
 #include "engine/admission.hpp"
 
-namespace peergate::audit {
+namespace peergate::webhook::server {
 
-// What a log line says about the request, besides the finding. Views: nothing is kept.
-struct log_request {
-  std::string_view uid;
-  std::string_view user;
-  std::string_view operation;  // "CREATE", "UPDATE", ...
-  std::string_view kind;       // "Pod", "Deployment", ...
-  std::string_view namespace_name;
-  std::string_view name;           // "" on CREATE with generateName
-  std::string_view generate_name;  // used when `name` is ""
-  bool denied = false;             // the answer was allowed: false
-  std::string_view message;        // the denial message, when denied
-};
-
-// The lines (each ending in '\n') for one answered request: one per violation finding with
-// action deny, warn or audit; and when the request was denied without any deny finding (an
-// object that cannot be evaluated, an internal error), one line with action "deny", the policy
-// of an error finding if there is one, and the denial message. "" when there is nothing to log.
-//   {"time":"2024-05-01T12:00:00.123456Z","uid":"...","user":"alice","operation":"CREATE",
-//    "kind":"Pod","namespace":"team-a","name":"web","policy":"...","rule":"allowed-namespaces",
-//    "action":"audit","message":"..."}
-// ("generateName" replaces "name" when there is no name.)
-std::string format_log_lines(const log_request& request, std::span<const finding> findings,
-                             std::chrono::system_clock::time_point when, std::size_t* line_count = nullptr);
-
-// {"time":"...","dropped":N,"message":"..."}: written by the writer after lines were dropped.
-std::string format_dropped_line(std::uint64_t dropped, std::chrono::system_clock::time_point when);
-
-struct log_writer_options {
+struct audit_log_options {
   std::string path;
   std::uint64_t max_bytes = 100ull << 20;  // rotate before a line would take FILE past this; 0: never
   unsigned max_files = 5;                  // rotated files kept (FILE.1 .. FILE.N); 0: none kept
   std::size_t max_queued_bytes = 8u << 20; // lines waiting for the writer; beyond, new lines are dropped
 };
 
-struct log_writer_stats {
+struct audit_log_stats {
   std::uint64_t lines_written = 0;
   std::uint64_t lines_dropped = 0;  // queue full, or recorded after flush_and_stop()
   std::uint64_t lines_failed = 0;   // the write to the file failed (disk full, ...)
@@ -66,21 +41,19 @@ struct log_writer_stats {
   std::uint64_t bytes_written = 0;
 };
 
-class log_writer {
+class audit_log_writer {
  public:
   // Opens (creates, appends to) options.path and starts the writer thread; nullptr with
   // *error when the file cannot be opened.
-  static std::unique_ptr<log_writer> open(const log_writer_options& options, std::string* error);
-  ~log_writer();  // flush_and_stop()
+  static std::unique_ptr<audit_log_writer> open(const audit_log_options& options, std::string* error);
+  ~audit_log_writer();  // flush_and_stop()
 
-  log_writer(const log_writer&) = delete;
-  log_writer& operator=(const log_writer&) = delete;
+  audit_log_writer(const audit_log_writer&) = delete;
+  audit_log_writer& operator=(const audit_log_writer&) = delete;
 
   // One answered request: formats its lines (the clock read here) and queues them. Never
   // waits for the file; returns false when the lines were dropped (queue full or stopped).
-  bool record(const log_request& request, std::span<const finding> findings);
-  // The same from the engine's own types, for callers that have them.
-  bool record(const admission_request& request, const decision& answer);
+  bool record(const audit::log_request& request, std::span<const finding> findings);
   // Lines already formatted (each ending in '\n'), `lines` of them.
   bool enqueue(std::string_view text, std::size_t lines);
 
@@ -90,17 +63,17 @@ class log_writer {
   // requests in flight are answered. Lines recorded afterwards are dropped and counted.
   void flush_and_stop();
 
-  log_writer_stats stats() const;
+  audit_log_stats stats() const;
 
  private:
-  explicit log_writer(const log_writer_options& options);
+  explicit audit_log_writer(const audit_log_options& options);
   bool open_file(std::string* error);
   void run();
   void write_batch(std::string_view batch);
   bool write_all(std::string_view text);
   void rotate();
 
-  const log_writer_options options_;
+  const audit_log_options options_;
   int fd_ = -1;
   std::uint64_t file_size_ = 0;
 
@@ -123,4 +96,4 @@ class log_writer {
   std::thread thread_;
 };
 
-}  // namespace peergate::audit
+}  // namespace peergate::webhook::server

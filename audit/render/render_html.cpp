@@ -6,8 +6,9 @@
 #include <map>
 #include <unordered_map>
 
-#include "engine/audit/render.hpp"
-#include "engine/audit/text_format.hpp"
+#include "audit/render/embedded_assets.hpp"
+#include "audit/render/render.hpp"
+#include "engine/json_text.hpp"
 
 namespace peergate::audit {
 
@@ -165,214 +166,6 @@ void write_data(const report& rep, std::ostream& out) {
   out << "]}";
 }
 
-constexpr const char* style = R"css(
-:root{--fail:#cf222e;--error:#8250df;--warn:#bf8700;--pass:#1a7f37;--skip:#8c959f;--line:#d0d7de;--muted:#57606a}
-*{box-sizing:border-box}
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;margin:0;padding:24px 32px;color:#1f2328;background:#fff}
-h1{font-size:22px;margin:0 0 4px}
-h2{font-size:16px;margin:28px 0 8px}
-.meta{color:var(--muted);margin:0 0 18px}
-.tiles{display:flex;flex-wrap:wrap;gap:12px;margin:0 0 8px}
-.tile{border:1px solid var(--line);border-radius:8px;padding:10px 16px;min-width:110px}
-.tile .n{display:block;font-size:26px;font-weight:600}
-.tile .l{color:var(--muted)}
-.tile.fail .n{color:var(--fail)}.tile.error .n{color:var(--error)}.tile.warn .n{color:var(--warn)}.tile.pass .n{color:var(--pass)}.tile.skip .n{color:var(--skip)}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:24px}
-figure{margin:0;border:1px solid var(--line);border-radius:8px;padding:12px}
-figcaption{font-weight:600;margin-bottom:6px}
-svg text{font-size:12px;fill:#1f2328}
-svg text.legend,svg text.total{fill:var(--muted)}
-.controls{display:flex;flex-wrap:wrap;gap:12px;align-items:center;margin:8px 0}
-.controls input[type=search]{padding:6px 8px;min-width:320px;border:1px solid var(--line);border-radius:6px}
-.controls label{user-select:none}
-table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
-th{cursor:pointer;white-space:nowrap;background:#f6f8fa;position:sticky;top:0}
-th[aria-sort=ascending]::after{content:" \25B2"}th[aria-sort=descending]::after{content:" \25BC"}
-td.msg{max-width:640px}
-td.num{text-align:right}
-.badge{display:inline-block;border-radius:10px;padding:0 8px;color:#fff;font-size:12px;font-weight:600}
-.badge.fail{background:var(--fail)}.badge.error{background:var(--error)}.badge.warn{background:var(--warn)}.badge.pass{background:var(--pass)}.badge.skip{background:var(--skip)}
-.small{color:var(--muted);font-size:12px}
-button{padding:6px 14px;border:1px solid var(--line);border-radius:6px;background:#f6f8fa;cursor:pointer;margin-top:10px}
-)css";
-
-constexpr const char* script = R"js(
-(function () {
-  "use strict";
-  var data = JSON.parse(document.getElementById("peergate-data").textContent);
-  var log = data.origin === "log";
-  var names = data.results;
-  var entries = [];
-  var counts = [0, 0, 0, 0, 0];
-  var pods = 0;
-  var namespaces = {};
-  data.rows.forEach(function (row) {
-    pods += row[2];
-    var ns = data.namespaces[row[0]];
-    if (ns !== "") namespaces[ns] = true;
-    row[4].forEach(function (x) {
-      counts[x[1]] += x[3];
-      entries.push({
-        result: x[1], ns: ns, object: row[1], pods: row[2], where: row[3],
-        policy: data.columns[x[0]], message: data.messages[x[2]].split("\u0001").join(log ? "" : row[5]),
-        count: x[3], actions: x[4],
-        user: log ? row[5] : "", operation: log ? row[6] : "", last: log ? row[7] : ""
-      });
-    });
-  });
-
-  function setCount(id, value) {
-    var el = document.getElementById(id);
-    if (!el) return;
-    if (el.getAttribute("data-count") !== String(value)) el.setAttribute("data-mismatch", el.getAttribute("data-count"));
-    el.textContent = String(value);
-  }
-  names.forEach(function (name, i) { setCount("count-" + name, counts[i]); });
-  setCount("count-rows", data.rows.length);
-  setCount("count-pods", pods);
-  setCount("count-namespaces", Object.keys(namespaces).length);
-
-  var state = { q: "", results: { 0: true, 1: true, 2: true, 3: true, 4: false }, ns: "", sort: "result", dir: 1, limit: 200 };
-  var hash = (location.hash || "").replace(/^#/, "");
-  hash.split("&").forEach(function (part) {
-    var kv = part.split("=");
-    var key = decodeURIComponent(kv[0] || ""), value = decodeURIComponent(kv.slice(1).join("=") || "");
-    if (key === "q") state.q = value;
-    if (key === "ns") state.ns = value;
-    if (key === "sort") state.sort = value;
-    if (key === "dir") state.dir = value === "desc" ? -1 : 1;
-    if (key === "result") {
-      names.forEach(function (name, i) { state.results[i] = false; });
-      value.split(",").forEach(function (name) { var i = names.indexOf(name); if (i >= 0) state.results[i] = true; });
-    }
-  });
-
-  var columns = [
-    { key: "result", title: "Result" },
-    { key: "count", title: "Count", log: true, num: true },
-    { key: "ns", title: "Namespace" },
-    { key: "object", title: "Object" },
-    { key: "pods", title: "Pods", log: false, num: true },
-    { key: "user", title: "User", log: true },
-    { key: "policy", title: "Policy" },
-    { key: "message", title: "Message" },
-    { key: "last", title: "Last seen", log: true }
-  ].filter(function (c) { return c.log === undefined || c.log === log; });
-
-  var table = document.getElementById("results");
-  var head = table.querySelector("thead tr");
-  var body = table.querySelector("tbody");
-  columns.forEach(function (c) {
-    var th = document.createElement("th");
-    th.textContent = c.title;
-    th.setAttribute("data-key", c.key);
-    th.addEventListener("click", function () {
-      if (state.sort === c.key) state.dir = -state.dir; else { state.sort = c.key; state.dir = 1; }
-      render();
-    });
-    head.appendChild(th);
-  });
-
-  var filter = document.getElementById("filter");
-  filter.value = state.q;
-  filter.addEventListener("input", function () { state.q = filter.value; state.limit = 200; render(); });
-  var boxes = document.getElementById("result-filters");
-  names.forEach(function (name, i) {
-    var label = document.createElement("label");
-    var box = document.createElement("input");
-    box.type = "checkbox";
-    box.checked = !!state.results[i];
-    box.id = "show-" + name;
-    box.addEventListener("change", function () { state.results[i] = box.checked; state.limit = 200; render(); });
-    label.appendChild(box);
-    label.appendChild(document.createTextNode(" " + name));
-    boxes.appendChild(label);
-  });
-  var select = document.getElementById("ns-filter");
-  Object.keys(namespaces).sort().forEach(function (ns) {
-    var option = document.createElement("option");
-    option.value = ns;
-    option.textContent = ns;
-    select.appendChild(option);
-  });
-  select.value = state.ns;
-  select.addEventListener("change", function () { state.ns = select.value; state.limit = 200; render(); });
-  document.getElementById("more").addEventListener("click", function () { state.limit += 500; render(); });
-
-  function matches(e) {
-    if (!state.results[e.result]) return false;
-    if (state.ns && e.ns !== state.ns) return false;
-    if (!state.q) return true;
-    var q = state.q.toLowerCase();
-    return [e.ns, e.object, e.policy, e.message, e.user, names[e.result]].some(function (s) {
-      return String(s).toLowerCase().indexOf(q) >= 0;
-    });
-  }
-
-  function compare(a, b) {
-    var x = a[state.sort], y = b[state.sort];
-    var c = typeof x === "number" ? x - y : String(x).localeCompare(String(y));
-    if (c === 0 && state.sort !== "result") c = a.result - b.result;
-    if (c === 0) c = String(a.ns).localeCompare(String(b.ns)) || String(a.object).localeCompare(String(b.object));
-    return c * state.dir;
-  }
-
-  function cell(tr, text, cls) {
-    var td = document.createElement("td");
-    if (cls) td.className = cls;
-    td.textContent = text;
-    tr.appendChild(td);
-    return td;
-  }
-
-  function render() {
-    var shown = entries.filter(matches).sort(compare);
-    while (body.firstChild) body.removeChild(body.firstChild);
-    var fragment = document.createDocumentFragment();
-    shown.slice(0, state.limit).forEach(function (e) {
-      var tr = document.createElement("tr");
-      tr.setAttribute("data-result", names[e.result]);
-      columns.forEach(function (c) {
-        if (c.key === "result") {
-          var td = cell(tr, "");
-          var badge = document.createElement("span");
-          badge.className = "badge " + names[e.result];
-          badge.textContent = names[e.result];
-          td.appendChild(badge);
-        } else if (c.key === "object") {
-          var td2 = cell(tr, e.object);
-          if (e.where) td2.title = e.where;
-        } else if (c.key === "policy") {
-          cell(tr, e.policy + (e.actions ? " (" + e.actions + ")" : ""));
-        } else if (c.key === "message") {
-          cell(tr, e.message, "msg");
-        } else if (c.key === "user") {
-          cell(tr, e.user + (e.operation ? " (" + e.operation + ")" : ""));
-        } else if (c.key === "pods") {
-          cell(tr, e.pods ? String(e.pods) : "", "num");
-        } else {
-          cell(tr, String(e[c.key]), c.num ? "num" : "");
-        }
-      });
-      fragment.appendChild(tr);
-    });
-    body.appendChild(fragment);
-    Array.prototype.forEach.call(head.children, function (th) {
-      if (th.getAttribute("data-key") === state.sort) th.setAttribute("aria-sort", state.dir > 0 ? "ascending" : "descending");
-      else th.removeAttribute("aria-sort");
-    });
-    var status = document.getElementById("shown");
-    status.textContent = "Showing " + Math.min(shown.length, state.limit) + " of " + shown.length +
-      " matching results (" + entries.length + " in all)";
-    status.setAttribute("data-matching", String(shown.length));
-    document.getElementById("more").hidden = shown.length <= state.limit;
-  }
-
-  render();
-  document.body.setAttribute("data-state", "ready");
-})();
-)js";
 
 void tile(std::ostream& out, const char* cls, const char* id, std::uint64_t value, const std::string& label) {
   out << "<div class=\"tile " << cls << "\"><span class=\"n\" id=\"" << id << "\" data-count=\"" << value << "\">"
@@ -381,13 +174,30 @@ void tile(std::ostream& out, const char* cls, const char* id, std::uint64_t valu
 
 }  // namespace
 
+std::string html_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+
 void render_html(const report& rep, std::ostream& out) {
   const report_summary s = summarize(rep);
   const bool log = rep.origin == report_origin::log;
 
   out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      << "<title>peergate audit " << format_time_s(rep.generated_s) << "</title>\n<style>" << style << "</style>\n"
+      << "<title>peergate audit " << format_time_s(rep.generated_s) << "</title>\n<style>\n" << report_css() << "</style>\n"
       << "</head>\n<body data-state=\"loading\">\n<header>\n<h1>peergate audit"
       << (log ? " of the audit log" : "") << "</h1>\n<p class=\"meta\">Generated " << format_time_s(rep.generated_s);
   if (!rep.sources.empty()) {
@@ -462,7 +272,7 @@ void render_html(const report& rep, std::ostream& out) {
       << "<noscript><p>The table needs JavaScript; the counts and charts above do not.</p></noscript>\n"
       << "<script type=\"application/json\" id=\"peergate-data\">";
   write_data(rep, out);
-  out << "</script>\n<script>" << script << "</script>\n</body>\n</html>\n";
+  out << "</script>\n<script>\n" << report_js() << "</script>\n</body>\n</html>\n";
 }
 
 }  // namespace peergate::audit

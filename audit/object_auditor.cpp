@@ -1,9 +1,9 @@
-#include "engine/audit/object_auditor.hpp"
+#include "audit/object_auditor.hpp"
 
 #include <algorithm>
 #include <functional>
 
-#include "engine/audit/evaluate.hpp"
+#include "audit/evaluate.hpp"
 
 namespace peergate::audit {
 

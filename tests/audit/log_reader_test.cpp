@@ -1,10 +1,10 @@
-#include "engine/audit/log_reader.hpp"
+#include "audit/log_reader.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <sstream>
 
-#include "engine/audit/audit_log.hpp"
+#include "audit/log_line.hpp"
 
 using namespace peergate;
 using namespace peergate::audit;
@@ -13,7 +13,7 @@ namespace {
 
 // Lines as the writer makes them (format_log_lines), so reader and writer agree by construction.
 std::string line(std::int64_t second, const char* user, const char* ns, const char* name, const char* policy,
-                 finding_action action, const char* generate_name = "") {
+                 validation_actions actions, const char* generate_name = "") {
   const std::string uid = "uid-" + std::to_string(second);
   log_request r;
   r.uid = uid;
@@ -23,7 +23,7 @@ std::string line(std::int64_t second, const char* user, const char* ns, const ch
   r.namespace_name = ns;
   r.name = name;
   r.generate_name = generate_name;
-  const std::vector<finding> f{{policy, "allowed-namespaces", action, finding_result::violation, std::string("msg ") + std::to_string(second)}};
+  const std::vector<finding> f{{policy, rule_kind::allowed_namespaces, actions, finding_result::violation, std::string("msg ") + std::to_string(second)}};
   return format_log_lines(r, f, std::chrono::system_clock::time_point(std::chrono::seconds(second)));
 }
 
@@ -38,12 +38,12 @@ report read(const std::string& text) {
 }  // namespace
 
 TEST_CASE("log lines about the same object, user and policy are one row with a count", "[audit][log-reader]") {
-  const report r = read(line(1700000100, "alice", "team-a", "web", "rollout", finding_action::audit) +
-                        line(1700000300, "alice", "team-a", "web", "rollout", finding_action::audit) +
-                        line(1700000200, "alice", "team-a", "web", "rollout", finding_action::audit) +
-                        line(1700000400, "bob", "team-a", "web", "rollout", finding_action::audit) +
-                        line(1700000500, "bob", "team-b", "", "enforced", finding_action::deny, "job-") +
-                        line(1700000600, "carol", "team-b", "x", "rollout", finding_action::warn));
+  const report r = read(line(1700000100, "alice", "team-a", "web", "rollout", {.audit = true}) +
+                        line(1700000300, "alice", "team-a", "web", "rollout", {.audit = true}) +
+                        line(1700000200, "alice", "team-a", "web", "rollout", {.audit = true}) +
+                        line(1700000400, "bob", "team-a", "web", "rollout", {.audit = true}) +
+                        line(1700000500, "bob", "team-b", "", "enforced", {.deny = true}, "job-") +
+                        line(1700000600, "carol", "team-b", "x", "rollout", {.warn = true}));
   CHECK(r.origin == report_origin::log);
   CHECK(r.log_lines == 6);
   CHECK(format_time_us(r.period_from_us) == "2023-11-14T22:15:00.000000Z");
@@ -74,7 +74,7 @@ TEST_CASE("log lines about the same object, user and policy are one row with a c
 }
 
 TEST_CASE("unreadable lines are error rows; dropped-line markers are counted", "[audit][log-reader]") {
-  const report r = read(line(1700000100, "alice", "team-a", "web", "rollout", finding_action::audit) +
+  const report r = read(line(1700000100, "alice", "team-a", "web", "rollout", {.audit = true}) +
                         "not json\n\n" + "{\"time\":\"yesterday\",\"action\":\"deny\"}\n" +
                         "{\"time\":\"2023-11-14T22:15:00Z\",\"action\":\"maybe\"}\n" +
                         format_dropped_line(42, std::chrono::system_clock::time_point(std::chrono::seconds(1700000200))));
@@ -101,10 +101,8 @@ TEST_CASE("the lines of one request about one policy are one decision with its a
   r.name = "web";
   const auto at = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
   const std::vector<finding> both{
-      {"rollout", "allowed-namespaces", finding_action::warn, finding_result::violation, "m"},
-      {"rollout", "allowed-namespaces", finding_action::audit, finding_result::violation, "m"},
-      {"enforced", "allowed-namespaces", finding_action::deny, finding_result::violation, "no"},
-      {"enforced", "allowed-namespaces", finding_action::audit, finding_result::violation, "no"}};
+      {"rollout", rule_kind::allowed_namespaces, {.warn = true, .audit = true}, finding_result::violation, "m"},
+      {"enforced", rule_kind::allowed_namespaces, {.deny = true, .audit = true}, finding_result::violation, "no"}};
   std::string text = format_log_lines(r, both, at);
   r.uid = "req-2";
   text += format_log_lines(r, both, at + std::chrono::seconds(5));
