@@ -64,7 +64,7 @@ TEST_CASE("a controller's pod is logged with its generateName through the router
   temp_dir dir;
   audit_log_options o;
   o.path = (dir.path / "audit.log").string();
-  auto w = audit_audit_log_writer::open(o, nullptr);
+  auto w = audit_log_writer::open(o, nullptr);
   REQUIRE(w);
   metrics stats{"test"};
   policy_store policies{{}, stats};

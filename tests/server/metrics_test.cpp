@@ -16,6 +16,7 @@ TEST_CASE("metrics render in the Prometheus text format") {
   m.record_admission(endpoint::admit, decision_label::denied, 300us);
   m.record_admission(endpoint::admit, decision_label::allowed, 3ms);
   m.record_admission(endpoint::mutate, decision_label::allowed, 20s);  // past the last bucket
+  using peergate::finding, peergate::rule_kind, peergate::finding_result;
   const finding denied{"ns-policy", rule_kind::allowed_namespaces, {.deny = true}, finding_result::violation, "no"};
   m.record_finding(denied);
   m.record_finding(denied);

@@ -395,7 +395,9 @@ class EndpointTests(unittest.TestCase):
         self.assertEqual(line["operation"], "CREATE")
         self.assertEqual(line["kind"], "Pod")
         self.assertEqual(line["namespace"], "warned")
-        self.assertTrue(line["name"])
+        # The sample is a ReplicaSet's pod: a generateName and no name yet.
+        self.assertEqual(line["generateName"], "inference-7d9c5b8f6d-")
+        self.assertNotIn("name", line)
         self.assertTrue(line["user"])
         self.assertEqual(line["warnings"], 1)
         self.assertTrue(line["patched"])
