@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/audit/log_reader.hpp"
-#include "engine/audit/object_auditor.hpp"
-#include "engine/audit/object_stream.hpp"
-#include "engine/audit/render.hpp"
+#include "audit/log_reader.hpp"
+#include "audit/object_auditor.hpp"
+#include "audit/object_stream.hpp"
+#include "audit/render/render.hpp"
 #include "engine/files_under.hpp"
 #include "engine/policy/loader.hpp"
 

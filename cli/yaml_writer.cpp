@@ -5,7 +5,7 @@
 #include <array>
 #include <cctype>
 
-#include "engine/audit/text_format.hpp"
+#include "engine/json_text.hpp"
 
 namespace peergate::cli {
 
@@ -168,7 +168,7 @@ void append_value(std::string& out, const json::value& v, int indent) {
 }  // namespace
 
 std::string yaml_scalar(std::string_view text) {
-  return plain_safe(text) ? std::string(text) : audit::json_quote(text);
+  return plain_safe(text) ? std::string(text) : json_quote(text);
 }
 
 std::string yaml_comment(std::string_view text) {

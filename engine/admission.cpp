@@ -12,14 +12,22 @@ const char* to_string(operation op) {
   return "UNKNOWN";
 }
 
-const char* to_string(finding_action a) {
+const char* to_string(policy_action a) {
   switch (a) {
-    case finding_action::none: return "none";
-    case finding_action::deny: return "deny";
-    case finding_action::warn: return "warn";
-    case finding_action::audit: return "audit";
+    case policy_action::deny: return "deny";
+    case policy_action::warn: return "warn";
+    case policy_action::audit: return "audit";
   }
-  return "none";
+  return "deny";
+}
+
+const char* to_string(rule_kind r) {
+  switch (r) {
+    case rule_kind::allowed_namespaces: return "allowed-namespaces";
+    case rule_kind::accounting: return "accounting";
+    case rule_kind::mutation: return "mutation";
+  }
+  return "allowed-namespaces";
 }
 
 const char* to_string(finding_result r) {

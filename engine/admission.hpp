@@ -40,8 +40,36 @@ struct admission_request {
   bool dry_run = false;
 };
 
+// What a violation does: one word of a PeerPodPolicy's validationActions, or the action of an
+// accounting check (unaccountedPeerPods).
+enum class policy_action { deny, warn, audit };
+inline constexpr policy_action all_policy_actions[] = {policy_action::deny, policy_action::warn, policy_action::audit};
+
+// A set of actions: a policy's validationActions ([Warn, Audit] is one set, not two findings).
+struct validation_actions {
+  bool deny = false;
+  bool warn = false;
+  bool audit = false;
+
+  bool contains(policy_action a) const {
+    return a == policy_action::deny ? deny : a == policy_action::warn ? warn : audit;
+  }
+  bool empty() const { return !deny && !warn && !audit; }
+  static validation_actions only(policy_action a) {
+    return {a == policy_action::deny, a == policy_action::warn, a == policy_action::audit};
+  }
+  friend bool operator==(const validation_actions&, const validation_actions&) = default;
+};
+
+// The check a finding comes from. More rules can be added (each with its to_string word); every
+// consumer switches over them, so the compiler lists what a new rule must be taught to.
+enum class rule_kind {
+  allowed_namespaces,  // a PeerPodPolicy: is the runtime class allowed in this namespace
+  accounting,          // a PeerPodMutation's check for peer pods not counted against its resource
+  mutation,            // the mutation step itself
+};
+
 // What one policy (or the accounting check, or the mutation) concluded about one request.
-enum class finding_action { none, deny, warn, audit };
 enum class finding_result {
   pass,       // a peer pod this policy allows
   violation,  // the policy's actions apply
@@ -49,10 +77,12 @@ enum class finding_result {
   error,      // the object could not be evaluated
 };
 
+// One per policy and rule that looked at the request, whatever its actions: a violation of a
+// [Warn, Audit] policy is one finding whose `actions` hold both.
 struct finding {
   std::string policy;  // policy name, mutation name for accounting and mutation findings
-  std::string rule;    // "allowed-namespaces", "accounting" or "mutation"
-  finding_action action = finding_action::none;
+  rule_kind rule = rule_kind::allowed_namespaces;
+  validation_actions actions;  // what a violation does: the policy's (empty for the mutation)
   finding_result result = finding_result::pass;
   std::string message;
 };
@@ -68,7 +98,8 @@ struct decision {
 };
 
 const char* to_string(operation op);
-const char* to_string(finding_action a);
+const char* to_string(policy_action a);  // "deny", "warn", "audit"
+const char* to_string(rule_kind r);      // "allowed-namespaces", "accounting", "mutation"
 const char* to_string(finding_result r);
 
 }  // namespace peergate

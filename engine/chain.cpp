@@ -37,22 +37,14 @@ bool is_peer_runtime_class(const policy_set& policies, const std::string& rc) {
   });
 }
 
-// Adds a violation's consequences to the decision: a denial reason, a warning, an audit annotation.
-void apply_action(decision& d, std::vector<std::string>& denials, finding f) {
-  std::string text = one_line("[" + f.policy + "] " + f.message);
-  switch (f.action) {
-    case finding_action::deny:
-      denials.push_back(text);
-      break;
-    case finding_action::warn:
-      if (std::find(d.warnings.begin(), d.warnings.end(), text) == d.warnings.end()) d.warnings.push_back(text);
-      break;
-    case finding_action::audit:
-      d.audit_annotations.emplace_back(f.policy, one_line(f.message, 1024));
-      break;
-    case finding_action::none:
-      break;
-  }
+// Adds a violation's consequences to the decision, one per action of its policy: a denial
+// reason, a warning, an audit annotation. The finding itself is recorded once.
+void apply_actions(decision& d, std::vector<std::string>& denials, finding f) {
+  const std::string text = one_line("[" + f.policy + "] " + f.message);
+  if (f.actions.deny) denials.push_back(text);
+  if (f.actions.warn && std::find(d.warnings.begin(), d.warnings.end(), text) == d.warnings.end())
+    d.warnings.push_back(text);
+  if (f.actions.audit) d.audit_annotations.emplace_back(f.policy, one_line(f.message, 1024));
   d.findings.push_back(std::move(f));
 }
 
@@ -64,7 +56,7 @@ std::string default_violation_message(const peer_pod_policy& p, const request_su
 void check_policies(const request_subject& s, const admission_request& request, const policy_set& policies,
                     decision& d, std::vector<std::string>& denials) {
   for (const auto& p : policies.policies) {
-    finding f{p.name, "allowed-namespaces"};
+    finding f{p.name, rule_kind::allowed_namespaces, p.actions};
     const auto& classes = p.runtime_class_names;
     if (std::find(classes.begin(), classes.end(), *s.runtime_class) == classes.end()) continue;
     const bool exempt = p.exempt_usernames.matches(request.user.username) ||
@@ -84,10 +76,19 @@ void check_policies(const request_subject& s, const admission_request& request, 
     f.message = p.message.empty() ? default_violation_message(p, s)
                                   : expand_message(p.message, {p.name, s.namespace_name, *s.runtime_class,
                                                                s.kind_name, s.display_name});
-    if (p.actions.deny) apply_action(d, denials, {f.policy, f.rule, finding_action::deny, f.result, f.message});
-    if (p.actions.warn) apply_action(d, denials, {f.policy, f.rule, finding_action::warn, f.result, f.message});
-    if (p.actions.audit) apply_action(d, denials, {f.policy, f.rule, finding_action::audit, f.result, f.message});
+    apply_actions(d, denials, std::move(f));
   }
+}
+
+// The action of an accounting check that is on (unaccountedPeerPods other than Ignore).
+policy_action accounting_action(unaccounted_action a) {
+  switch (a) {
+    case unaccounted_action::deny: return policy_action::deny;
+    case unaccounted_action::audit: return policy_action::audit;
+    case unaccounted_action::warn:
+    case unaccounted_action::ignore: break;
+  }
+  return policy_action::warn;
 }
 
 // A peer pod in a namespace the mutation skips is not counted against the extended resource,
@@ -97,19 +98,16 @@ void check_accounting(const request_subject& s, const policy_set& policies, deci
   const mutation_settings* m = policies.mutation_for(*s.runtime_class);
   if (!m || m->unaccounted == unaccounted_action::ignore) return;
   if (!m->excluded_namespaces.matches(s.namespace_name)) return;
-  finding f{m->name, "accounting"};
+  finding f{m->name, rule_kind::accounting, validation_actions::only(accounting_action(m->unaccounted))};
   if (s.pod_spec && requests_resource(*s.pod_spec, m->extended_resource)) {
     d.findings.push_back(std::move(f));  // pass: counted by its own spec
     return;
   }
   f.result = finding_result::violation;
-  f.action = m->unaccounted == unaccounted_action::deny    ? finding_action::deny
-             : m->unaccounted == unaccounted_action::audit ? finding_action::audit
-                                                           : finding_action::warn;
   f.message = "peer pod not counted against " + m->extended_resource + ": the peer-pods webhook skips namespace \"" +
               s.namespace_name + "\"; set resources.limits[\"" + m->extended_resource +
               "\"]: 1 on one container or run it in another namespace";
-  apply_action(d, denials, std::move(f));
+  apply_actions(d, denials, std::move(f));
 }
 
 // The mutation step on `object` (the request's object, or a copy of it), changed in place.
@@ -125,7 +123,7 @@ decision mutate(const admission_request& request, boost::json::value& object, co
   const mutation_settings* m = policies.mutation_for(*s.runtime_class);
   if (!m) return {};
   decision d;
-  finding f{m->name, "mutation"};
+  finding f{m->name, rule_kind::mutation};
   if (!s.namespace_problem.empty()) return refuse(400, s.namespace_problem);
   if (s.namespace_name.empty()) return refuse(400, "the request has no namespace: cannot tell whether to mutate this peer pod");
   if (m->excluded_namespaces.matches(s.namespace_name)) {

@@ -31,7 +31,7 @@ void fill_log_fields(handler_result& out, const admission_request& req) {
   out.namespace_name = req.namespace_name;
   out.name = req.name;
   if (out.name.empty()) out.name = metadata_string(req.object, "name");
-  if (out.name.empty()) out.name = metadata_string(req.object, "generateName");
+  if (out.name.empty()) out.generate_name = metadata_string(req.object, "generateName");
   out.username = req.user.username;
 }
 

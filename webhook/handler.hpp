@@ -31,7 +31,8 @@ struct handler_result {
   std::string operation;
   std::string kind;
   std::string namespace_name;
-  std::string name;  // name, or generateName when there is no name
+  std::string name;           // request.name, else the object's metadata.name; "" when it has none yet
+  std::string generate_name;  // the object's metadata.generateName when it has no name (controller-made pods)
   std::string username;
   std::string message;  // denial message or decoding error
   std::vector<finding> findings;

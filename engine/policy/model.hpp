@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/admission.hpp"  // validation_actions
 #include "engine/diagnostics.hpp"
 #include "engine/match/name_matcher.hpp"
 
@@ -13,12 +14,6 @@ namespace peergate {
 inline constexpr const char* api_version = "peergate.dev/v1alpha1";
 inline constexpr const char* default_runtime_class = "kata-remote";
 inline constexpr const char* default_extended_resource = "kata.peerpods.io/vm";
-
-struct validation_actions {
-  bool deny = false;
-  bool warn = false;
-  bool audit = false;
-};
 
 // kind: PeerPodPolicy
 struct peer_pod_policy {

@@ -16,9 +16,12 @@ TEST_CASE("metrics render in the Prometheus text format") {
   m.record_admission(endpoint::admit, decision_label::denied, 300us);
   m.record_admission(endpoint::admit, decision_label::allowed, 3ms);
   m.record_admission(endpoint::mutate, decision_label::allowed, 20s);  // past the last bucket
-  m.record_policy_result("ns-policy", "deny", "violation");
-  m.record_policy_result("ns-policy", "deny", "violation");
-  m.record_policy_result("we\"ird\\name", "warn", "pass");
+  using peergate::finding, peergate::rule_kind, peergate::finding_result;
+  const finding denied{"ns-policy", rule_kind::allowed_namespaces, {.deny = true}, finding_result::violation, "no"};
+  m.record_finding(denied);
+  m.record_finding(denied);
+  m.record_finding({"warn-audit", rule_kind::allowed_namespaces, {.warn = true, .audit = true}, finding_result::violation, "no"});
+  m.record_finding({"we\"ird\\name", rule_kind::allowed_namespaces, {.warn = true}, finding_result::pass, ""});
   m.record_policy_reload(true);
   m.record_policy_reload(false);
   m.set_policies_loaded(3, 1);
@@ -42,7 +45,10 @@ TEST_CASE("metrics render in the Prometheus text format") {
   CHECK(has_line(text, R"(peergate_admission_duration_seconds_bucket{endpoint="mutate",le="2.5"} 0)"));
   CHECK(has_line(text, R"(peergate_admission_duration_seconds_bucket{endpoint="mutate",le="+Inf"} 1)"));
   CHECK(has_line(text, R"(peergate_policy_results_total{policy="ns-policy",action="deny",result="violation"} 2)"));
-  CHECK(has_line(text, R"(peergate_policy_results_total{policy="we\"ird\\name",action="warn",result="pass"} 1)"));
+  // One finding of a [Warn, Audit] policy counts under both actions; a pass has no action.
+  CHECK(has_line(text, R"(peergate_policy_results_total{policy="warn-audit",action="warn",result="violation"} 1)"));
+  CHECK(has_line(text, R"(peergate_policy_results_total{policy="warn-audit",action="audit",result="violation"} 1)"));
+  CHECK(has_line(text, R"(peergate_policy_results_total{policy="we\"ird\\name",action="none",result="pass"} 1)"));
   CHECK(has_line(text, R"(peergate_policy_reloads_total{result="success"} 1)"));
   CHECK(has_line(text, R"(peergate_policy_reloads_total{result="failure"} 1)"));
   CHECK(has_line(text, R"(peergate_policies_loaded{kind="PeerPodPolicy"} 3)"));

@@ -400,7 +400,9 @@ class EndpointTests(unittest.TestCase):
         self.assertEqual(line["operation"], "CREATE")
         self.assertEqual(line["kind"], "Pod")
         self.assertEqual(line["namespace"], "warned")
-        self.assertTrue(line["name"])
+        # The sample is a ReplicaSet's pod: a generateName and no name yet.
+        self.assertEqual(line["generateName"], "inference-7d9c5b8f6d-")
+        self.assertNotIn("name", line)
         self.assertTrue(line["user"])
         self.assertEqual(line["warnings"], 1)
         self.assertTrue(line["patched"])
@@ -958,6 +960,46 @@ class AuditLogTests(unittest.TestCase):
         self.assertEqual(last["policy"], "peer-pods-allowed-namespaces")
         self.assertEqual(last["namespace"], "default")
         self.assertEqual(last["action"], "deny")
+
+    def test_a_controller_made_pod_keeps_its_generate_name_from_serve_to_audit_from_log(self):
+        # A ReplicaSet's pod: CREATE with metadata.generateName and no name (the apiserver sends
+        # request.name empty). The server's log line, the audit log and the report all say so.
+        log = os.path.join(tempfile.mkdtemp(prefix="peergate-audit-"), "audit.jsonl")
+        self.addCleanup(shutil.rmtree, os.path.dirname(log), True)
+        server = Server(self, ["--audit-log", log])
+        r = review("default")
+        r["request"].pop("name", None)
+        meta = r["request"]["object"]["metadata"]
+        meta.pop("name", None)
+        meta["generateName"] = "web-7c5ddbdf54-"
+        r["request"]["userInfo"] = {"username": "system:serviceaccount:kube-system:replicaset-controller"}
+        uid = r["request"]["uid"]
+        mark = server.mark()
+        resp, body = server.post("/validate", json.dumps(r).encode())
+        self.assertEqual(resp.status, 200)
+        self.assertFalse(response_of(self, body)["allowed"])
+        line = server.wait_for(lambda l: l.get("msg") == "admission" and l.get("uid") == uid, after=mark)
+        self.assertEqual(line.get("generateName"), "web-7c5ddbdf54-", line)
+        self.assertNotIn("name", line)
+        server.terminate(signal.SIGTERM)
+        self.assertEqual(server.wait_exit(), 0)
+
+        with open(log) as handle:
+            lines = [json.loads(l) for l in handle if l.strip()]
+        self.assertEqual(len(lines), 1, lines)
+        self.assertEqual(lines[0]["generateName"], "web-7c5ddbdf54-", lines[0])
+        self.assertNotIn("name", lines[0])
+
+        report = subprocess.run([BINARY, "audit", "--from-log", log, "--format", "json"], capture_output=True,
+                                text=True, timeout=60)
+        self.assertEqual(report.returncode, 0, report.stderr)
+        entries = json.loads(report.stdout)["entries"]
+        self.assertEqual(len(entries), 1, entries)
+        self.assertEqual(entries[0]["generateName"], "web-7c5ddbdf54-", entries[0])
+        self.assertNotIn("name", entries[0])
+        self.assertEqual(entries[0]["user"], "system:serviceaccount:kube-system:replicaset-controller")
+        table = subprocess.run([BINARY, "audit", "--from-log", log], capture_output=True, text=True, timeout=60)
+        self.assertIn("Pod/web-7c5ddbdf54-*", table.stdout)
 
 
 class SlowClientTests(unittest.TestCase):

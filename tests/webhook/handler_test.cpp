@@ -34,7 +34,8 @@ TEST_CASE("an apiserver-shaped peer pod review is allowed with a patch on admit 
     CHECK(r.result == outcome::allowed);
     CHECK(r.has_patch);
     CHECK(r.uid == "7f0e3a52-1c44-4d7b-9b8e-1a2b3c4d5e01");
-    CHECK(r.name == "inference-7d9c5b8f6d-");  // generateName when there is no name
+    CHECK(r.name.empty());  // a controller's pod: no name yet, only its generateName
+    CHECK(r.generate_name == "inference-7d9c5b8f6d-");
     auto body = json::parse(r.body);
     CHECK(body.at("response").at("uid") == "7f0e3a52-1c44-4d7b-9b8e-1a2b3c4d5e01");
     CHECK(body.at("response").at("patchType") == "JSONPatch");

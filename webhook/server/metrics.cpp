@@ -101,7 +101,17 @@ void metrics::record_admission(endpoint e, decision_label d, std::chrono::nanose
   h.sum_ns.fetch_add(static_cast<std::uint64_t>(duration.count() < 0 ? 0 : duration.count()), std::memory_order_relaxed);
 }
 
-void metrics::record_policy_result(std::string_view policy, std::string_view action, std::string_view result) {
+void metrics::record_finding(const finding& f) {
+  const std::string_view result = to_string(f.result);
+  if (f.result != finding_result::violation || f.actions.empty()) {
+    count_policy_result(f.policy, "none", result);
+    return;
+  }
+  for (policy_action a : all_policy_actions)
+    if (f.actions.contains(a)) count_policy_result(f.policy, to_string(a), result);
+}
+
+void metrics::count_policy_result(std::string_view policy, std::string_view action, std::string_view result) {
   const auto key = std::make_tuple(policy, action, result);
   {
     std::shared_lock lock(policy_results_mutex_);

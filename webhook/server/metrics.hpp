@@ -14,6 +14,8 @@
 #include <string_view>
 #include <tuple>
 
+#include "engine/admission.hpp"
+
 namespace peergate::webhook::server {
 
 // The admission endpoints, as the `endpoint` label (/mutate-v1-pod counts as mutate).
@@ -43,7 +45,9 @@ class metrics {
   metrics& operator=(const metrics&) = delete;
 
   void record_admission(endpoint e, decision_label d, std::chrono::nanoseconds duration);
-  void record_policy_result(std::string_view policy, std::string_view action, std::string_view result);
+  // peergate_policy_results_total{policy,action,result}: a violation counts once per action of its
+  // policy ([Warn, Audit]: warn and audit), any other result once with action "none".
+  void record_finding(const finding& f);
   void record_policy_reload(bool success);
   void set_policies_loaded(std::size_t policies, std::size_t mutations);
   void record_tls_reload(bool success);
@@ -62,6 +66,7 @@ class metrics {
   static constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
 
  private:
+  void count_policy_result(std::string_view policy, std::string_view action, std::string_view result);
   using counter = std::atomic<std::uint64_t>;
   struct histogram {
     std::array<counter, duration_buckets.size()> buckets{};  // non-cumulative; cumulated when rendered

@@ -40,7 +40,7 @@ struct server_options {
   tls_settings tls;      // cert_file empty = embedded certificate
   std::string cert_dir;  // where the embedded CA is written; "" = fresh directory under $TMPDIR
 
-  // One JSON line per denial and per Warn/Audit violation (engine/audit/audit_log.hpp); "" = off.
+  // One JSON line per denial and per Warn/Audit violation (the format: audit/log_line.hpp); "" = off.
   std::string audit_log;
   std::uint64_t audit_log_max_bytes = 100ull << 20;
   unsigned audit_log_max_files = 5;

@@ -1,6 +1,6 @@
 #include "webhook/server/router.hpp"
 
-#include "engine/audit/audit_log.hpp"
+#include "webhook/server/audit_log_writer.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -101,7 +101,7 @@ std::string error_body(std::string_view message) {
 }
 
 router::router(const policy_store& policies, metrics& m, std::function<std::string()> not_ready,
-               audit::log_writer* audit_log)
+               audit_log_writer* audit_log)
     : policies_(policies), metrics_(m), not_ready_(std::move(not_ready)), audit_log_(audit_log) {}
 
 http_response router::handle(const http_request_view& request) const noexcept {
@@ -209,17 +209,18 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
 
   metrics_.record_admission(ep, decision, elapsed);
   if (audit_log_ && result.result != outcome::bad_request) {
-    // Queued, never written on this thread; a full queue drops and counts (audit_log.hpp).
+    // Queued, never written on this thread; a full queue drops and counts (audit_log_writer.hpp).
     audit_log_->record({.uid = result.uid, .user = result.username, .operation = result.operation,
                         .kind = result.kind, .namespace_name = result.namespace_name, .name = result.name,
-                        .denied = result.result != outcome::allowed, .message = result.message},
+                        .generate_name = result.generate_name, .denied = result.result != outcome::allowed,
+                        .message = result.message},
                        result.findings);
   }
   std::size_t warnings = 0;
   std::vector<std::string> involved;
   for (const finding& f : result.findings) {
-    metrics_.record_policy_result(f.policy, to_string(f.action), to_string(f.result));
-    if (f.result == finding_result::violation && f.action == finding_action::warn) ++warnings;
+    metrics_.record_finding(f);
+    if (f.result == finding_result::violation && f.actions.warn) ++warnings;
     if (f.result != finding_result::skip && std::find(involved.begin(), involved.end(), f.policy) == involved.end())
       involved.push_back(f.policy);
   }
@@ -231,6 +232,7 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
     if (!result.kind.empty()) line.field("kind", result.kind);
     if (!result.namespace_name.empty()) line.field("namespace", result.namespace_name);
     if (!result.name.empty()) line.field("name", result.name);
+    if (!result.generate_name.empty()) line.field("generateName", result.generate_name);
     if (!result.username.empty()) line.field("user", result.username);
     line.field("decision", to_string(decision))
         .field("status", result.http_status)
@@ -241,18 +243,20 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
     if (!result.message.empty()) line.field("message", result.message);
   }
   for (const finding& f : result.findings) {
-    if (f.action != finding_action::audit || f.result != finding_result::violation) continue;
-    log_line(log_level::info, "audit")
-        .field("uid", result.uid)
+    if (!f.actions.audit || f.result != finding_result::violation) continue;
+    log_line audit(log_level::info, "audit");
+    audit.field("uid", result.uid)
         .field("endpoint", to_string(ep))
         .field("policy", f.policy)
-        .field("rule", f.rule)
+        .field("rule", to_string(f.rule))
         .field("operation", result.operation)
         .field("kind", result.kind)
-        .field("namespace", result.namespace_name)
-        .field("name", result.name)
-        .field("user", result.username)
-        .field("message", f.message);
+        .field("namespace", result.namespace_name);
+    if (result.name.empty() && !result.generate_name.empty())
+      audit.field("generateName", result.generate_name);
+    else
+      audit.field("name", result.name);
+    audit.field("user", result.username).field("message", f.message);
   }
   return json_response(result.http_status, std::move(result.body));
 }

@@ -13,12 +13,9 @@
 
 #include "webhook/server/metrics.hpp"
 
-namespace peergate::audit {
-class log_writer;
-}
-
 namespace peergate::webhook::server {
 
+class audit_log_writer;
 class policy_store;
 
 struct http_request_view {
@@ -52,7 +49,7 @@ class router {
   // `not_ready` returns why the server is not ready ("" when it is): /readyz answers 503 then.
   // `audit_log`, when given, receives the lines of every answered admission request.
   router(const policy_store& policies, metrics& m, std::function<std::string()> not_ready,
-         audit::log_writer* audit_log = nullptr);
+         audit_log_writer* audit_log = nullptr);
 
   http_response handle(const http_request_view& request) const noexcept;
 
@@ -68,7 +65,7 @@ class router {
   const policy_store& policies_;
   metrics& metrics_;
   std::function<std::string()> not_ready_;
-  audit::log_writer* audit_log_;
+  audit_log_writer* audit_log_;
 };
 
 }  // namespace peergate::webhook::server

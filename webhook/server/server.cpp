@@ -1,6 +1,6 @@
 #include "webhook/server/server.hpp"
 
-#include "engine/audit/audit_log.hpp"
+#include "webhook/server/audit_log_writer.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -146,13 +146,13 @@ std::unique_ptr<tls_context_store> build_tls_contexts(const server_options& opti
 
 // The audit log, when --audit-log names one.
 struct opened_audit_log {
-  std::unique_ptr<audit::log_writer> writer;  // null when off
+  std::unique_ptr<audit_log_writer> writer;  // null when off
   bool failed = false;                        // named but cannot be opened (logged)
 };
 opened_audit_log open_audit_log(const server_options& options) {
   if (options.audit_log.empty()) return {};
   std::string error;
-  opened_audit_log opened{audit::log_writer::open({.path = options.audit_log,
+  opened_audit_log opened{audit_log_writer::open({.path = options.audit_log,
                                                    .max_bytes = options.audit_log_max_bytes,
                                                    .max_files = options.audit_log_max_files},
                                                   &error)};
@@ -164,9 +164,9 @@ opened_audit_log open_audit_log(const server_options& options) {
 }
 
 // Every answered request's lines reach the file before the process exits.
-void close_audit_log(audit::log_writer& audit_log) {
+void close_audit_log(audit_log_writer& audit_log) {
   audit_log.flush_and_stop();
-  const audit::log_writer_stats written = audit_log.stats();
+  const audit_log_stats written = audit_log.stats();
   log_line(log_level::info, "audit log closed")
       .field("lines_written", written.lines_written)
       .field("lines_dropped", written.lines_dropped);

@@ -1,0 +1,227 @@
+#include "audit/evaluate.hpp"
+
+#include <algorithm>
+
+#include "engine/chain.hpp"
+#include "engine/pod_template.hpp"
+#include "engine/request_subject.hpp"
+
+namespace peergate::audit {
+
+namespace json = boost::json;
+
+namespace {
+
+std::uint8_t action_bits(const validation_actions& a) {
+  return static_cast<std::uint8_t>((a.deny ? action_deny : 0) | (a.warn ? action_warn : 0) |
+                                   (a.audit ? action_audit : 0));
+}
+
+// The actions of a mutation's accounting check, as the engine gives them to its findings.
+std::uint8_t accounting_bits(unaccounted_action a) {
+  switch (a) {
+    case unaccounted_action::deny: return action_deny;
+    case unaccounted_action::warn: return action_warn;
+    case unaccounted_action::audit: return action_audit;
+    case unaccounted_action::ignore: return 0;
+  }
+  return 0;
+}
+
+// The engine's finding of `policy` for `rule` in the validation step's decision, if it made one.
+const finding* finding_of(const decision& d, const std::string& policy, rule_kind rule) {
+  for (const finding& f : d.findings)
+    if (f.rule == rule && f.policy == policy) return &f;
+  return nullptr;
+}
+
+std::string string_field(const json::object* o, std::string_view key) {
+  if (!o) return {};
+  auto it = o->find(key);
+  return it != o->end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+}
+
+const json::object* object_field(const json::object* o, std::string_view key) {
+  if (!o) return nullptr;
+  auto it = o->find(key);
+  return it != o->end() ? it->value().if_object() : nullptr;
+}
+
+const char* json_type_name(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::array: return "a JSON array";
+    case json::kind::string: return "a JSON string";
+    case json::kind::null: return "null";
+    case json::kind::bool_: return "a JSON boolean";
+    default: return "a JSON number";
+  }
+}
+
+std::optional<owner_reference> controller_of(const json::object* metadata) {
+  if (!metadata) return std::nullopt;
+  auto it = metadata->find("ownerReferences");
+  if (it == metadata->end() || !it->value().is_array()) return std::nullopt;
+  const json::object* chosen = nullptr;
+  for (const auto& ref : it->value().get_array()) {
+    const json::object* o = ref.if_object();
+    if (!o) continue;
+    if (!chosen) chosen = o;
+    if (auto c = o->find("controller"); c != o->end() && c->value().is_bool() && c->value().get_bool()) {
+      chosen = o;
+      break;
+    }
+  }
+  if (!chosen) return std::nullopt;
+  owner_reference out{string_field(chosen, "kind"), string_field(chosen, "name"), string_field(chosen, "uid")};
+  if (out.kind.empty() || (out.name.empty() && out.uid.empty())) return std::nullopt;
+  return out;
+}
+
+std::string not_peer_reason(const std::optional<std::string>& runtime_class, std::string_view governed_by) {
+  if (!runtime_class) return "not a peer pod: no runtimeClassName";
+  return "runtimeClassName \"" + *runtime_class + "\" is not governed by this " + std::string(governed_by);
+}
+
+column_outcome policy_outcome(const peer_pod_policy& p, const decision& d, const request_subject& s) {
+  column_outcome out;
+  const finding* f = finding_of(d, p.name, rule_kind::allowed_namespaces);
+  if (!f) {
+    out.message = not_peer_reason(s.runtime_class, "policy");
+    return out;
+  }
+  switch (f->result) {
+    case finding_result::violation:
+      out.actions = action_bits(f->actions);
+      out.outcome = f->actions.deny ? result::fail : result::warn;
+      out.message = f->message;
+      break;
+    case finding_result::skip:
+      // Evaluated without a user, so only an exemption that matches every name, even the
+      // empty one ("*"), gets here: admission never applies such a policy either.
+      out.message = "exempt: the policy's exemptions match any user, even none, so it never applies";
+      break;
+    case finding_result::error:
+      out.outcome = result::error;
+      out.message = f->message;
+      break;
+    case finding_result::pass:
+      out.outcome = result::pass;
+      out.message = "namespace \"" + s.namespace_name + "\" allows runtimeClassName \"" + *s.runtime_class + "\"";
+      break;
+  }
+  return out;
+}
+
+// The engine's accounting check decides in the namespaces the mutation skips (a finding: pass or
+// violation). Where it made no finding, the audit says why, and adds the one check admission
+// cannot make: a stored Pod in a namespace the mutation covers that does not request the
+// resource was admitted while the mutation was not in place (installed later, or bypassed under
+// failurePolicy Ignore), so it is not counted. At admission such a pod is mutated before it is
+// validated; templates are fine either way: their pods get mutated when they are created.
+column_outcome accounting_outcome(const mutation_settings& m, const decision& d, const request_subject& s) {
+  column_outcome out;
+  if (const finding* f = finding_of(d, m.name, rule_kind::accounting)) {
+    if (f->result == finding_result::violation) {
+      out.actions = action_bits(f->actions);
+      out.outcome = f->actions.deny ? result::fail : result::warn;
+      out.message = f->message;
+    } else {
+      out.outcome = result::pass;
+      out.message = "counted: its spec requests " + m.extended_resource;
+    }
+    return out;
+  }
+  if (!s.runtime_class || *s.runtime_class != m.runtime_class_name) {
+    out.message = not_peer_reason(s.runtime_class, "mutation");
+    return out;
+  }
+  if (m.unaccounted == unaccounted_action::ignore) {
+    out.message = "accounting check off (unaccountedPeerPods: Ignore)";
+    return out;
+  }
+  if (s.kind == evaluated_kind::pod && s.pod_spec && !requests_resource(*s.pod_spec, m.extended_resource)) {
+    out.outcome = result::warn;
+    out.actions = action_warn;
+    out.message = "peer pod not counted against " + m.extended_resource +
+                  ": its spec does not request it (created before the peer-pods mutation, or the webhook was "
+                  "bypassed); recreate it to have it counted";
+    return out;
+  }
+  out.outcome = result::pass;
+  out.message = "counted: the mutation adds " + m.extended_resource + " in namespace \"" + s.namespace_name + "\"";
+  return out;
+}
+
+}  // namespace
+
+std::vector<column> columns_for(const policy_set& policies) {
+  std::vector<column> out;
+  for (const auto& p : policies.policies) out.push_back({p.name, to_string(rule_kind::allowed_namespaces), action_bits(p.actions)});
+  for (const auto& m : policies.mutations)
+    out.push_back({m.name, to_string(rule_kind::accounting), accounting_bits(m.unaccounted)});
+  return out;
+}
+
+std::vector<column_outcome> error_outcomes(std::size_t columns, const std::string& reason) {
+  return std::vector<column_outcome>(columns, column_outcome{result::error, 0, reason});
+}
+
+object_evaluation evaluate_object(json::value object, const policy_set& policies, const std::string& default_namespace) {
+  object_evaluation out;
+  const std::size_t columns = policies.policies.size() + policies.mutations.size();
+  const json::object* obj = object.if_object();
+  if (!obj) {
+    out.evaluated = true;
+    out.outcomes = error_outcomes(columns, std::string("the item is ") + json_type_name(object) +
+                                               ", not a Kubernetes object");
+    return out;
+  }
+  out.api_version = string_field(obj, "apiVersion");
+  out.kind = string_field(obj, "kind");
+  const json::object* metadata = object_field(obj, "metadata");
+  out.name = string_field(metadata, "name");
+  if (out.name.empty()) {
+    out.name = string_field(metadata, "generateName");
+    out.generated_name = !out.name.empty();
+  }
+  out.uid = string_field(metadata, "uid");
+  out.namespace_name = string_field(metadata, "namespace");
+  if (out.namespace_name.empty()) out.namespace_name = default_namespace;
+  if (out.kind.empty() || out.api_version.empty()) {
+    out.evaluated = true;
+    out.outcomes = error_outcomes(columns, "the item has no apiVersion or kind");
+    return out;
+  }
+
+  admission_request request;
+  request.uid = "peergate-audit";
+  if (auto slash = out.api_version.find('/'); slash != std::string::npos)
+    request.kind = {out.api_version.substr(0, slash), out.api_version.substr(slash + 1), out.kind};
+  else
+    request.kind = {"", out.api_version, out.kind};
+  if (!evaluated_kind_of(request.kind)) return out;  // no pods: not audited
+  out.evaluated = true;
+  out.owner = controller_of(metadata);
+  if (!out.generated_name) request.name = out.name;
+  request.namespace_name = out.namespace_name;
+  request.op = operation::create;
+  request.dry_run = true;
+  request.object = std::move(object);  // `obj` and `metadata` dangle from here on
+
+  const subject_read read = read_subject(request);
+  if (read.result == subject_read::status::invalid) {
+    out.outcomes = error_outcomes(columns, read.problem);
+    return out;
+  }
+  const decision d = run_validate(request, policies);
+  if (!d.allowed && d.findings.empty()) {  // refused before any policy looked at it
+    out.outcomes = error_outcomes(columns, d.message);
+    return out;
+  }
+  out.outcomes.reserve(columns);
+  for (const auto& p : policies.policies) out.outcomes.push_back(policy_outcome(p, d, read.subject));
+  for (const auto& m : policies.mutations) out.outcomes.push_back(accounting_outcome(m, d, read.subject));
+  return out;
+}
+
+}  // namespace peergate::audit

@@ -1,0 +1,183 @@
+#include "audit/object_auditor.hpp"
+
+#include <algorithm>
+#include <functional>
+
+#include "audit/evaluate.hpp"
+
+namespace peergate::audit {
+
+namespace {
+
+constexpr std::uint32_t no_row = UINT32_MAX;
+
+// Never 0, which means "none".
+std::uint64_t hash_text(std::string_view s) { return std::hash<std::string_view>{}(s) | 1; }
+
+std::uint64_t hash_name(std::string_view kind, std::string_view ns, std::string_view name) {
+  std::string key;
+  key.reserve(kind.size() + ns.size() + name.size() + 2);
+  key.append(kind).append(1, '\0').append(ns).append(1, '\0').append(name);
+  return hash_text(key);
+}
+
+}  // namespace
+
+object_auditor::object_auditor(policy_snapshot policies, std::string default_namespace)
+    : policies_(std::move(policies)), default_namespace_(std::move(default_namespace)) {
+  report_.origin = report_origin::objects;
+  report_.columns = columns_for(*policies_);
+  pod_kind_ = report_.text.intern("Pod");
+}
+
+void object_auditor::begin_source(std::string_view name) {
+  source_ = report_.text.intern(name);
+  report_.sources.emplace_back(name);
+}
+
+void object_auditor::add_error_row(std::uint64_t line, std::string where, std::string_view reason) {
+  row r;
+  r.source = source_;
+  r.line = line;
+  r.where = std::move(where);
+  const std::uint32_t message = report_.intern_message(reason, {});
+  for (std::uint32_t c = 0; c < report_.columns.size(); ++c) r.results.push_back({static_cast<std::uint16_t>(c), result::error, 0, message});
+  report_.rows.push_back(std::move(r));
+  owners_.emplace_back();
+}
+
+void object_auditor::add_unreadable(std::string_view source, std::uint64_t line, std::string_view reason) {
+  const std::uint32_t saved = source_;
+  source_ = report_.text.intern(source);
+  add_error_row(line, {}, reason);
+  source_ = saved;
+}
+
+void object_auditor::add(input_item&& item) {
+  ++report_.items_read;
+  if (!item.error.empty()) {
+    add_error_row(item.line, std::move(item.where), item.error);
+    return;
+  }
+  object_evaluation e = evaluate_object(std::move(item.value), *policies_, default_namespace_);
+  if (!e.evaluated) {
+    ++report_.ignored_kinds[e.kind];
+    return;
+  }
+  const auto index = static_cast<std::uint32_t>(report_.rows.size());
+  if (!e.uid.empty()) by_uid_.emplace_back(hash_text(e.uid), index);
+  row r;
+  r.api_version = report_.text.intern(e.api_version);
+  r.kind = report_.text.intern(e.kind);
+  r.namespace_name = report_.text.intern(e.namespace_name);
+  r.name = std::move(e.name);
+  r.generated_name = e.generated_name;
+  r.uid = std::move(e.uid);
+  r.source = source_;
+  r.line = item.line;
+  r.where = std::move(item.where);
+  r.pods = r.kind == pod_kind_ ? 1 : 0;
+  r.results.reserve(e.outcomes.size());
+  for (std::uint32_t c = 0; c < e.outcomes.size(); ++c) {
+    column_outcome& o = e.outcomes[c];
+    r.results.push_back({static_cast<std::uint16_t>(c), o.outcome, o.actions, report_.intern_message(o.message, r.name)});
+  }
+  if (r.kind != 0 && !r.name.empty() && !r.generated_name)
+    by_name_.emplace_back(hash_name(report_.str(r.kind), report_.str(r.namespace_name), r.name), index);
+  owner_link link;
+  if (e.owner) {
+    link.kind = report_.text.intern(e.owner->kind);
+    if (!e.owner->uid.empty()) link.uid_hash = hash_text(e.owner->uid);
+    if (!e.owner->name.empty()) link.name_hash = hash_name(e.owner->kind, e.namespace_name, e.owner->name);
+  }
+  report_.rows.push_back(std::move(r));
+  owners_.push_back(std::move(link));
+}
+
+std::uint32_t object_auditor::first_with(const std::deque<hashed_row>& index, std::uint64_t hash) {
+  auto it = std::lower_bound(index.begin(), index.end(), hashed_row{hash, 0});
+  return it != index.end() && it->first == hash ? it->second : no_row;
+}
+
+// The row of the owner of `child`, when the owner is in the input: by uid when the reference
+// has one, else by kind, namespace and name (owners are in the namespace of what they own).
+std::uint32_t object_auditor::find_owner(std::uint32_t child) const {
+  const owner_link& link = owners_[child];
+  if (link.kind == 0) return no_row;
+  if (link.uid_hash) {
+    const std::uint32_t o = first_with(by_uid_, link.uid_hash);
+    if (o != no_row && o != child && report_.rows[o].kind == link.kind) return o;
+  }
+  if (!link.name_hash) return no_row;
+  const std::uint32_t o = first_with(by_name_, link.name_hash);
+  if (o == no_row || o == child) return no_row;
+  const row& owner = report_.rows[o];
+  if (owner.kind != link.kind || owner.namespace_name != report_.rows[child].namespace_name) return no_row;
+  // Both uids known and different: another object of the same name (recreated since).
+  if (link.uid_hash && !owner.uid.empty() && hash_text(owner.uid) != link.uid_hash) return no_row;
+  return o;
+}
+
+report object_auditor::finish(std::int64_t generated_s) {
+  auto& rows = report_.rows;
+  const auto n = static_cast<std::uint32_t>(rows.size());
+  // Sorted by hash, then row: the first row with a hash is the earliest read.
+  std::sort(by_uid_.begin(), by_uid_.end());
+  std::sort(by_name_.begin(), by_name_.end());
+  // The same object given twice (overlapping inputs) is audited once: the first one read.
+  std::vector<bool> keep(n, true);
+  for (std::size_t k = 1; k < by_uid_.size(); ++k) {
+    const std::uint32_t first = first_with(by_uid_, by_uid_[k].first);
+    const std::uint32_t again = by_uid_[k].second;
+    if (first != again && keep[again] && rows[first].uid == rows[again].uid) {
+      keep[again] = false;
+      ++report_.duplicates;
+    }
+  }
+  std::vector<std::uint32_t> parent(n, no_row);
+  for (std::uint32_t i = 0; i < n; ++i)
+    if (keep[i]) parent[i] = find_owner(i);
+  // Roots: follow owners up; a cycle (hand-made input) leaves the object on its own.
+  std::vector<std::uint32_t> root(n, no_row);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    std::uint32_t r = i;
+    int steps = 0;
+    while (parent[r] != no_row && steps < 32) r = parent[r], ++steps;
+    root[i] = parent[r] == no_row ? r : i;
+  }
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const std::uint32_t r = root[i];
+    if (r == i || !keep[i]) continue;
+    keep[i] = false;
+    ++report_.folded;
+    row& owner = rows[r];
+    const row& child = rows[i];
+    owner.pods += child.kind == pod_kind_ ? 1 : 0;
+    // What actually runs can differ from the owner's template (an old ReplicaSet during a
+    // rollout, pods from before a template change): the row shows the worst, and says where
+    // it comes from.
+    for (std::size_t c = 0; c < owner.results.size() && c < child.results.size(); ++c) {
+      if (child.results[c].outcome >= owner.results[c].outcome) continue;
+      row_result taken = child.results[c];
+      taken.message = report_.intern_message(
+          "via " + report_.object_label(child) + ": " + report_.message(child, child.results[c]), owner.name);
+      owner.results[c] = taken;
+    }
+  }
+  // In place: a second vector of rows would double the peak memory of a large audit.
+  std::size_t kept = 0;
+  for (std::uint32_t i = 0; i < n; ++i)
+    if (keep[i]) {
+      if (kept != i) rows[kept] = std::move(rows[i]);
+      ++kept;
+    }
+  rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(kept), rows.end());
+  owners_ = {};
+  by_uid_ = {};
+  by_name_ = {};
+  sort_rows(report_);
+  report_.generated_s = generated_s;
+  return std::move(report_);
+}
+
+}  // namespace peergate::audit

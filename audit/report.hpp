@@ -1,0 +1,164 @@
+#pragma once
+// The result model of `peergate audit`: one row per audited object (or per group of audit-log
+// lines), one result per policy column, and the counts every renderer prints. Plain data, built
+// by audit/object_auditor.hpp or audit/log_reader.hpp, read by audit/render/render.hpp.
+//
+// Rows are kept compact (interned strings, a few bytes per result) because a large cluster
+// has 100 000 pods or more and the report is the only thing the audit keeps in memory.
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace peergate::audit {
+
+// Ordered most severe first, so "worse" is "smaller". error ranks above warn: an object that
+// cannot be evaluated cannot be shown to pass.
+enum class result : std::uint8_t { fail, error, warn, pass, skip };
+inline constexpr std::size_t result_count = 5;
+inline constexpr std::array<result, result_count> all_results{result::fail, result::error, result::warn, result::pass,
+                                                               result::skip};
+
+const char* to_string(result r);
+inline result worse(result a, result b) { return a < b ? a : b; }
+
+// Bits of row_result::actions: which validation actions a violation carried.
+inline constexpr std::uint8_t action_deny = 1;
+inline constexpr std::uint8_t action_warn = 2;
+inline constexpr std::uint8_t action_audit = 4;
+// "Deny", "Warn, Audit", ... ("" for none).
+std::string actions_text(std::uint8_t actions);
+
+// One policy, or one mutation's accounting check, that rows have results for.
+struct column {
+  std::string policy;
+  std::string rule;     // "allowed-namespaces", "accounting", or "read" for unreadable log lines
+  std::uint8_t actions = 0;  // what a violation does: the policy's validationActions
+};
+
+// Strings that repeat across rows (kinds, namespaces, messages of skips) stored once.
+class text_pool {
+ public:
+  text_pool();
+  text_pool(const text_pool&) = delete;
+  text_pool& operator=(const text_pool&) = delete;
+  text_pool(text_pool&&) = default;
+  text_pool& operator=(text_pool&&) = default;
+
+  std::uint32_t intern(std::string_view text);  // 0 is always ""
+  std::string_view at(std::uint32_t id) const { return texts_[id]; }
+  std::size_t size() const { return texts_.size(); }
+
+ private:
+  std::deque<std::string> texts_;  // a deque: views into it stay valid as it grows
+  std::unordered_map<std::string_view, std::uint32_t> ids_;
+};
+
+// 12 bytes: a large audit keeps one per object and policy.
+struct row_result {
+  std::uint16_t column = 0;
+  result outcome = result::skip;
+  std::uint8_t actions = 0;   // for fail and warn: the actions of the violation
+  std::uint32_t message = 0;  // in report::text
+  std::uint32_t count = 1;    // log reports: how many decisions this result stands for
+};
+
+struct row {
+  std::uint32_t api_version = 0;  // interned in report::text
+  std::uint32_t kind = 0;         // "" for an item that could not be read
+  std::uint32_t namespace_name = 0;
+  std::string name;
+  bool generated_name = false;  // `name` is a generateName prefix (shown as "name*")
+  std::string uid;
+  std::uint32_t source = 0;  // interned file name
+  std::uint64_t line = 0;    // 1-based line of the item in its source, 0 when unknown
+  std::string where;         // "items[3]", "document 2", ... ("" when the line says it all)
+  std::uint32_t pods = 0;    // Pods this row stands for: 1 for a Pod, its folded pods for a workload
+  // Audit-log reports only.
+  std::uint32_t user = 0;
+  std::uint32_t operation = 0;
+  std::int64_t first_seen_us = 0;  // microseconds since the epoch
+  std::int64_t last_seen_us = 0;
+  std::vector<row_result> results;  // one per column for objects; the logged ones for a log
+
+  result worst() const;
+};
+
+inline constexpr char name_placeholder = '\x01';
+
+enum class report_origin { objects, log };
+
+struct report {
+  report_origin origin = report_origin::objects;
+  std::vector<column> columns;
+  // Canonical order: namespace, kind, name, source position. A deque: it grows without
+  // moving what it holds, where a vector's doubling would need twice the rows at its peak.
+  std::deque<row> rows;
+  text_pool text;
+  std::vector<std::string> sources;  // inputs, as named on the command line
+  std::int64_t generated_s = 0;      // when the report was made (seconds since the epoch)
+
+  // Objects: what was read besides the audited rows.
+  std::uint64_t items_read = 0;                        // every item, good or bad
+  std::map<std::string, std::uint64_t> ignored_kinds;  // kinds without pods (Service, ...): not audited
+  std::uint64_t duplicates = 0;                        // items whose uid was already read
+  std::uint64_t folded = 0;                            // rows folded into an owner also in the input
+
+  // Logs: the period covered and what the server lost.
+  std::uint64_t log_lines = 0;
+  std::uint64_t dropped_lines = 0;  // lines the server dropped (queue full), from its marker lines
+  std::int64_t period_from_us = 0;
+  std::int64_t period_to_us = 0;
+
+  std::string_view str(std::uint32_t id) const { return text.at(id); }
+  // The message of a result. Messages name their object ("Pod \"web-7c5d-x2\" uses ..."), which
+  // would make each one unique: they are stored with the row's name replaced by
+  // name_placeholder, so that one text serves every object of a namespace.
+  std::string message(const row& r, const row_result& x) const;
+  // The stored form of `message` for a row named `name`.
+  std::uint32_t intern_message(std::string_view message, std::string_view name);
+  // "Deployment/web", "Pod/web-*", or "(unreadable item)".
+  std::string object_label(const row& r) const;
+  // "list.json:120 items[3]"
+  std::string position_label(const row& r) const;
+  // "peer-pods-allowed-namespaces" or "peer-pods (accounting)".
+  std::string column_label(std::uint32_t c) const;
+};
+
+struct counts {
+  std::array<std::uint64_t, result_count> by_result{};
+  void add(result r, std::uint64_t n = 1) { by_result[static_cast<std::size_t>(r)] += n; }
+  std::uint64_t operator[](result r) const { return by_result[static_cast<std::size_t>(r)]; }
+  std::uint64_t total() const;
+  std::uint64_t findings() const { return (*this)[result::fail] + (*this)[result::error] + (*this)[result::warn]; }
+  result worst() const;  // skip when empty
+};
+
+struct report_summary {
+  counts total;
+  std::vector<counts> by_column;                           // index = column
+  std::vector<std::pair<std::string, counts>> by_namespace;  // by name; "" = no namespace
+  std::vector<std::pair<std::string, counts>> by_user;       // logs only, by name
+  std::uint64_t rows = 0;
+  std::uint64_t pods = 0;
+  std::uint64_t namespaces = 0;  // distinct non-empty namespaces
+};
+
+report_summary summarize(const report& r);
+
+// Sorts rows in the canonical order (namespace, kind, name, source, line).
+void sort_rows(report& r);
+
+// RFC 3339 UTC with microseconds ("2024-05-01T12:00:00.123456Z"), and back (any offset,
+// any fraction); nullopt-like false when `text` is not a timestamp.
+std::string format_time_us(std::int64_t us);
+std::string format_time_s(std::int64_t s);  // "2024-05-01T12:00:00Z"
+bool parse_time_us(std::string_view text, std::int64_t& us);
+
+}  // namespace peergate::audit

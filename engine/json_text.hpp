@@ -1,0 +1,15 @@
+#pragma once
+// JSON string literals (also valid YAML double-quoted scalars), for text written by hand rather
+// than through Boost.JSON: the audit log, the audit reports, the YAML writer of `manifests`.
+
+#include <string>
+#include <string_view>
+
+namespace peergate {
+
+// `text` as a JSON string literal, quotes included; invalid UTF-8 bytes become U+FFFD so that
+// every consumer (kubectl, browsers, log stacks) can read it.
+std::string json_quote(std::string_view text);
+void append_json_quoted(std::string& out, std::string_view text);
+
+}  // namespace peergate

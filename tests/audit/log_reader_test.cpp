@@ -1,0 +1,124 @@
+#include "audit/log_reader.hpp"
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <sstream>
+
+#include "audit/log_line.hpp"
+
+using namespace peergate;
+using namespace peergate::audit;
+
+namespace {
+
+// Lines as the writer makes them (format_log_lines), so reader and writer agree by construction.
+std::string line(std::int64_t second, const char* user, const char* ns, const char* name, const char* policy,
+                 validation_actions actions, const char* generate_name = "") {
+  const std::string uid = "uid-" + std::to_string(second);
+  log_request r;
+  r.uid = uid;
+  r.user = user;
+  r.operation = "CREATE";
+  r.kind = "Pod";
+  r.namespace_name = ns;
+  r.name = name;
+  r.generate_name = generate_name;
+  const std::vector<finding> f{{policy, rule_kind::allowed_namespaces, actions, finding_result::violation, std::string("msg ") + std::to_string(second)}};
+  return format_log_lines(r, f, std::chrono::system_clock::time_point(std::chrono::seconds(second)));
+}
+
+report read(const std::string& text) {
+  log_auditor a;
+  a.begin_source("audit.log");
+  std::istringstream in(text);
+  read_log(in, a);
+  return a.finish(1700000000);
+}
+
+}  // namespace
+
+TEST_CASE("log lines about the same object, user and policy are one row with a count", "[audit][log-reader]") {
+  const report r = read(line(1700000100, "alice", "team-a", "web", "rollout", {.audit = true}) +
+                        line(1700000300, "alice", "team-a", "web", "rollout", {.audit = true}) +
+                        line(1700000200, "alice", "team-a", "web", "rollout", {.audit = true}) +
+                        line(1700000400, "bob", "team-a", "web", "rollout", {.audit = true}) +
+                        line(1700000500, "bob", "team-b", "", "enforced", {.deny = true}, "job-") +
+                        line(1700000600, "carol", "team-b", "x", "rollout", {.warn = true}));
+  CHECK(r.origin == report_origin::log);
+  CHECK(r.log_lines == 6);
+  CHECK(format_time_us(r.period_from_us) == "2023-11-14T22:15:00.000000Z");
+  CHECK(format_time_us(r.period_to_us) == "2023-11-14T22:23:20.000000Z");
+  REQUIRE(r.rows.size() == 4);
+  const row& alice = r.rows[0];
+  CHECK(r.str(alice.user) == "alice");
+  CHECK(alice.results.size() == 1);
+  CHECK(alice.results[0].count == 3);
+  CHECK(alice.results[0].outcome == result::warn);
+  CHECK(alice.results[0].actions == action_audit);
+  CHECK(r.str(alice.results[0].message) == "msg 1700000300");  // the latest wording
+  CHECK(format_time_us(alice.first_seen_us) == "2023-11-14T22:15:00.000000Z");
+  const row& job = r.rows[2];
+  CHECK(r.object_label(job) == "Pod/job-*");
+  CHECK(job.results[0].outcome == result::fail);
+
+  const report_summary s = summarize(r);
+  CHECK(s.total[result::fail] == 1);
+  CHECK(s.total[result::warn] == 5);
+  REQUIRE(s.by_user.size() == 3);
+  CHECK(s.by_user[0].first == "alice");
+  CHECK(s.by_user[0].second[result::warn] == 3);
+  CHECK(s.by_namespace.size() == 2);
+  REQUIRE(r.columns.size() == 2);
+  CHECK(r.columns[0].policy == "rollout");
+  CHECK(r.columns[0].actions == (action_audit | action_warn));
+}
+
+TEST_CASE("unreadable lines are error rows; dropped-line markers are counted", "[audit][log-reader]") {
+  const report r = read(line(1700000100, "alice", "team-a", "web", "rollout", {.audit = true}) +
+                        "not json\n\n" + "{\"time\":\"yesterday\",\"action\":\"deny\"}\n" +
+                        "{\"time\":\"2023-11-14T22:15:00Z\",\"action\":\"maybe\"}\n" +
+                        format_dropped_line(42, std::chrono::system_clock::time_point(std::chrono::seconds(1700000200))));
+  CHECK(r.log_lines == 1);
+  CHECK(r.dropped_lines == 42);
+  REQUIRE(r.rows.size() == 4);
+  std::vector<std::string> errors;
+  for (const auto& row : r.rows)
+    if (row.results[0].outcome == result::error)
+      errors.push_back(r.position_label(row) + " " + std::string(r.str(row.results[0].message)));
+  REQUIRE(errors.size() == 3);
+  CHECK_THAT(errors[0], Catch::StartsWith("audit.log:2 not a JSON line"));
+  CHECK(errors[1] == "audit.log:4 no \"time\" in RFC 3339 form");
+  CHECK(errors[2] == "audit.log:5 unknown action \"maybe\" (deny, warn or audit)");
+}
+
+TEST_CASE("the lines of one request about one policy are one decision with its actions", "[audit][log-reader]") {
+  log_request r;
+  r.uid = "req-1";
+  r.user = "alice";
+  r.operation = "CREATE";
+  r.kind = "Pod";
+  r.namespace_name = "team-a";
+  r.name = "web";
+  const auto at = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
+  const std::vector<finding> both{
+      {"rollout", rule_kind::allowed_namespaces, {.warn = true, .audit = true}, finding_result::violation, "m"},
+      {"enforced", rule_kind::allowed_namespaces, {.deny = true, .audit = true}, finding_result::violation, "no"}};
+  std::string text = format_log_lines(r, both, at);
+  r.uid = "req-2";
+  text += format_log_lines(r, both, at + std::chrono::seconds(5));
+  const report rep = read(text);
+  CHECK(rep.log_lines == 8);
+  REQUIRE(rep.rows.size() == 2);
+  const report_summary s = summarize(rep);
+  CHECK(s.total[result::warn] == 2);  // two requests, not four lines
+  CHECK(s.total[result::fail] == 2);
+  for (const auto& row : rep.rows) {
+    CHECK(row.results[0].count == 2);
+    if (rep.columns[row.results[0].column].policy == "rollout") {
+      CHECK(row.results[0].actions == (action_warn | action_audit));
+    } else {
+      CHECK(row.results[0].actions == (action_deny | action_audit));
+      CHECK(row.results[0].outcome == result::fail);
+    }
+  }
+}
