@@ -87,7 +87,7 @@ void read_input(audit::object_auditor& auditor, const std::string& path, bool na
 }
 
 audit::report audit_objects(const audit_flags& f) {
-  load_result loaded = f.policies.empty() ? load_embedded_policies() : load_policy_paths(f.policies);
+  load_result loaded = load_policies(f.policies);
   if (!loaded.problems.items().empty()) std::cerr << loaded.problems.render_text();
   if (!loaded.ok()) throw bad_input{"policies not loaded: " + loaded.problems.summary()};
 

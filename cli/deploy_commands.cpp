@@ -125,7 +125,7 @@ int run_manifests(const manifests_flags& f) {
 
   // The policies are loaded as the server will load them: a set with errors is no deployment.
   // The ConfigMap then holds the very texts that were checked.
-  const policy_texts texts = f.policies.empty() ? embedded_policy_texts() : read_policy_paths(f.policies);
+  const policy_texts texts = read_policy_texts(f.policies);
   load_result loaded = load_policy_texts(texts);
   if (!loaded.problems.items().empty()) std::cerr << loaded.problems.render_text();
   if (!loaded.ok()) {

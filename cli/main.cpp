@@ -27,7 +27,7 @@ constexpr int exit_denied_or_errors = 1;
 constexpr int exit_usage = 2;
 
 policy_snapshot load_or_report(const std::vector<std::string>& paths) {
-  load_result loaded = paths.empty() ? load_embedded_policies() : load_policy_paths(paths);
+  load_result loaded = load_policies(paths);
   if (!loaded.problems.items().empty()) std::cerr << loaded.problems.render_text();
   if (!loaded.ok()) std::cerr << "peergate: policies not loaded: " << loaded.problems.summary() << "\n";
   return loaded.policies;
@@ -88,7 +88,7 @@ int run_review(const review_options& o) {
 }
 
 int run_check(const std::vector<std::string>& paths, const std::string& format) {
-  load_result loaded = load_policy_paths(paths);
+  load_result loaded = load_policies(paths);
   if (format == "json") {
     std::cout << loaded.problems.render_json() << "\n";
   } else {

@@ -176,7 +176,7 @@ bool run_suite(const fs::path& file, const json::object& suite_doc, test_totals&
   if (auto it = spec->find("policies"); it != spec->end() && it->value().is_array())
     for (const auto& p : it->value().get_array())
       if (p.is_string()) policy_paths.push_back((suite.dir / std::string(p.get_string())).lexically_normal().string());
-  load_result loaded = policy_paths.empty() ? load_embedded_policies() : load_policy_paths(policy_paths);
+  load_result loaded = load_policies(policy_paths);
   if (!loaded.ok()) {
     out << "ERROR " << suite.file << ": its policies do not load:\n" << loaded.problems.render_text();
     return false;

@@ -6,21 +6,75 @@
 
 namespace peergate {
 
-void diagnostics::add(severity level, std::string code, source_location where, std::string message,
-                      std::string source_line) {
-  items_.push_back({level, std::move(code), std::move(where), std::move(message), std::move(source_line)});
+namespace {
+
+using enum diagnostic_code;
+constexpr severity error = severity::error;
+constexpr severity warning = severity::warning;
+
+// One row per code; docs/policy-reference.md lists the same codes with the same severities
+// (tests/engine/diagnostics_test.cpp checks it).
+constexpr diagnostic_code_info catalogue[] = {
+    {yaml_syntax, "yaml-syntax", error, "the file is not valid YAML"},
+    {unreadable_file, "unreadable-file", error, "a path does not exist, or a file or directory cannot be read"},
+    {empty_file, "empty-file", warning, "a file holds no YAML document with content"},
+    {wrong_type, "wrong-type", error, "a value has the wrong YAML type"},
+    {duplicate_key, "duplicate-key", error, "the same key twice in one mapping"},
+    {unknown_field, "unknown-field", warning, "a key peergate does not know; it is ignored"},
+    {missing_field, "missing-field", error, "a required field is absent"},
+    {unknown_kind, "unknown-kind", error, "kind is not PeerPodPolicy or PeerPodMutation"},
+    {unknown_api_version, "unknown-api-version", error, "apiVersion is not peergate.dev/v1alpha1"},
+    {invalid_name, "invalid-name", error, "a metadata.name, runtime class or extended resource name is malformed"},
+    {reserved_name, "reserved-name", error, "metadata.name is the implicit mutation's name"},
+    {empty_entry, "empty-entry", error, "an empty exemption entry"},
+    {duplicate_name, "duplicate-name", error, "a metadata.name already used by another document"},
+    {empty_list, "empty-list", error, "a list that must not be empty is empty"},
+    {unknown_enum, "unknown-enum", error, "a word outside its set"},
+    {duplicate_entry, "duplicate-entry", warning, "a validation action listed twice"},
+    {deny_with_warn, "deny-with-warn", error, "Deny and Warn in one validationActions"},
+    {invalid_namespace_name, "invalid-namespace-name", error, "an exact namespace entry that is not a DNS-1123 label"},
+    {invalid_glob, "invalid-glob", error, "a namespace glob with a character no namespace name has"},
+    {invalid_regex, "invalid-regex", error, "RE2 rejects a pattern, or a list exceeds RE2's memory budget"},
+    {regex_never_matches, "regex-never-matches", warning, "no namespace name can match the regex"},
+    {unknown_placeholder, "unknown-placeholder", error, "an unknown {word} in spec.message"},
+    {message_control_characters, "message-control-characters", warning, "spec.message contains line breaks or tabs"},
+    {duplicate_mutation, "duplicate-mutation", error, "a second PeerPodMutation for one runtime class"},
+    {allowed_but_excluded, "allowed-but-excluded", warning, "a policy allows a namespace its mutation excludes"},
+    {internal_error, "internal-error", error, "loading failed unexpectedly (an exception)"},
+};
+
+constexpr bool catalogue_is_in_enum_order() {
+  for (std::size_t i = 0; i < std::size(catalogue); ++i)
+    if (static_cast<std::size_t>(catalogue[i].code) != i) return false;
+  return std::size(catalogue) == static_cast<std::size_t>(internal_error) + 1;
+}
+static_assert(catalogue_is_in_enum_order(), "one row per diagnostic_code, in enum order");
+
+}  // namespace
+
+std::span<const diagnostic_code_info> diagnostic_catalogue() { return catalogue; }
+
+const diagnostic_code_info& describe(diagnostic_code code) { return catalogue[static_cast<std::size_t>(code)]; }
+
+std::string_view to_string(diagnostic_code code) { return describe(code).text; }
+
+std::string_view to_string(severity level) { return level == severity::error ? "error" : "warning"; }
+
+void diagnostics::add(diagnostic_code code, source_location where, std::string message, std::string source_line) {
+  items_.push_back({describe(code).level, code, std::move(where), std::move(message), std::move(source_line)});
 }
 
 void diagnostics::append(const diagnostics& other) {
   items_.insert(items_.end(), other.items_.begin(), other.items_.end());
 }
 
-void diagnostics::sort_from(std::size_t first) {
-  if (first >= items_.size()) return;
-  std::stable_sort(items_.begin() + static_cast<std::ptrdiff_t>(first), items_.end(),
-                   [](const diagnostic& a, const diagnostic& b) {
-                     return std::tie(a.where.line, a.where.column) < std::tie(b.where.line, b.where.column);
-                   });
+void diagnostics::sort(const std::vector<std::string>& file_rank) {
+  auto rank = [&](const diagnostic& d) {
+    return static_cast<std::size_t>(std::find(file_rank.begin(), file_rank.end(), d.where.file) - file_rank.begin());
+  };
+  std::stable_sort(items_.begin(), items_.end(), [&](const diagnostic& a, const diagnostic& b) {
+    return std::tuple(rank(a), a.where.line, a.where.column) < std::tuple(rank(b), b.where.line, b.where.column);
+  });
 }
 
 std::size_t diagnostics::error_count() const {
@@ -42,7 +96,7 @@ std::string render_diagnostic(const diagnostic& d) {
   std::string out = location_prefix(d.where);
   out += d.level == severity::error ? ": error: " : ": warning: ";
   out += d.message;
-  if (!d.code.empty()) out += " [" + d.code + "]";
+  out += " [" + std::string(to_string(d.code)) + "]";
   out += '\n';
   if (!d.source_line.empty()) {
     out += "  " + d.source_line + "\n  ";
@@ -72,8 +126,8 @@ std::string diagnostics::render_json() const {
   boost::json::array list;
   for (const auto& d : items_) {
     list.push_back(boost::json::object{
-        {"severity", d.level == severity::error ? "error" : "warning"},
-        {"code", d.code},
+        {"severity", to_string(d.level)},
+        {"code", to_string(d.code)},
         {"file", d.where.file},
         {"line", d.where.line},
         {"column", d.where.column},

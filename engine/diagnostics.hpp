@@ -1,7 +1,10 @@
 #pragma once
 // Diagnostics are values: every problem found while loading policies or reading input is
-// collected with where it came from, so a policy author sees all of them at once.
+// collected with where it came from, so a policy author sees all of them at once. The codes are a
+// closed set with one table (code, text, severity, description), which the catalogue in
+// docs/policy-reference.md is checked against.
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,9 +20,51 @@ struct source_location {
 
 enum class severity { error, warning };
 
+enum class diagnostic_code {
+  yaml_syntax,
+  unreadable_file,
+  empty_file,
+  wrong_type,
+  duplicate_key,
+  unknown_field,
+  missing_field,
+  unknown_kind,
+  unknown_api_version,
+  invalid_name,
+  reserved_name,
+  empty_entry,
+  duplicate_name,
+  empty_list,
+  unknown_enum,
+  duplicate_entry,
+  deny_with_warn,
+  invalid_namespace_name,
+  invalid_glob,
+  invalid_regex,
+  regex_never_matches,
+  unknown_placeholder,
+  message_control_characters,
+  duplicate_mutation,
+  allowed_but_excluded,
+  internal_error,
+};
+
+struct diagnostic_code_info {
+  diagnostic_code code;
+  std::string_view text;  // stable identifier shown in brackets, e.g. "duplicate-key"
+  severity level;
+  std::string_view description;  // one line, for people
+};
+
+// Every code, in the order of the catalogue in docs/policy-reference.md.
+std::span<const diagnostic_code_info> diagnostic_catalogue();
+const diagnostic_code_info& describe(diagnostic_code code);
+std::string_view to_string(diagnostic_code code);
+std::string_view to_string(severity level);
+
 struct diagnostic {
-  severity level = severity::error;
-  std::string code;  // stable identifier from the catalogue in docs/policy-reference.md, e.g. "duplicate-key"
+  severity level = severity::error;  // always describe(code).level
+  diagnostic_code code = diagnostic_code::internal_error;
   source_location where;
   std::string message;
   std::string source_line;  // the offending line's text, for the caret snippet; may be empty
@@ -27,17 +72,11 @@ struct diagnostic {
 
 class diagnostics {
  public:
-  void add(severity level, std::string code, source_location where, std::string message,
-           std::string source_line = {});
-  void error(std::string code, source_location where, std::string message, std::string source_line = {}) {
-    add(severity::error, std::move(code), std::move(where), std::move(message), std::move(source_line));
-  }
-  void warning(std::string code, source_location where, std::string message, std::string source_line = {}) {
-    add(severity::warning, std::move(code), std::move(where), std::move(message), std::move(source_line));
-  }
+  // The severity is the code's, from the table.
+  void add(diagnostic_code code, source_location where, std::string message, std::string source_line = {});
   void append(const diagnostics& other);
-  // Orders the items from index `first` on by line, then column (stable).
-  void sort_from(std::size_t first);
+  // Orders the items by `file_rank` (files not ranked last), then line, then column (stable).
+  void sort(const std::vector<std::string>& file_rank);
 
   const std::vector<diagnostic>& items() const { return items_; }
   std::size_t error_count() const;

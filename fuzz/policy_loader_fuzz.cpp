@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string text(reinterpret_cast<const char*>(data), size);
   // Explicit defaults rather than the environment, so a run is reproducible.
   const peergate::load_result r =
-      peergate::load_policy_sources({{"fuzz.yaml", std::move(text)}}, peergate::mutation_defaults{});
+      peergate::load_policy_texts({{{"fuzz.yaml", std::move(text)}}, {}}, peergate::mutation_defaults{});
 
   const bool errors = r.problems.has_errors();
   if (errors && r.ok()) broken("errors were reported but a policy set was returned", r);

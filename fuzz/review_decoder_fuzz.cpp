@@ -36,7 +36,7 @@ using peergate::webhook::outcome;
 // Loaded once; explicit defaults rather than the environment, so a run is reproducible.
 const peergate::policy_set& shipped_policies() {
   static const peergate::policy_snapshot policies = [] {
-    peergate::load_result loaded = peergate::load_embedded_policies(peergate::mutation_defaults{});
+    peergate::load_result loaded = peergate::load_policies({}, peergate::mutation_defaults{});
     if (!loaded.ok()) {
       std::fprintf(stderr, "review_decoder_fuzz: the embedded policies do not load:\n%s\n",
                    loaded.problems.render_text().c_str());

@@ -434,7 +434,7 @@ int main(int argc, char** argv) {
   }
 
   // Fixed defaults, not the environment: the figures must not depend on TARGET_RUNTIMECLASS.
-  const auto shipped = peergate::load_embedded_policies(peergate::mutation_defaults{});
+  const auto shipped = peergate::load_policies({}, peergate::mutation_defaults{});
   if (!shipped.ok()) {
     std::fprintf(stderr, "engine_bench: the shipped policies do not load:\n%s", shipped.problems.render_text().c_str());
     return 2;
@@ -469,8 +469,8 @@ int main(int argc, char** argv) {
 
     const std::string yaml = policy_yaml(n);
     const auto t0 = bench_clock::now();
-    auto loaded = peergate::load_policy_sources({{"bench-" + std::to_string(n) + ".yaml", yaml}},
-                                                peergate::mutation_defaults{});
+    auto loaded = peergate::load_policy_texts({{{"bench-" + std::to_string(n) + ".yaml", yaml}}, {}},
+                                              peergate::mutation_defaults{});
     const double load_s = std::chrono::duration<double>(bench_clock::now() - t0).count();
     loads.push_back({n, yaml.size(), load_s, loaded.ok()});
     std::printf("\n%zu entries (%zu exact, %zu globs, %zu regexes): YAML %zu bytes, load+compile %.1f ms, "

@@ -4,18 +4,53 @@
 #include <re2/set.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace peergate {
 
-struct name_matcher::compiled {
-  explicit compiled(const RE2::Options& options) : set(options, RE2::ANCHOR_BOTH) {}
-  RE2::Set set;
+namespace {
+
+// Lets the exact-name set be probed with a string_view, without building a string per request.
+struct transparent_string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
 
-name_matcher::name_matcher() = default;
-name_matcher::name_matcher(name_matcher&&) noexcept = default;
-name_matcher& name_matcher::operator=(name_matcher&&) noexcept = default;
-name_matcher::~name_matcher() = default;
+using exact_name_set = std::unordered_set<std::string, transparent_string_hash, std::equal_to<>>;
+
+// RE2 bounds the memory of a compiled program and its DFA cache (8 MiB by default, which some
+// 25 000 patterns exhaust). The budget grows with the number of patterns, so large allow-lists
+// load, while small ones keep the default.
+RE2::Options matcher_options(std::size_t patterns = 0) {
+  RE2::Options options;
+  options.set_max_mem((std::int64_t{8} << 20) + static_cast<std::int64_t>(patterns) * 4096);
+  options.set_log_errors(false);
+  // Names are bytes to us: `.` and `?` must match one byte, never lean on UTF-8 decoding.
+  options.set_encoding(RE2::Options::EncodingLatin1);
+  options.set_dot_nl(true);
+  return options;
+}
+
+}  // namespace
+
+struct name_matcher::compiled {
+  compiled(std::vector<name_pattern> p, exact_name_set e, std::vector<std::size_t> s, std::unique_ptr<const RE2::Set> r)
+      : patterns(std::move(p)), exact(std::move(e)), set_index(std::move(s)), regexes(std::move(r)) {}
+
+  const std::vector<name_pattern> patterns;
+  const exact_name_set exact;
+  const std::vector<std::size_t> set_index;  // regex i of the set is patterns[set_index[i]]
+  const std::unique_ptr<const RE2::Set> regexes;  // null when there is no glob or regex
+};
+
+name_matcher::name_matcher() {
+  static const std::shared_ptr<const compiled> nothing = build({}).matcher->state_;
+  state_ = nothing;
+}
+
+name_matcher::name_matcher(std::shared_ptr<const compiled> state) : state_(std::move(state)) {}
+
+const std::vector<name_pattern>& name_matcher::patterns() const { return state_->patterns; }
 
 std::string name_pattern::display() const {
   switch (type) {
@@ -43,71 +78,73 @@ std::string glob_to_regex(std::string_view glob) {
   return out;
 }
 
-// RE2 bounds the memory of a compiled program and its DFA cache (8 MiB by default, which some
-// 25 000 patterns exhaust). The budget grows with the number of patterns, so large allow-lists
-// load, while small ones keep the default.
-static RE2::Options matcher_options(std::size_t patterns = 0) {
-  RE2::Options options;
-  options.set_max_mem((std::int64_t{8} << 20) + static_cast<std::int64_t>(patterns) * 4096);
-  options.set_log_errors(false);
-  // Names are bytes to us: `.` and `?` must match one byte, never lean on UTF-8 decoding.
-  options.set_encoding(RE2::Options::EncodingLatin1);
-  options.set_dot_nl(true);
-  return options;
+std::optional<std::string> regex_syntax_error(std::string_view pattern) {
+  RE2 probe(pattern, matcher_options());
+  if (probe.ok()) return std::nullopt;
+  return probe.error();
 }
 
-std::optional<std::string> name_matcher::add(name_pattern pattern) {
-  switch (pattern.type) {
-    case name_pattern::kind::exact:
-      exact_.insert(pattern.text);
-      break;
-    case name_pattern::kind::glob:
-      regexes_.push_back(glob_to_regex(pattern.text));
-      set_index_.push_back(patterns_.size());
-      break;
-    case name_pattern::kind::regex: {
-      // Parsed here, alone, so the author gets RE2's own reason for this very pattern; the set
-      // is built from the sources in compile().
-      RE2 probe(pattern.text, matcher_options());
-      if (!probe.ok()) return probe.error();
-      regexes_.push_back(pattern.text);
-      set_index_.push_back(patterns_.size());
-      break;
+name_matcher_build name_matcher::build(std::vector<name_pattern> patterns) {
+  name_matcher_build result;
+  exact_name_set exact;
+  std::vector<std::string> sources;  // RE2 sources of the globs and regexes, in order
+  std::vector<std::size_t> set_index;
+  for (std::size_t i = 0; i < patterns.size(); ++i) {
+    const name_pattern& pattern = patterns[i];
+    switch (pattern.type) {
+      case name_pattern::kind::exact:
+        exact.insert(pattern.text);
+        continue;
+      case name_pattern::kind::glob:
+        sources.push_back(glob_to_regex(pattern.text));
+        break;
+      case name_pattern::kind::regex: {
+        // Parsed alone first, so the author gets RE2's own reason for this very pattern.
+        if (auto error = regex_syntax_error(pattern.text)) {
+          result.errors.push_back({i, std::move(*error)});
+          continue;
+        }
+        sources.push_back(pattern.text);
+        break;
+      }
+    }
+    set_index.push_back(i);
+  }
+  if (!result.errors.empty()) return result;
+
+  std::unique_ptr<RE2::Set> set;
+  if (!sources.empty()) {
+    set = std::make_unique<RE2::Set>(matcher_options(sources.size()), RE2::ANCHOR_BOTH);
+    for (std::size_t k = 0; k < sources.size(); ++k) {
+      std::string error;
+      if (set->Add(sources[k], &error) < 0) result.errors.push_back({set_index[k], error});
+    }
+    if (!result.errors.empty()) return result;
+    if (!set->Compile()) {
+      result.errors.push_back(
+          {std::nullopt, "the " + std::to_string(sources.size()) + " globs and regexes exceed RE2's memory budget"});
+      return result;
     }
   }
-  patterns_.push_back(std::move(pattern));
-  return std::nullopt;
-}
-
-std::optional<std::string> name_matcher::compile() {
-  compiled_.reset();
-  if (regexes_.empty()) return std::nullopt;
-  auto built = std::make_unique<compiled>(matcher_options(regexes_.size()));
-  for (const auto& source : regexes_) {
-    std::string error;
-    if (built->set.Add(source, &error) < 0) return "pattern " + source + ": " + error;
-  }
-  if (!built->set.Compile())
-    return "the " + std::to_string(regexes_.size()) + " globs and regexes exceed RE2's memory budget";
-  compiled_ = std::move(built);
-  return std::nullopt;
+  result.matcher = name_matcher(std::make_shared<const compiled>(std::move(patterns), std::move(exact),
+                                                                 std::move(set_index), std::move(set)));
+  return result;
 }
 
 std::vector<std::size_t> name_matcher::matching_patterns(std::string_view name) const {
   std::vector<std::size_t> out;
-  for (std::size_t i = 0; i < patterns_.size(); ++i)
-    if (patterns_[i].type == name_pattern::kind::exact && patterns_[i].text == name) out.push_back(i);
+  for (std::size_t i = 0; i < state_->patterns.size(); ++i)
+    if (state_->patterns[i].type == name_pattern::kind::exact && state_->patterns[i].text == name) out.push_back(i);
   std::vector<int> hits;
-  if (compiled_ && compiled_->set.Match(name, &hits))
-    for (int h : hits) out.push_back(set_index_[static_cast<std::size_t>(h)]);
+  if (state_->regexes && state_->regexes->Match(name, &hits))
+    for (int h : hits) out.push_back(state_->set_index[static_cast<std::size_t>(h)]);
   std::sort(out.begin(), out.end());
   return out;
 }
 
 bool name_matcher::matches(std::string_view name) const {
-  if (exact_.contains(name)) return true;
-  if (!compiled_) return false;
-  return compiled_->set.Match(name, nullptr);
+  if (state_->exact.contains(name)) return true;
+  return state_->regexes && state_->regexes->Match(name, nullptr);
 }
 
 }  // namespace peergate

@@ -1,14 +1,15 @@
 #pragma once
 // Matches a name (namespace, username, group) against a list of entries: exact names, globs
-// (`*` any run, `?` one character) and RE2 patterns (whole-name match). Everything is compiled
-// once: exact names in a hash set, globs and regexes together in one anchored RE2::Set, so the
-// cost of a match does not grow with the number of entries.
+// (`*` any run, `?` one character) and RE2 patterns (whole-name match). A matcher is built from
+// its whole list in one step and never changes afterwards: exact names in a hash set, globs and
+// regexes together in one anchored RE2::Set, so the cost of a match does not grow with the
+// number of entries.
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 namespace peergate {
@@ -25,39 +26,46 @@ struct name_pattern {
 // Converts a glob to an equivalent RE2 pattern (literal characters quoted).
 std::string glob_to_regex(std::string_view glob);
 
-// Lets the exact-name set be probed with a string_view, without building a string per request.
-struct transparent_string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+// RE2's reason when `pattern` is not a regex the matcher accepts, or nullopt. The policy reader
+// checks each regex entry with it, so a document with other errors still reports its regexes.
+std::optional<std::string> regex_syntax_error(std::string_view pattern);
+
+// Why a list could not be built: one pattern RE2 rejects (`pattern` is its index), or the list
+// as a whole (`pattern` is nullopt: the globs and regexes together exceed RE2's memory budget).
+struct pattern_error {
+  std::optional<std::size_t> pattern;
+  std::string reason;
 };
+
+class name_matcher;
+struct name_matcher_build;
 
 class name_matcher {
  public:
+  // The matcher of the empty list: it matches nothing.
   name_matcher();
-  name_matcher(name_matcher&&) noexcept;
-  name_matcher& operator=(name_matcher&&) noexcept;
-  ~name_matcher();
 
-  // Adds an entry; for a regex that RE2 rejects, returns RE2's reason and adds nothing.
-  std::optional<std::string> add(name_pattern pattern);
-  // Compiles the patterns; call once after the last add(). Returns an error only on RE2
-  // failures that cannot be blamed on one pattern (memory budget).
-  std::optional<std::string> compile();
+  // The matcher of `patterns`, or the reason of every pattern RE2 rejects.
+  static name_matcher_build build(std::vector<name_pattern> patterns);
 
   bool matches(std::string_view name) const;
   // Indexes into patterns() of every entry that matches `name` (for load-time checks; it scans
   // the exact entries, so it is not for the request path).
   std::vector<std::size_t> matching_patterns(std::string_view name) const;
-  bool empty() const { return patterns_.empty(); }
-  const std::vector<name_pattern>& patterns() const { return patterns_; }
+  bool empty() const { return patterns().empty(); }
+  const std::vector<name_pattern>& patterns() const;
 
  private:
   struct compiled;
-  std::vector<name_pattern> patterns_;
-  std::unordered_set<std::string, transparent_string_hash, std::equal_to<>> exact_;
-  std::vector<std::string> regexes_;  // RE2 sources of globs and regexes, in order
-  std::vector<std::size_t> set_index_;  // regexes_[i] is patterns_[set_index_[i]]
-  std::unique_ptr<compiled> compiled_;
+  explicit name_matcher(std::shared_ptr<const compiled> state);
+  // Immutable once built; shared by copies of the matcher (and of the policy set holding it).
+  std::shared_ptr<const compiled> state_;
+};
+
+// Either a matcher or every reason it could not be built.
+struct name_matcher_build {
+  std::optional<name_matcher> matcher;
+  std::vector<pattern_error> errors;  // empty exactly when `matcher` is set
 };
 
 }  // namespace peergate

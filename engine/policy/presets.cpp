@@ -1,4 +1,4 @@
-#include "engine/policy/loader.hpp"
+#include "engine/policy/presets.hpp"
 
 namespace peergate {
 

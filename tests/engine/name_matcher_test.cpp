@@ -5,11 +5,11 @@
 using namespace peergate;
 
 namespace {
-name_matcher make(std::initializer_list<name_pattern> patterns) {
-  name_matcher m;
-  for (const auto& p : patterns) REQUIRE_FALSE(m.add(p));
-  REQUIRE_FALSE(m.compile());
-  return m;
+name_matcher make(std::vector<name_pattern> patterns) {
+  name_matcher_build built = name_matcher::build(std::move(patterns));
+  REQUIRE(built.errors.empty());
+  REQUIRE(built.matcher);
+  return *built.matcher;
 }
 }  // namespace
 
@@ -47,29 +47,45 @@ TEST_CASE("regexes must match the whole name") {
   CHECK_FALSE(m.matches("ml-"));
 }
 
-TEST_CASE("an invalid regex is refused with RE2's reason and not added") {
-  name_matcher m;
-  auto error = m.add({name_pattern::kind::regex, "ml-("});
-  REQUIRE(error);
-  CHECK_THAT(*error, Catch::Contains("missing )"));
-  CHECK(m.patterns().empty());
+TEST_CASE("a list with invalid regexes builds no matcher and names each bad pattern with RE2's reason") {
+  name_matcher_build built = name_matcher::build({{name_pattern::kind::regex, "ml-("},
+                                                  {name_pattern::kind::exact, "team-a"},
+                                                  {name_pattern::kind::regex, "ok-.*"},
+                                                  {name_pattern::kind::regex, "[z-a]"}});
+  CHECK_FALSE(built.matcher);
+  REQUIRE(built.errors.size() == 2);
+  CHECK(built.errors[0].pattern == std::optional<std::size_t>(0));
+  CHECK_THAT(built.errors[0].reason, Catch::Contains("missing )"));
+  CHECK(built.errors[1].pattern == std::optional<std::size_t>(3));
+  CHECK(regex_syntax_error("ml-(") == built.errors[0].reason);
+  CHECK_FALSE(regex_syntax_error("ml-[a-z]+"));
 }
 
-TEST_CASE("an empty matcher matches nothing") {
-  name_matcher m;
-  REQUIRE_FALSE(m.compile());
-  CHECK_FALSE(m.matches("default"));
-  CHECK_FALSE(m.matches(""));
+TEST_CASE("an empty matcher matches nothing, built or default") {
+  for (const name_matcher& m : {make({}), name_matcher()}) {
+    CHECK(m.empty());
+    CHECK_FALSE(m.matches("default"));
+    CHECK_FALSE(m.matches(""));
+  }
+}
+
+TEST_CASE("a copy answers as the original (the compiled state is shared and never changes)") {
+  const name_matcher original = make({{name_pattern::kind::exact, "a"}, {name_pattern::kind::glob, "b-*"}});
+  name_matcher copy = original;
+  copy = make({});
+  CHECK(original.matches("b-1"));
+  CHECK_FALSE(copy.matches("b-1"));
+  CHECK(original.matching_patterns("b-1") == std::vector<std::size_t>{1});
 }
 
 TEST_CASE("many mixed entries: exact, glob and regex all answer") {
-  name_matcher m;
+  std::vector<name_pattern> patterns;
   for (int i = 0; i < 3000; ++i) {
-    m.add({name_pattern::kind::exact, "ns-" + std::to_string(i)});
-    m.add({name_pattern::kind::glob, "team" + std::to_string(i) + "-*"});
-    m.add({name_pattern::kind::regex, "ml" + std::to_string(i) + "-[a-z]+"});
+    patterns.push_back({name_pattern::kind::exact, "ns-" + std::to_string(i)});
+    patterns.push_back({name_pattern::kind::glob, "team" + std::to_string(i) + "-*"});
+    patterns.push_back({name_pattern::kind::regex, "ml" + std::to_string(i) + "-[a-z]+"});
   }
-  REQUIRE_FALSE(m.compile());
+  const name_matcher m = make(std::move(patterns));
   CHECK(m.matches("ns-2999"));
   CHECK(m.matches("team1234-x"));
   CHECK(m.matches("ml77-abc"));

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/policy/loader.hpp"
+#include "engine/policy/presets.hpp"
 
 using namespace peergate;
 

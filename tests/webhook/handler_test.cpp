@@ -21,7 +21,7 @@ std::string sample(const std::string& name) {
 }
 
 const policy_set& embedded() {
-  static policy_snapshot p = load_embedded_policies(mutation_defaults{}).policies;
+  static policy_snapshot p = load_policies({}, mutation_defaults{}).policies;
   REQUIRE(p);
   return *p;
 }

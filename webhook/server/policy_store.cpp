@@ -9,14 +9,12 @@ namespace peergate::webhook::server {
 
 namespace {
 
-const char* to_string(severity s) { return s == severity::error ? "error" : "warning"; }
-
 void log_diagnostics(const diagnostics& problems, const char* cause) {
   for (const diagnostic& d : problems.items()) {
     log_line(d.level == severity::error ? log_level::error : log_level::warn, "policy diagnostic")
         .field("cause", cause)
         .field("severity", to_string(d.level))
-        .field("code", d.code)
+        .field("code", to_string(d.code))
         .field("file", d.where.file)
         .field("line", d.where.line)
         .field("column", d.where.column)
@@ -41,13 +39,13 @@ bool policy_store::reload(const char* cause) {
   const bool initial = !current();  // the start-up load is not a reload
   load_result result;
   try {
-    result = paths_.empty() ? load_embedded_policies() : load_policy_paths(paths_);
+    result = load_policies(paths_);
   } catch (const std::exception& e) {
     result = load_result{};
-    result.problems.error("internal-error", {}, std::string("loading policies failed: ") + e.what());
+    result.problems.add(diagnostic_code::internal_error, {}, std::string("loading policies failed: ") + e.what());
   } catch (...) {
     result = load_result{};
-    result.problems.error("internal-error", {}, "loading policies failed");
+    result.problems.add(diagnostic_code::internal_error, {}, "loading policies failed");
   }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 

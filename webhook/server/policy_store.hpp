@@ -18,7 +18,7 @@ class metrics;
 
 class policy_store {
  public:
-  // `paths` empty: the embedded defaults (load_embedded_policies()).
+  // `paths` empty: the embedded defaults (load_policies with no paths).
   policy_store(std::vector<std::string> paths, metrics& m);
 
   // Loads and, when clean, swaps in. Blocking (reads files): start-up and the watcher thread

@@ -1,0 +1,153 @@
+#include "engine/policy/compiler.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "engine/policy/presets.hpp"
+
+namespace peergate {
+
+namespace {
+
+// Builds one list's matcher, reporting each pattern RE2 rejects at the pattern and a failure of
+// the list as a whole at `list_where`. `extra` are exact names with no place in the file (presets).
+std::optional<name_matcher> build_matcher(const std::vector<located_pattern>& entries, std::vector<name_pattern> extra,
+                                          const source_location& list_where, const std::string& path,
+                                          diagnostic_reporter& out) {
+  std::vector<name_pattern> patterns;
+  patterns.reserve(entries.size() + extra.size());
+  for (const auto& entry : entries) patterns.push_back(entry.pattern);
+  for (auto& p : extra) patterns.push_back(std::move(p));
+  name_matcher_build built = name_matcher::build(std::move(patterns));
+  for (const pattern_error& error : built.errors) {
+    if (error.pattern && *error.pattern < entries.size()) {
+      const located_pattern& entry = entries[*error.pattern];
+      out.report(diagnostic_code::invalid_regex, entry.where,
+                 "invalid regex \"" + entry.pattern.text + "\": " + error.reason);
+    } else {
+      out.report(diagnostic_code::invalid_regex, list_where, path + ": " + error.reason);
+    }
+  }
+  return std::move(built.matcher);
+}
+
+std::string summarize_entries(const std::vector<name_pattern>& patterns) {
+  if (patterns.empty()) return "none";
+  constexpr std::size_t max_shown = 5;
+  std::string out;
+  for (std::size_t i = 0; i < patterns.size() && i < max_shown; ++i) out += (i ? ", " : "") + patterns[i].display();
+  if (patterns.size() > max_shown) out += " and " + std::to_string(patterns.size() - max_shown) + " more";
+  return out;
+}
+
+std::optional<peer_pod_policy> compile_policy(const named_policy& document, diagnostic_reporter& out) {
+  const policy_document& spec = document.spec;
+  auto allowed = build_matcher(spec.allowed_namespaces, {}, spec.allowed_namespaces_where, "spec.allowedNamespaces", out);
+  auto usernames = build_matcher(spec.exempt_usernames, {}, spec.exemptions_where, "spec.exemptions.usernames", out);
+  auto groups = build_matcher(spec.exempt_groups, {}, spec.exemptions_where, "spec.exemptions.groups", out);
+  if (!allowed || !usernames || !groups) return std::nullopt;
+  std::string summary = summarize_entries(allowed->patterns());
+  return peer_pod_policy{
+      .name = document.name,
+      .where = document.where,
+      .runtime_class_names = spec.runtime_class_names.value(),
+      .actions = spec.actions,
+      .allowed_namespaces = std::move(*allowed),
+      .exempt_usernames = std::move(*usernames),
+      .exempt_groups = std::move(*groups),
+      .message = spec.message,
+      .allowed_summary = std::move(summary),
+  };
+}
+
+std::optional<mutation_settings> compile_mutation(const named_mutation& document, diagnostic_reporter& out) {
+  const mutation_document& spec = document.spec;
+  // The names written down first, then the presets' (the order the manifests list them in).
+  std::vector<name_pattern> preset_names;
+  for (const auto& preset : spec.presets)
+    for (const auto& n : *excluded_namespace_preset(preset)) preset_names.push_back({name_pattern::kind::exact, n});
+  auto excluded = build_matcher(spec.excluded_names, std::move(preset_names), spec.spec_where,
+                                "spec.excludedNamespaces", out);
+  if (!excluded) return std::nullopt;
+  std::vector<std::string> exact_names;
+  for (const auto& p : excluded->patterns())
+    if (p.type == name_pattern::kind::exact && std::find(exact_names.begin(), exact_names.end(), p.text) == exact_names.end())
+      exact_names.push_back(p.text);
+  return mutation_settings{
+      .name = document.name,
+      .where = document.where,
+      .runtime_class_name = spec.runtime_class_name.value(),
+      .extended_resource = spec.extended_resource.value(),
+      .sizing_annotations = spec.sizing_annotations,
+      .excluded_namespaces = std::move(*excluded),
+      .excluded_exact_names = std::move(exact_names),
+      .unaccounted = spec.unaccounted,
+  };
+}
+
+std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+
+// Warns when an allowed-namespace entry names a namespace the mutation skips: peer pods there
+// would not be counted against the extended resource. The warning points at the entry.
+void check_allowed_against_excluded(const peer_pod_policy& p, const policy_document& written,
+                                    const std::vector<mutation_settings>& mutations, diagnostic_reporter& out) {
+  const auto& entries = p.allowed_namespaces.patterns();
+  for (const auto& rc : p.runtime_class_names) {
+    const mutation_settings* m = nullptr;
+    for (const auto& candidate : mutations)
+      if (candidate.runtime_class_name == rc) m = &candidate;
+    if (!m) continue;
+    // Which allowed entries cover which excluded names: one set match per excluded name.
+    std::map<std::size_t, std::vector<std::string>> hits_by_entry;
+    for (const auto& ns : m->excluded_exact_names)
+      for (std::size_t index : p.allowed_namespaces.matching_patterns(ns)) hits_by_entry[index].push_back(ns);
+    for (std::size_t index = 0; index < entries.size(); ++index) {
+      const name_pattern& entry = entries[index];
+      const std::string consequence = ", so peer pods there are not counted against " + m->extended_resource;
+      std::string message;
+      if (entry.type == name_pattern::kind::exact) {
+        // An exact name: excluded by name, or by one of the mutation's globs or regexes.
+        if (!m->excluded_namespaces.matches(entry.text)) continue;
+        message = "policy " + quoted(p.name) + " allows " + quoted(entry.text) + ", which the mutation " +
+                  quoted(m->name) + " excludes" + consequence;
+      } else {
+        const std::vector<std::string>& hits = hits_by_entry[index];
+        if (hits.empty()) continue;
+        std::string list;
+        for (std::size_t k = 0; k < hits.size() && k < 3; ++k) list += (k ? ", " : "") + hits[k];
+        if (hits.size() > 3) list += " and " + std::to_string(hits.size() - 3) + " more";
+        message = "policy " + quoted(p.name) + " allows " + entry.display() + ", which covers " + list +
+                  ": the mutation " + quoted(m->name) + " skips " +
+                  (hits.size() == 1 ? "that namespace" : "those namespaces") + consequence;
+      }
+      out.report(diagnostic_code::allowed_but_excluded, written.allowed_namespaces[index].where, message);
+    }
+  }
+}
+
+}  // namespace
+
+policy_set compile_policy_set(collected_documents collected, diagnostic_reporter& out) {
+  policy_set set;
+  for (const auto& document : collected.mutations)
+    if (auto m = compile_mutation(document, out)) set.mutations.push_back(std::move(*m));
+  std::vector<const policy_document*> written;  // written[i] is what set.policies[i] was compiled from
+  for (const auto& document : collected.policies) {
+    if (auto p = compile_policy(document, out)) {
+      set.policies.push_back(std::move(*p));
+      written.push_back(&document.spec);
+    }
+  }
+  for (std::size_t i = 0; i < set.policies.size(); ++i)
+    check_allowed_against_excluded(set.policies[i], *written[i], set.mutations, out);
+  set.sources = std::move(collected.sources);
+  return set;
+}
+
+const mutation_settings* policy_set::mutation_for(std::string_view runtime_class) const {
+  for (const auto& m : mutations)
+    if (m.runtime_class_name == runtime_class) return &m;
+  return nullptr;
+}
+
+}  // namespace peergate
