@@ -416,7 +416,7 @@ std::string peer_pod_match_expression(const std::vector<std::string>& classes, b
   std::string list = "[";
   for (std::size_t i = 0; i < classes.size(); ++i) list += (i ? ", '" : "'") + classes[i] + "'";
   list += "]";
-  const std::string pod = runtime_class_test({"spec", "runtimeClassName"}, list);
+  std::string pod = runtime_class_test({"spec", "runtimeClassName"}, list);
   if (pods_only) return pod;
   const std::string cronjob =
       runtime_class_test({"spec", "jobTemplate", "spec", "template", "spec", "runtimeClassName"}, list);
