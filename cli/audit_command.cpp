@@ -25,10 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int exit_ok = 0;
-constexpr int exit_findings = 1;
-constexpr int exit_bad_input = 2;
-
 struct audit_flags {
   std::vector<std::string> policies;
   std::vector<std::string> files;
@@ -72,7 +68,8 @@ void read_input(audit::object_auditor& auditor, const std::string& path, bool na
   }
   const std::string label = label_of(path);
   auditor.begin_source(label);
-  const audit::stream_stats stats = audit::read_objects(*in, [&](audit::input_item&& item) { auditor.add(std::move(item)); });
+  const audit::stream_stats stats =
+      audit::read_objects(*in, [&](audit::input_item&& item) { auditor.add(std::move(item)); });
   if (in->bad()) {
     if (named) throw bad_input{label + ": read error"};
     auditor.add_unreadable(label, 0, "read error");
@@ -137,17 +134,51 @@ bool wants_color(const audit_flags& f) {
   return ::isatty(STDOUT_FILENO) && !(no_color && *no_color) && !(term && std::string(term) == "dumb");
 }
 
+// Runs the audit chosen by the flags and writes the report; the exit status says whether a result
+// reached --fail-on.
+int run_audit(const audit_flags& f) {
+  try {
+    const audit::report rep = f.logs.empty() ? audit_objects(f) : audit_logs(f);
+    audit::render_options options;
+    options.color = wants_color(f);
+    options.all = f.all;
+    const auto format = *audit::parse_report_format(f.format);
+    if (f.output == "-") {
+      audit::render(format, rep, std::cout, options);
+      std::cout.flush();
+      if (!std::cout) throw bad_input{"cannot write the report to standard output"};
+    } else {
+      std::ofstream out(f.output, std::ios::binary | std::ios::trunc);
+      if (!out) throw bad_input{f.output + ": cannot write the report"};
+      audit::render(format, rep, out, options);
+      out.close();
+      if (!out) throw bad_input{f.output + ": cannot write the report"};
+    }
+    const audit::report_summary s = audit::summarize(rep);
+    std::uint64_t reached = 0;
+    if (f.fail_on != "never") reached = s.total[audit::result::fail] + s.total[audit::result::error];
+    if (f.fail_on == "warn") reached += s.total[audit::result::warn];
+    return reached ? exit_failed : exit_ok;
+  } catch (const bad_input& e) {
+    std::cerr << "peergate audit: " << e.message << "\n";
+    return exit_usage;
+  } catch (const std::exception& e) {
+    std::cerr << "peergate audit: " << e.what() << "\n";
+    return exit_usage;
+  }
+}
+
 }  // namespace
 
-CLI::App* add_audit_command(CLI::App& app, int& exit_code_out) {
+command add_audit_command(CLI::App& app) {
   auto flags = std::make_shared<audit_flags>();
   CLI::App* cmd = app.add_subcommand(
       "audit",
       "Report on objects that already exist (kubectl get ... -o json, manifests) or on the server's audit log");
   auto* policies = cmd->add_option("--policies", flags->policies,
-                  "Policy file or directory (repeatable); default: the embedded policies")
-      ->check(CLI::ExistingPath)
-      ->type_name("PATH");
+                                   "Policy file or directory (repeatable); default: the embedded policies")
+                       ->check(CLI::ExistingPath)
+                       ->type_name("PATH");
   auto* files = cmd->add_option("-f,--filename", flags->files,
                                 "Input (repeatable): a kubectl List in JSON, JSON lines, multi-document YAML, a "
                                 "directory of manifests, or - for standard input (the default when it is not a "
@@ -177,43 +208,11 @@ CLI::App* add_audit_command(CLI::App& app, int& exit_code_out) {
   cmd->add_option("--color", flags->color, "Colours in the table: auto (on a terminal), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
-  cmd->footer(
-      "Exit status: 0 nothing reached --fail-on (the default: never), 1 something did, 2 bad input or usage.\n"
-      "Objects are evaluated as a CREATE in their namespace, without mutation and without a user (no "
-      "exemption by user applies).");
+  cmd->footer("Exit status: 0 nothing reached --fail-on (the default: never), 1 something did, 2 bad input or usage.\n"
+              "Objects are evaluated as a CREATE in their namespace, without mutation and without a user (no "
+              "exemption by user applies).");
 
-  cmd->callback([flags, &exit_code_out] {
-    try {
-      const audit::report rep = flags->logs.empty() ? audit_objects(*flags) : audit_logs(*flags);
-      audit::render_options options;
-      options.color = wants_color(*flags);
-      options.all = flags->all;
-      const auto format = *audit::parse_report_format(flags->format);
-      if (flags->output == "-") {
-        audit::render(format, rep, std::cout, options);
-        std::cout.flush();
-        if (!std::cout) throw bad_input{"cannot write the report to standard output"};
-      } else {
-        std::ofstream out(flags->output, std::ios::binary | std::ios::trunc);
-        if (!out) throw bad_input{flags->output + ": cannot write the report"};
-        audit::render(format, rep, out, options);
-        out.close();
-        if (!out) throw bad_input{flags->output + ": cannot write the report"};
-      }
-      const audit::report_summary s = audit::summarize(rep);
-      std::uint64_t reached = 0;
-      if (flags->fail_on != "never") reached = s.total[audit::result::fail] + s.total[audit::result::error];
-      if (flags->fail_on == "warn") reached += s.total[audit::result::warn];
-      exit_code_out = reached ? exit_findings : exit_ok;
-    } catch (const bad_input& e) {
-      std::cerr << "peergate audit: " << e.message << "\n";
-      exit_code_out = exit_bad_input;
-    } catch (const std::exception& e) {
-      std::cerr << "peergate audit: " << e.what() << "\n";
-      exit_code_out = exit_bad_input;
-    }
-  });
-  return cmd;
+  return {cmd, [flags] { return run_audit(*flags); }};
 }
 
 }  // namespace peergate::cli

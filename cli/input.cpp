@@ -87,7 +87,8 @@ webhook::decode_result review_from_document(const json::value& document, const o
   request["namespace"] = !context.namespace_name.empty() ? context.namespace_name
                          : !object_namespace.empty()     ? object_namespace
                                                          : std::string("default");
-  json::value review{{"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", std::move(request)}};
+  json::value review{
+      {"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", std::move(request)}};
   return webhook::decode_review(review);
 }
 

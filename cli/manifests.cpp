@@ -56,10 +56,11 @@ manifest_document namespace_object(const object_names& n) {
 
 manifest_document service_account(const object_names& n) {
   // peergate never calls the Kubernetes API: no token in its pods.
-  return {"", {{"apiVersion", "v1"},
-               {"kind", "ServiceAccount"},
-               {"metadata", metadata(n.app, n, true)},
-               {"automountServiceAccountToken", false}}};
+  return {"",
+          {{"apiVersion", "v1"},
+           {"kind", "ServiceAccount"},
+           {"metadata", metadata(n.app, n, true)},
+           {"automountServiceAccountToken", false}}};
 }
 
 manifest_document policies_config_map(const object_names& n, const std::vector<policy_file>& files) {
@@ -91,15 +92,12 @@ json::object https_probe(const char* path, int period, int failures) {
 }
 
 manifest_document deployment(const object_names& n, const manifest_options& o) {
-  json::array args{"serve",
-                   std::string("--tls-cert=") + tls_dir + "/tls.crt",
-                   std::string("--tls-key=") + tls_dir + "/tls.key",
-                   std::string("--policies=") + policy_dir,
+  json::array args{"serve", std::string("--tls-cert=") + tls_dir + "/tls.crt",
+                   std::string("--tls-key=") + tls_dir + "/tls.key", std::string("--policies=") + policy_dir,
                    // The endpoints controller and the apiservers learn of a terminating pod a
                    // moment after it got SIGTERM: keep serving meanwhile, then drain
                    // (--shutdown-timeout, 25 s; the grace period is 35 s).
-                   "--shutdown-delay=5s",
-                   "--log-format=json"};
+                   "--shutdown-delay=5s", "--log-format=json"};
   json::object container{
       {"name", "peergate"},
       {"image", o.image},
@@ -122,15 +120,17 @@ manifest_document deployment(const object_names& n, const manifest_options& o) {
        json::object{{"preferredDuringSchedulingIgnoredDuringExecution",
                      json::array{json::object{
                          {"weight", 100},
-                         {"podAffinityTerm", json::object{{"topologyKey", "kubernetes.io/hostname"},
-                                                          {"labelSelector", json::object{{"matchLabels", selector_labels(n)}}}}}}}}}}};
+                         {"podAffinityTerm",
+                          json::object{{"topologyKey", "kubernetes.io/hostname"},
+                                       {"labelSelector", json::object{{"matchLabels", selector_labels(n)}}}}}}}}}}};
 
   // No runAsUser: the image's numeric USER satisfies runAsNonRoot, and OpenShift's restricted
   // SCC assigns its own UID.
   json::object pod_spec{
       {"serviceAccountName", n.app},
       {"automountServiceAccountToken", false},
-      {"securityContext", json::object{{"runAsNonRoot", true}, {"seccompProfile", json::object{{"type", "RuntimeDefault"}}}}},
+      {"securityContext",
+       json::object{{"runAsNonRoot", true}, {"seccompProfile", json::object{{"type", "RuntimeDefault"}}}}},
       {"affinity", std::move(affinity)},
       {"terminationGracePeriodSeconds", 35},
       {"containers", json::array{std::move(container)}},
@@ -146,59 +146,66 @@ manifest_document deployment(const object_names& n, const manifest_options& o) {
       {"strategy", json::object{{"type", "RollingUpdate"},
                                 {"rollingUpdate", json::object{{"maxUnavailable", 0}, {"maxSurge", 1}}}}},
       {"template", json::object{{"metadata", json::object{{"labels", labels(n)}}}, {"spec", std::move(pod_spec)}}}};
-  return {"", {{"apiVersion", "apps/v1"},
-               {"kind", "Deployment"},
-               {"metadata", metadata(n.app, n, true)},
-               {"spec", std::move(spec)}}};
+  return {"",
+          {{"apiVersion", "apps/v1"},
+           {"kind", "Deployment"},
+           {"metadata", metadata(n.app, n, true)},
+           {"spec", std::move(spec)}}};
 }
 
 manifest_document disruption_budget(const object_names& n) {
   // maxUnavailable rather than minAvailable: with --replicas 1 a node drain still proceeds.
-  return {"", {{"apiVersion", "policy/v1"},
-               {"kind", "PodDisruptionBudget"},
-               {"metadata", metadata(n.app, n, true)},
-               {"spec", json::object{{"maxUnavailable", 1}, {"selector", json::object{{"matchLabels", selector_labels(n)}}}}}}};
+  return {
+      "",
+      {{"apiVersion", "policy/v1"},
+       {"kind", "PodDisruptionBudget"},
+       {"metadata", metadata(n.app, n, true)},
+       {"spec", json::object{{"maxUnavailable", 1}, {"selector", json::object{{"matchLabels", selector_labels(n)}}}}}}};
 }
 
 // cert-manager: a self-signed root, a CA Issuer from it, and the serving certificate. The
 // webhooks trust the CA, so renewing the serving certificate never changes their caBundle.
 std::vector<manifest_document> cert_manager_objects(const object_names& n) {
   auto issuer = [&](const std::string& name, json::object spec) {
-    return manifest_document{"", {{"apiVersion", "cert-manager.io/v1"},
-                                  {"kind", "Issuer"},
-                                  {"metadata", metadata(name, n, true)},
-                                  {"spec", std::move(spec)}}};
+    return manifest_document{"",
+                             {{"apiVersion", "cert-manager.io/v1"},
+                              {"kind", "Issuer"},
+                              {"metadata", metadata(name, n, true)},
+                              {"spec", std::move(spec)}}};
   };
   auto certificate = [&](const std::string& name, json::object spec) {
-    return manifest_document{"", {{"apiVersion", "cert-manager.io/v1"},
-                                  {"kind", "Certificate"},
-                                  {"metadata", metadata(name, n, true)},
-                                  {"spec", std::move(spec)}}};
+    return manifest_document{"",
+                             {{"apiVersion", "cert-manager.io/v1"},
+                              {"kind", "Certificate"},
+                              {"metadata", metadata(name, n, true)},
+                              {"spec", std::move(spec)}}};
   };
   const json::object ecdsa{{"algorithm", "ECDSA"}, {"size", 256}, {"rotationPolicy", "Always"}};
   std::vector<manifest_document> out;
   out.push_back(issuer(n.app + "-selfsigned", {{"selfSigned", json::object{}}}));
-  out.push_back(certificate(n.app + "-ca", {{"isCA", true},
-                                            {"commonName", "peergate CA"},
-                                            {"secretName", n.app + "-ca"},
-                                            {"duration", "87600h"},
-                                            {"privateKey", ecdsa},
-                                            {"issuerRef", json::object{{"name", n.app + "-selfsigned"}, {"kind", "Issuer"}}}}));
+  out.push_back(
+      certificate(n.app + "-ca", {{"isCA", true},
+                                  {"commonName", "peergate CA"},
+                                  {"secretName", n.app + "-ca"},
+                                  {"duration", "87600h"},
+                                  {"privateKey", ecdsa},
+                                  {"issuerRef", json::object{{"name", n.app + "-selfsigned"}, {"kind", "Issuer"}}}}));
   out.push_back(issuer(n.app + "-ca", {{"ca", json::object{{"secretName", n.app + "-ca"}}}}));
-  out.push_back(certificate(n.serving_certificate(),
-                            {{"secretName", n.tls_secret()},
-                             {"commonName", n.app + "." + n.ns + ".svc"},
-                             {"dnsNames", strings(service_dns_names(n.app, n.ns))},
-                             {"duration", "2160h"},
-                             {"renewBefore", "720h"},
-                             {"usages", json::array{"digital signature", "server auth"}},
-                             {"privateKey", ecdsa},
-                             {"issuerRef", json::object{{"name", n.app + "-ca"}, {"kind", "Issuer"}}}}));
+  out.push_back(
+      certificate(n.serving_certificate(), {{"secretName", n.tls_secret()},
+                                            {"commonName", n.app + "." + n.ns + ".svc"},
+                                            {"dnsNames", strings(service_dns_names(n.app, n.ns))},
+                                            {"duration", "2160h"},
+                                            {"renewBefore", "720h"},
+                                            {"usages", json::array{"digital signature", "server auth"}},
+                                            {"privateKey", ecdsa},
+                                            {"issuerRef", json::object{{"name", n.app + "-ca"}, {"kind", "Issuer"}}}}));
   return out;
 }
 
 json::object ca_annotations(const object_names& n, const manifest_options& o) {
-  if (o.ca == ca_source::cert_manager) return {{"cert-manager.io/inject-ca-from", n.ns + "/" + n.serving_certificate()}};
+  if (o.ca == ca_source::cert_manager)
+    return {{"cert-manager.io/inject-ca-from", n.ns + "/" + n.serving_certificate()}};
   if (o.ca == ca_source::openshift_service_ca) return {{"service.beta.openshift.io/inject-cabundle", "true"}};
   return {};
 }
@@ -271,11 +278,13 @@ mutation_exclusions excluded_by_mutations(const policy_set& policies, const std:
       out.exact = m.excluded_exact_names;
     } else {
       std::erase_if(out.exact, [&](const std::string& name) {
-        return std::find(m.excluded_exact_names.begin(), m.excluded_exact_names.end(), name) == m.excluded_exact_names.end();
+        return std::find(m.excluded_exact_names.begin(), m.excluded_exact_names.end(), name) ==
+               m.excluded_exact_names.end();
       });
     }
     for (const name_pattern& p : m.excluded_namespaces.patterns())
-      if (p.type != name_pattern::kind::exact && std::find(out.patterns.begin(), out.patterns.end(), p.display()) == out.patterns.end())
+      if (p.type != name_pattern::kind::exact &&
+          std::find(out.patterns.begin(), out.patterns.end(), p.display()) == out.patterns.end())
         out.patterns.push_back(p.display());
   }
   std::erase(out.exact, own_namespace);
@@ -303,9 +312,8 @@ std::string system_split_comment(const mutation_exclusions& excluded) {
 }
 
 std::string patterns_comment(const mutation_exclusions& excluded) {
-  std::string out =
-      "\nGlobs and regexes cannot be expressed in a namespaceSelector: peergate skips those\n"
-      "namespaces itself";
+  std::string out = "\nGlobs and regexes cannot be expressed in a namespaceSelector: peergate skips those\n"
+                    "namespaces itself";
   if (excluded.patterns.empty()) return out + " (none are configured).";
   out += " (";
   for (std::size_t i = 0; i < excluded.patterns.size(); ++i) out += (i ? ", " : "") + excluded.patterns[i];
@@ -313,7 +321,8 @@ std::string patterns_comment(const mutation_exclusions& excluded) {
 }
 
 json::array match_conditions(const std::vector<std::string>& classes, bool pods_only) {
-  return json::array{json::object{{"name", "peer-pods-only"}, {"expression", peer_pod_match_expression(classes, pods_only)}}};
+  return json::array{
+      json::object{{"name", "peer-pods-only"}, {"expression", peer_pod_match_expression(classes, pods_only)}}};
 }
 
 std::string match_conditions_comment(const std::vector<std::string>& classes) {
@@ -324,7 +333,8 @@ std::string match_conditions_comment(const std::vector<std::string>& classes) {
          "cannot block other pods). Regenerate when the policies name another runtime class.";
 }
 
-manifest_document validating_configuration(const object_names& n, const manifest_options& o, const mutation_exclusions& excluded,
+manifest_document validating_configuration(const object_names& n, const manifest_options& o,
+                                           const mutation_exclusions& excluded,
                                            const std::vector<std::string>& classes) {
   json::array rules;
   json::array create_update{"CREATE", "UPDATE"};
@@ -338,54 +348,54 @@ manifest_document validating_configuration(const object_names& n, const manifest
 
   json::object entry{{"clientConfig", client_config(n, o, "/validate")}, {"rules", std::move(rules)}};
   if (o.peer_pods_only) entry["matchConditions"] = match_conditions(classes, false);
-  std::string comment =
-      "Namespace policies for Pods and the pod templates of workloads, so `kubectl apply` of a\n"
-      "Deployment fails early. Every namespace but peergate's own is sent: peer pods in system\n"
-      "namespaces get the warning that the VM is not counted.";
+  std::string comment = "Namespace policies for Pods and the pod templates of workloads, so `kubectl apply` of a\n"
+                        "Deployment fails early. Every namespace but peergate's own is sent: peer pods in system\n"
+                        "namespaces get the warning that the VM is not counted.";
   if (o.webhooks == webhook_set::admit) comment += "\nPods are checked by the admit webhook (mutate, then validate).";
   comment += system_split_comment(excluded);
   if (o.peer_pods_only) comment += match_conditions_comment(classes);
-  return {std::move(comment), {{"apiVersion", "admissionregistration.k8s.io/v1"},
-                               {"kind", "ValidatingWebhookConfiguration"},
-                               {"metadata", configuration_metadata(n, o)},
-                               {"webhooks", entries_with_system_split(n, o, entry, "validate.peergate.dev", excluded)}}};
+  return {std::move(comment),
+          {{"apiVersion", "admissionregistration.k8s.io/v1"},
+           {"kind", "ValidatingWebhookConfiguration"},
+           {"metadata", configuration_metadata(n, o)},
+           {"webhooks", entries_with_system_split(n, o, entry, "validate.peergate.dev", excluded)}}};
 }
 
-manifest_document mutating_configuration(const object_names& n, const manifest_options& o, const mutation_exclusions& excluded,
-                                         const std::vector<std::string>& classes) {
-  json::object entry{{"clientConfig", client_config(n, o, o.webhooks == webhook_set::admit ? "/admit" : "/mutate-v1-pod")},
-                     // CREATE only, as upstream: a pod's resources cannot change on UPDATE.
-                     {"rules", json::array{rule(json::array{""}, json::array{"pods"}, json::array{"CREATE"})}},
-                     // Called again when a later mutating webhook changed the pod; the mutation
-                     // is idempotent.
-                     {"reinvocationPolicy", "IfNeeded"}};
+manifest_document mutating_configuration(const object_names& n, const manifest_options& o,
+                                         const mutation_exclusions& excluded, const std::vector<std::string>& classes) {
+  json::object entry{
+      {"clientConfig", client_config(n, o, o.webhooks == webhook_set::admit ? "/admit" : "/mutate-v1-pod")},
+      // CREATE only, as upstream: a pod's resources cannot change on UPDATE.
+      {"rules", json::array{rule(json::array{""}, json::array{"pods"}, json::array{"CREATE"})}},
+      // Called again when a later mutating webhook changed the pod; the mutation
+      // is idempotent.
+      {"reinvocationPolicy", "IfNeeded"}};
   if (o.peer_pods_only) entry["matchConditions"] = match_conditions(classes, true);
   std::string comment;
   json::array entries;
   if (o.webhooks == webhook_set::admit) {
-    comment =
-        "The whole chain for Pods: mutate, then validate the mutated pod (/admit).\n"
-        "The namespaces the PeerPodMutation excludes are still sent: peergate skips the mutation\n"
-        "there itself and validates the pod (the warning that a peer pod there is not counted\n"
-        "against the VM resource)." +
-        system_split_comment(excluded);
+    comment = "The whole chain for Pods: mutate, then validate the mutated pod (/admit).\n"
+              "The namespaces the PeerPodMutation excludes are still sent: peergate skips the mutation\n"
+              "there itself and validates the pod (the warning that a peer pod there is not counted\n"
+              "against the VM resource)." +
+              system_split_comment(excluded);
     entries = entries_with_system_split(n, o, entry, "admit.peergate.dev", excluded);
   } else {
-    comment =
-        "The mutation step of the upstream peer-pods webhook (/mutate-v1-pod): VM sizing\n"
-        "annotations, resources stripped, the VM extended resource on the first container.\n"
-        "namespaceSelector: peergate's namespace and the exact names the PeerPodMutation excludes." +
-        patterns_comment(excluded);
+    comment = "The mutation step of the upstream peer-pods webhook (/mutate-v1-pod): VM sizing\n"
+              "annotations, resources stripped, the VM extended resource on the first container.\n"
+              "namespaceSelector: peergate's namespace and the exact names the PeerPodMutation excludes." +
+              patterns_comment(excluded);
     std::vector<std::string> not_in{n.ns};
     not_in.insert(not_in.end(), excluded.exact.begin(), excluded.exact.end());
     entries.push_back(
         webhook_entry(o, "mutate.peergate.dev", entry, namespace_selector("NotIn", not_in), o.failure_policy));
   }
   if (o.peer_pods_only) comment += match_conditions_comment(classes);
-  return {std::move(comment), {{"apiVersion", "admissionregistration.k8s.io/v1"},
-                               {"kind", "MutatingWebhookConfiguration"},
-                               {"metadata", configuration_metadata(n, o)},
-                               {"webhooks", std::move(entries)}}};
+  return {std::move(comment),
+          {{"apiVersion", "admissionregistration.k8s.io/v1"},
+           {"kind", "MutatingWebhookConfiguration"},
+           {"metadata", configuration_metadata(n, o)},
+           {"webhooks", std::move(entries)}}};
 }
 
 }  // namespace
@@ -406,9 +416,10 @@ std::string peer_pod_match_expression(const std::vector<std::string>& classes, b
   std::string list = "[";
   for (std::size_t i = 0; i < classes.size(); ++i) list += (i ? ", '" : "'") + classes[i] + "'";
   list += "]";
-  const std::string pod = runtime_class_test({"spec", "runtimeClassName"}, list);
+  std::string pod = runtime_class_test({"spec", "runtimeClassName"}, list);
   if (pods_only) return pod;
-  const std::string cronjob = runtime_class_test({"spec", "jobTemplate", "spec", "template", "spec", "runtimeClassName"}, list);
+  const std::string cronjob =
+      runtime_class_test({"spec", "jobTemplate", "spec", "template", "spec", "runtimeClassName"}, list);
   const std::string workload = runtime_class_test({"spec", "template", "spec", "runtimeClassName"}, list);
   return "request.kind.kind == 'Pod' ? (" + pod + ") : request.kind.kind == 'CronJob' ? (" + cronjob + ") : (" +
          workload + ")";
@@ -422,8 +433,7 @@ std::vector<std::string> service_dns_names(const std::string& service, const std
 namespace {
 std::string label_problem(const std::string& name, bool first_must_be_letter, const char* what) {
   const auto lower_alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (name.empty() || name.size() > 63)
-    return "\"" + name + "\" is not a valid " + what + ": 1 to 63 characters";
+  if (name.empty() || name.size() > 63) return "\"" + name + "\" is not a valid " + what + ": 1 to 63 characters";
   const bool chars_ok = std::all_of(name.begin(), name.end(), [&](char c) { return lower_alnum(c) || c == '-'; });
   const bool ends_ok = lower_alnum(name.front()) && lower_alnum(name.back()) &&
                        (!first_must_be_letter || (name.front() >= 'a' && name.front() <= 'z'));
@@ -467,10 +477,14 @@ std::string render_manifests(const manifest_options& o, const std::vector<manife
       header += "\nThe Deployment mounts the Secret " + n.tls_secret() +
                 ". Make it before applying this file (a webhook\n"
                 "with failurePolicy Fail and no ready pod behind it refuses pods):\n"
-                "  peergate certs --service " + n.app + " --namespace " + n.ns + " --out certs\n"
-                "  kubectl create namespace " + n.ns + "\n"
-                "  kubectl -n " + n.ns + " create secret tls " + n.tls_secret() +
-                " --cert=certs/tls.crt --key=certs/tls.key";
+                "  peergate certs --service " +
+                n.app + " --namespace " + n.ns +
+                " --out certs\n"
+                "  kubectl create namespace " +
+                n.ns +
+                "\n"
+                "  kubectl -n " +
+                n.ns + " create secret tls " + n.tls_secret() + " --cert=certs/tls.crt --key=certs/tls.key";
       if (o.ca == ca_source::none)
         header += "\nThe webhooks carry no caBundle: add --ca-bundle certs/ca.crt (or use --cert-manager or\n"
                   "--openshift-service-ca) or the kube-apiserver will not trust peergate.";

@@ -52,7 +52,8 @@ std::vector<std::string> compare(const json::object& expect, const admission_req
       if (!want.is_bool() || want.get_bool() != d.allowed)
         mismatch("allowed", json::serialize(want), d.allowed ? "true" : "false");
     } else if (key == "code") {
-      if (!want.is_int64() || want.get_int64() != d.code) mismatch("code", json::serialize(want), std::to_string(d.code));
+      if (!want.is_int64() || want.get_int64() != d.code)
+        mismatch("code", json::serialize(want), std::to_string(d.code));
     } else if (key == "messageContains") {
       json::array wanted = want.is_array() ? want.get_array() : json::array{want};
       for (const auto& w : wanted)
@@ -65,7 +66,8 @@ std::vector<std::string> compare(const json::object& expect, const admission_req
       for (const auto& w : d.warnings) got.emplace_back(w);
       bool ok = wanted && wanted->size() == d.warnings.size();
       for (std::size_t i = 0; ok && i < wanted->size(); ++i)
-        ok = (*wanted)[i].is_string() && d.warnings[i].find(std::string((*wanted)[i].get_string())) != std::string::npos;
+        ok =
+            (*wanted)[i].is_string() && d.warnings[i].find(std::string((*wanted)[i].get_string())) != std::string::npos;
       if (!ok) mismatch("warnings", json::serialize(want), json::serialize(got));
     } else if (key == "auditAnnotations") {
       const json::object* wanted = want.if_object();
@@ -120,7 +122,8 @@ case_outcome run_case(const suite_context& suite, const json::object& c) {
       context.username = std::string(it->value().get_string());
     } else if (it->value().is_object()) {
       if (auto name = str(it->value().get_object(), "username"); !name.empty()) context.username = name;
-      if (auto g = it->value().get_object().find("groups"); g != it->value().get_object().end() && g->value().is_array())
+      if (auto g = it->value().get_object().find("groups");
+          g != it->value().get_object().end() && g->value().is_array())
         for (const auto& group : g->value().get_array())
           if (group.is_string()) context.groups.emplace_back(group.get_string());
     }
@@ -150,7 +153,9 @@ case_outcome run_case(const suite_context& suite, const json::object& c) {
     out.diff.push_back("unknown step \"" + step_name + "\" (expected admit, mutate or validate)");
     return out;
   }
-  const step_kind step = step_name == "mutate" ? step_kind::mutate : step_name == "validate" ? step_kind::validate : step_kind::admit;
+  const step_kind step = step_name == "mutate"     ? step_kind::mutate
+                         : step_name == "validate" ? step_kind::validate
+                                                   : step_kind::admit;
   const decision d = run_step(step, decoded.review->request, *suite.policies);
   auto expect = c.find("expect");
   if (expect == c.end() || !expect->value().is_object()) {

@@ -1,10 +1,14 @@
 #pragma once
-// `peergate serve`: the HTTPS admission webhook (see docs/server.md).
+// `peergate serve`: the HTTPS admission webhook (see docs/server.md). Built only with the server
+// (webhook/server/).
 
-#include <CLI/CLI.hpp>
+#include "cli/command.hpp"
 
-// Registers the `serve` subcommand and its flags; when it is chosen, runs the server until
-// SIGTERM/SIGINT. A non-zero server exit is raised as CLI::RuntimeError(code), so
-// CLI11_PARSE (or app.exit) turns it into the process exit code without printing anything.
-// (Global, as cli/main.cpp calls it.)
-void add_serve_command(CLI::App& app);
+namespace peergate::cli {
+
+// Runs the server until SIGTERM/SIGINT. Exit status: 0 after a shutdown on a signal; run_server's
+// status when the server cannot start (2 invalid options, 1 anything else: policies with errors, a
+// certificate that does not load, an address in use); 2 usage.
+command add_serve_command(CLI::App& app);
+
+}  // namespace peergate::cli

@@ -51,8 +51,8 @@ bool plain_safe(std::string_view s) {
   if (s.front() == ' ' || s.back() == ' ') return false;
   for (std::size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    const bool ok = std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '/' || c == '=' ||
-                    c == '+' || c == '@' || c == '(' || c == ')' || c == ',' || c == ' ' ||
+    const bool ok = std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '/' || c == '=' || c == '+' ||
+                    c == '@' || c == '(' || c == ')' || c == ',' || c == ' ' ||
                     (c == ':' && i + 1 < s.size() && s[i + 1] != ' ') || (c == '*' && i > 0);
     if (!ok) return false;
     if (c == ' ' && i + 1 < s.size() && s[i + 1] == '#') return false;
@@ -112,10 +112,8 @@ bool is_scalar(const json::value& v) {
 void append_scalar(std::string& out, const json::value& v, int indent) {
   if (v.is_string()) {
     const std::string_view s = v.get_string();
-    if (literal_block_safe(s))
-      append_literal_block(out, s, indent);
-    else
-      out += yaml_scalar(s) + "\n";
+    if (literal_block_safe(s)) append_literal_block(out, s, indent);
+    else out += yaml_scalar(s) + "\n";
     return;
   }
   if (v.is_object()) out += "{}";
@@ -149,16 +147,13 @@ void append_array(std::string& out, const json::array& a, int indent) {
     else if (item.is_array() && !item.get_array().empty()) {
       out += '\n';
       append_array(out, item.get_array(), indent + 2);
-    } else
-      append_scalar(out, item, indent + 2);
+    } else append_scalar(out, item, indent + 2);
   }
 }
 
 void append_value(std::string& out, const json::value& v, int indent) {
-  if (v.is_object() && !v.get_object().empty())
-    append_object(out, v.get_object(), indent, /*first_on_line=*/false);
-  else if (v.is_array() && !v.get_array().empty())
-    append_array(out, v.get_array(), indent);
+  if (v.is_object() && !v.get_object().empty()) append_object(out, v.get_object(), indent, /*first_on_line=*/false);
+  else if (v.is_array() && !v.get_array().empty()) append_array(out, v.get_array(), indent);
   else {
     indent_to(out, indent);
     append_scalar(out, v, indent);

@@ -1,9 +1,11 @@
-#include "cli/deploy_commands.hpp"
+#include "cli/manifests_command.hpp"
 
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "cli/input.hpp"
 #include "cli/manifests.hpp"
@@ -16,59 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int exit_ok = 0;
-constexpr int exit_policy_errors = 1;
-constexpr int exit_bad_input = 2;
-
 // A ConfigMap is stored in etcd whole; the apiserver refuses one over 1 MiB.
 constexpr std::size_t config_map_limit = 1024 * 1024;
-
-const CLI::Validator service_name_check(
-    [](std::string& value) { return dns1035_label_problem(value); }, "NAME");
-const CLI::Validator namespace_name_check(
-    [](std::string& value) { return dns1123_label_problem(value); }, "NAMESPACE");
-
-// ---- peergate certs
-
-struct certs_flags {
-  std::string service;
-  std::string namespace_name;
-  std::string out;
-  int days = 365;
-  bool force = false;
-};
-
-int run_certs(const certs_flags& f) {
-  webhook::certificate_subject subject;
-  subject.dns_names = service_dns_names(f.service, f.namespace_name);
-  subject.common_name = subject.dns_names[2];  // NAME.NS.svc
-  subject.ca_common_name = "peergate CA for " + f.service + "." + f.namespace_name;
-  const webhook::certificate_set set = webhook::make_serving_certificate(subject, f.days);
-  if (!set.ok()) {
-    std::cerr << "peergate certs: " << set.error << "\n";
-    return exit_bad_input;
-  }
-  const webhook::certificate_files files = webhook::write_certificate_files(f.out, set, f.force);
-  if (!files.ok()) {
-    std::cerr << "peergate certs: " << files.error << "\n";
-    return exit_bad_input;
-  }
-  std::cout << "wrote " << files.ca_file << ", " << files.cert_file << " and " << files.key_file << " (valid "
-            << f.days << " days; SANs";
-  for (const auto& name : subject.dns_names) std::cout << " " << name;
-  // The Secret before the webhooks: a webhook with failurePolicy Fail and no ready pod behind it
-  // would refuse pods cluster-wide.
-  const std::string name_flag = f.service == "peergate" ? "" : " --name " + f.service;
-  std::cout << ")\nnext:\n"
-            << "  kubectl create namespace " << f.namespace_name << "\n"
-            << "  kubectl -n " << f.namespace_name << " create secret tls " << f.service << "-tls --cert="
-            << files.cert_file << " --key=" << files.key_file << "\n"
-            << "  peergate manifests --namespace " << f.namespace_name << name_flag << " --ca-bundle "
-            << files.ca_file << " | kubectl apply -f -\n";
-  return exit_ok;
-}
-
-// ---- peergate manifests
 
 struct manifests_flags {
   manifest_options options;
@@ -106,12 +57,12 @@ int run_manifests(const manifests_flags& f) {
       auto pem = read_input(file, &error);
       if (!pem) {
         std::cerr << "peergate manifests: --ca-bundle: " << error << "\n";
-        return exit_bad_input;
+        return exit_usage;
       }
       int certificates = 0;
       if (std::string problem = webhook::ca_bundle_problem(*pem, certificates); !problem.empty()) {
         std::cerr << "peergate manifests: --ca-bundle " << file << " " << problem << "\n";
-        return exit_bad_input;
+        return exit_usage;
       }
       if (!o.ca_bundle_pem.empty() && o.ca_bundle_pem.back() != '\n') o.ca_bundle_pem += '\n';
       o.ca_bundle_pem += *pem;
@@ -130,19 +81,19 @@ int run_manifests(const manifests_flags& f) {
   if (!loaded.problems.items().empty()) std::cerr << loaded.problems.render_text();
   if (!loaded.ok()) {
     std::cerr << "peergate manifests: policies not loaded: " << loaded.problems.summary() << "\n";
-    return exit_policy_errors;
+    return exit_failed;
   }
   std::vector<policy_file> files;
   if (std::string error; !config_map_files(texts.sources, files, error)) {
     std::cerr << "peergate manifests: " << error << "\n";
-    return exit_bad_input;
+    return exit_usage;
   }
   std::size_t bytes = 0;
   for (const auto& file : files) bytes += file.key.size() + file.text.size();
   if (bytes > config_map_limit - 4096) {
     std::cerr << "peergate manifests: the policies (" << bytes
               << " bytes) do not fit in one ConfigMap (1 MiB at most); mount them another way\n";
-    return exit_bad_input;
+    return exit_usage;
   }
 
   std::cout << render_manifests(o, build_manifests(o, *loaded.policies, files));
@@ -151,34 +102,14 @@ int run_manifests(const manifests_flags& f) {
 
 }  // namespace
 
-CLI::App* add_certs_command(CLI::App& app, int& exit_code_out) {
-  auto f = std::make_shared<certs_flags>();
-  CLI::App* cmd = app.add_subcommand(
-      "certs", "Make a CA and a serving certificate for the webhook's Service (ca.crt, tls.crt, tls.key)");
-  cmd->add_option("--service", f->service, "Service name (SANs NAME, NAME.NS, NAME.NS.svc, NAME.NS.svc.cluster.local)")
-      ->required()
-      ->check(service_name_check);
-  cmd->add_option("--namespace,-n", f->namespace_name, "Namespace of the Service")->required()->check(namespace_name_check);
-  cmd->add_option("--out", f->out, "Directory for ca.crt, tls.crt and tls.key (tls.key mode 0600)")
-      ->required()
-      ->type_name("DIR");
-  cmd->add_option("--days", f->days, "Validity of both certificates")->check(CLI::Range(1, 3650))->capture_default_str();
-  cmd->add_flag("--force", f->force, "Replace existing files");
-  cmd->footer(
-      "The CA's private key is not written: nothing else can be signed with it. To rotate, make a\n"
-      "new set and serve the old and new CA together in the caBundle (see docs/operations.md).\n"
-      "Exit status: 0 written, 2 bad input, existing files without --force, or usage.");
-  cmd->callback([f, &exit_code_out] { exit_code_out = run_certs(*f); });
-  return cmd;
-}
-
-CLI::App* add_manifests_command(CLI::App& app, int& exit_code_out, std::string command_line) {
+command add_manifests_command(CLI::App& app, std::string command_line) {
   auto f = std::make_shared<manifests_flags>();
   f->options.image = "ghcr.io/peergate/peergate:" PEERGATE_VERSION;
   f->options.command_line = std::move(command_line);
   manifest_options& o = f->options;
   CLI::App* cmd = app.add_subcommand(
-      "manifests", "Print the Kubernetes objects that run peergate as a highly available webhook (multi-document YAML)");
+      "manifests",
+      "Print the Kubernetes objects that run peergate as a highly available webhook (multi-document YAML)");
   cmd->add_option("--namespace,-n", o.namespace_name, "Namespace to run peergate in (never sent to the webhooks)")
       ->required()
       ->check(namespace_name_check);
@@ -186,9 +117,12 @@ CLI::App* add_manifests_command(CLI::App& app, int& exit_code_out, std::string c
       ->check(service_name_check)
       ->capture_default_str();
   cmd->add_option("--image", o.image, "Container image (build it from the Containerfile)")->capture_default_str();
-  cmd->add_option("--replicas", o.replicas, "Replicas of the Deployment")->check(CLI::Range(1, 100))->capture_default_str();
-  cmd->add_option("--policies", f->policies,
-                  "Policy file or directory (repeatable) for the ConfigMap; checked first. Default: the embedded policies")
+  cmd->add_option("--replicas", o.replicas, "Replicas of the Deployment")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  cmd->add_option(
+         "--policies", f->policies,
+         "Policy file or directory (repeatable) for the ConfigMap; checked first. Default: the embedded policies")
       ->check(CLI::ExistingPath)
       ->type_name("PATH");
   auto* bundle = cmd->add_option("--ca-bundle", f->ca_bundles,
@@ -196,7 +130,8 @@ CLI::App* add_manifests_command(CLI::App& app, int& exit_code_out, std::string c
                                  "repeatable, the files are joined (old and new CA during a rotation)")
                      ->check(CLI::ExistingFile)
                      ->type_name("FILE");
-  auto* cm = cmd->add_flag("--cert-manager", f->cert_manager, "Issuer and Certificate for cert-manager, CA injected by its cainjector");
+  auto* cm = cmd->add_flag("--cert-manager", f->cert_manager,
+                           "Issuer and Certificate for cert-manager, CA injected by its cainjector");
   auto* ocp = cmd->add_flag("--openshift-service-ca", f->openshift_service_ca,
                             "Serving certificate and caBundle from the OpenShift service-ca operator");
   bundle->excludes(cm)->excludes(ocp);
@@ -217,8 +152,7 @@ CLI::App* add_manifests_command(CLI::App& app, int& exit_code_out, std::string c
       ->check(CLI::Range(1, 30))
       ->capture_default_str();
   cmd->footer("Exit status: 0 printed, 1 the policies have errors, 2 bad input or usage.");
-  cmd->callback([f, &exit_code_out] { exit_code_out = run_manifests(*f); });
-  return cmd;
+  return {cmd, [f] { return run_manifests(*f); }};
 }
 
 }  // namespace peergate::cli

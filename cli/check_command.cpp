@@ -1,0 +1,49 @@
+#include "cli/check_command.hpp"
+
+#include <algorithm>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace peergate::cli {
+
+namespace {
+
+struct check_options {
+  std::vector<std::string> paths;
+  std::string format = "text";
+};
+
+int run_check(const check_options& o) {
+  load_result loaded = load_policies(o.paths);
+  if (o.format == "json") {
+    std::cout << loaded.problems.render_json() << "\n";
+  } else {
+    std::cout << loaded.problems.render_text();
+    std::cout << loaded.problems.summary();
+    if (loaded.ok()) {
+      const std::size_t policies = loaded.policies->policies.size();
+      // The implicit default mutation has no file: count only the ones written down.
+      const auto mutations = std::count_if(loaded.policies->mutations.begin(), loaded.policies->mutations.end(),
+                                           [](const mutation_settings& m) { return !m.where.file.empty(); });
+      std::cout << "; loaded " << policies << (policies == 1 ? " policy" : " policies") << " and " << mutations
+                << (mutations == 1 ? " mutation" : " mutations");
+    }
+    std::cout << "\n";
+  }
+  return loaded.problems.has_errors() ? exit_failed : exit_ok;
+}
+
+}  // namespace
+
+command add_check_command(CLI::App& app) {
+  auto o = std::make_shared<check_options>();
+  CLI::App* cmd = app.add_subcommand("check", "Check policy files and print every problem with its location");
+  cmd->add_option("--format", o->format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  cmd->add_option("paths", o->paths, "Policy files or directories")->required();
+  cmd->footer("Exit status: 0 no errors, 1 errors, 2 usage.");
+  return {cmd, [o] { return run_check(*o); }};
+}
+
+}  // namespace peergate::cli
