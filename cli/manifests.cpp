@@ -114,6 +114,11 @@ manifest_document deployment(const object_names& n, const manifest_options& o) {
                                        {"capabilities", json::object{{"drop", json::array{"ALL"}}}}}},
       {"volumeMounts", json::array{json::object{{"name", "tls"}, {"mountPath", tls_dir}, {"readOnly", true}},
                                    json::object{{"name", "policies"}, {"mountPath", policy_dir}, {"readOnly", true}}}}};
+  if (!o.upstream_environment.empty()) {
+    json::array env;
+    for (const auto& [name, value] : o.upstream_environment) env.push_back(json::object{{"name", name}, {"value", value}});
+    container["env"] = std::move(env);
+  }
 
   json::object affinity{
       {"podAntiAffinity",

@@ -6,6 +6,7 @@
 
 #include <boost/json/object.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/policy/model.hpp"
@@ -30,6 +31,10 @@ struct manifest_options {
   // turns it off for older clusters.
   bool peer_pods_only = true;
   std::string command_line;  // written into the header comment, to regenerate the output
+  // TARGET_RUNTIMECLASS / POD_VM_EXTENDED_RESOURCE as set when the manifests were made: the
+  // Deployment gets the same values, so that the server in the cluster fills in the omitted
+  // fields of the ConfigMap's policies as they were filled in to compute matchConditions here.
+  std::vector<std::pair<std::string, std::string>> upstream_environment;
 };
 
 // One file of the ConfigMap that holds the policies (key: the file's name).

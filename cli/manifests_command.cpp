@@ -77,7 +77,8 @@ int run_manifests(const manifests_flags& f) {
   // The policies are loaded as the server will load them: a set with errors is no deployment.
   // The ConfigMap then holds the very texts that were checked.
   const policy_texts texts = read_policy_texts(f.policies);
-  load_result loaded = load_policy_texts(texts);
+  const mutation_defaults defaults = mutation_defaults::from_environment();
+  load_result loaded = load_policy_texts(texts, defaults);
   if (!loaded.problems.items().empty()) std::cerr << loaded.problems.render_text();
   if (!loaded.ok()) {
     std::cerr << "peergate manifests: policies not loaded: " << loaded.problems.summary() << "\n";
@@ -95,6 +96,12 @@ int run_manifests(const manifests_flags& f) {
               << " bytes) do not fit in one ConfigMap (1 MiB at most); mount them another way\n";
     return exit_usage;
   }
+  // The ConfigMap's policies may leave runtime classes and the resource to these variables: the
+  // server in the cluster must fill them in as they were filled in here.
+  if (defaults.runtime_class_from_environment)
+    o.upstream_environment.emplace_back("TARGET_RUNTIMECLASS", defaults.runtime_class_name);
+  if (defaults.extended_resource_from_environment)
+    o.upstream_environment.emplace_back("POD_VM_EXTENDED_RESOURCE", defaults.extended_resource);
 
   std::cout << render_manifests(o, build_manifests(o, *loaded.policies, files));
   return exit_ok;

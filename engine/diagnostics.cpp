@@ -40,6 +40,8 @@ constexpr diagnostic_code_info catalogue[] = {
     {message_control_characters, "message-control-characters", warning, "spec.message contains line breaks or tabs"},
     {duplicate_mutation, "duplicate-mutation", error, "a second PeerPodMutation for one runtime class"},
     {allowed_but_excluded, "allowed-but-excluded", warning, "a policy allows a namespace its mutation excludes"},
+    {environment_mismatch, "environment-mismatch", warning,
+     "a document names a runtime class or resource other than TARGET_RUNTIMECLASS / POD_VM_EXTENDED_RESOURCE"},
     {internal_error, "internal-error", error, "loading failed unexpectedly (an exception)"},
 };
 

@@ -46,6 +46,7 @@ enum class diagnostic_code {
   message_control_characters,
   duplicate_mutation,
   allowed_but_excluded,
+  environment_mismatch,
   internal_error,
 };
 

@@ -1,16 +1,57 @@
 #include "engine/policy/collector.hpp"
 
 #include <cstdlib>
+#include <string>
+#include <string_view>
 
 namespace peergate {
 
 mutation_defaults mutation_defaults::from_environment() {
   mutation_defaults d;
   // Same variables, same meaning as the upstream webhook: an empty value means "unset".
-  if (const char* v = std::getenv("TARGET_RUNTIMECLASS"); v && *v) d.runtime_class_name = v;
-  if (const char* v = std::getenv("POD_VM_EXTENDED_RESOURCE"); v && *v) d.extended_resource = v;
+  if (const char* v = std::getenv("TARGET_RUNTIMECLASS"); v && *v) {
+    d.runtime_class_name = v;
+    d.runtime_class_from_environment = true;
+  }
+  if (const char* v = std::getenv("POD_VM_EXTENDED_RESOURCE"); v && *v) {
+    d.extended_resource = v;
+    d.extended_resource_from_environment = true;
+  }
   return d;
 }
+
+namespace {
+
+constexpr std::string_view written_wins =
+    ": the value written here wins, the variable only fills in the field where it is left out; remove the "
+    "field to follow the variable";
+
+// A set variable that a document's own value contradicts: the document wins, and says so.
+void check_against_environment(const policy_document& policy, const mutation_defaults& defaults,
+                               diagnostic_reporter& out) {
+  if (!defaults.runtime_class_from_environment || !policy.runtime_class_names) return;
+  for (const std::string& name : *policy.runtime_class_names)
+    if (name == defaults.runtime_class_name) return;
+  out.report(diagnostic_code::environment_mismatch, policy.runtime_class_names_where,
+             "spec.runtimeClassNames does not include \"" + defaults.runtime_class_name +
+                 "\" from TARGET_RUNTIMECLASS" + std::string(written_wins));
+}
+
+void check_against_environment(const mutation_document& mutation, const mutation_defaults& defaults,
+                               diagnostic_reporter& out) {
+  if (defaults.runtime_class_from_environment && mutation.runtime_class_name &&
+      *mutation.runtime_class_name != defaults.runtime_class_name)
+    out.report(diagnostic_code::environment_mismatch, mutation.runtime_class_name_where,
+               "spec.runtimeClassName \"" + *mutation.runtime_class_name + "\" differs from TARGET_RUNTIMECLASS \"" +
+                   defaults.runtime_class_name + "\"" + std::string(written_wins));
+  if (defaults.extended_resource_from_environment && mutation.extended_resource &&
+      *mutation.extended_resource != defaults.extended_resource)
+    out.report(diagnostic_code::environment_mismatch, mutation.extended_resource_where,
+               "spec.extendedResource \"" + *mutation.extended_resource + "\" differs from POD_VM_EXTENDED_RESOURCE \"" +
+                   defaults.extended_resource + "\"" + std::string(written_wins));
+}
+
+}  // namespace
 
 void policy_collector::collect(const std::string& source, std::vector<named_document> documents,
                                diagnostic_reporter& out) {
@@ -25,9 +66,11 @@ void policy_collector::collect(const std::string& source, std::vector<named_docu
     names_.emplace(document.name, document.where);
 
     if (auto* policy = std::get_if<policy_document>(&document.content)) {
+      check_against_environment(*policy, defaults_, out);
       if (!policy->runtime_class_names) policy->runtime_class_names = {defaults_.runtime_class_name};
       collected_.policies.push_back({std::move(document.name), std::move(document.where), std::move(*policy)});
     } else if (auto* mutation = std::get_if<mutation_document>(&document.content)) {
+      check_against_environment(*mutation, defaults_, out);
       if (!mutation->runtime_class_name) mutation->runtime_class_name = defaults_.runtime_class_name;
       if (!mutation->extended_resource) mutation->extended_resource = defaults_.extended_resource;
       const named_mutation* same_class = nullptr;

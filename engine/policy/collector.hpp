@@ -13,10 +13,14 @@
 namespace peergate {
 
 // Defaults for the mutation settings, from upstream's environment variables
-// TARGET_RUNTIMECLASS and POD_VM_EXTENDED_RESOURCE when set.
+// TARGET_RUNTIMECLASS and POD_VM_EXTENDED_RESOURCE when set. A document that writes the field
+// keeps its own value; one that names another value than a set variable gets an
+// environment-mismatch warning, since a user migrating from upstream expects the variable to act.
 struct mutation_defaults {
   std::string runtime_class_name = default_runtime_class;
   std::string extended_resource = default_extended_resource;
+  bool runtime_class_from_environment = false;      // TARGET_RUNTIMECLASS was set
+  bool extended_resource_from_environment = false;  // POD_VM_EXTENDED_RESOURCE was set
   static mutation_defaults from_environment();
 };
 

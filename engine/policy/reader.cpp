@@ -347,6 +347,7 @@ std::optional<policy_document> read_policy(document_reader& r, const YAML::Node&
   policy_document p;
   const std::size_t errors_before = r.errors();
   if (const YAML::Node rc = spec["runtimeClassNames"]) {
+    p.runtime_class_names_where = r.where(rc);
     auto names = r.string_list(rc, "spec.runtimeClassNames");
     if (rc.IsSequence() && rc.size() == 0)
       r.report(empty_list, rc, "spec.runtimeClassNames must not be empty (omit it for the default runtime class)");
@@ -405,6 +406,7 @@ std::optional<mutation_document> read_mutation(document_reader& r, const YAML::N
     }
   }
   if (const YAML::Node er = spec["extendedResource"]) {
+    m.extended_resource_where = r.where(er);
     if (auto v = r.string_value(er, "spec.extendedResource")) {
       if (!is_qualified_name(*v) || v->find('/') == std::string::npos)
         r.report(invalid_name, er,

@@ -29,6 +29,7 @@ struct located_pattern {
 // kind: PeerPodPolicy, as written.
 struct policy_document {
   std::optional<std::vector<std::string>> runtime_class_names;  // nullopt: not written, the default applies
+  source_location runtime_class_names_where;
   validation_actions actions;
   std::vector<located_pattern> allowed_namespaces;
   source_location allowed_namespaces_where;
@@ -43,6 +44,7 @@ struct mutation_document {
   std::optional<std::string> runtime_class_name;  // nullopt: not written, the default applies
   source_location runtime_class_name_where;
   std::optional<std::string> extended_resource;  // nullopt: not written, the default applies
+  source_location extended_resource_where;
   bool sizing_annotations = true;
   std::vector<std::string> presets = {"upstream"};  // known preset names only
   std::vector<located_pattern> excluded_names;

@@ -309,6 +309,22 @@ def group_manifests(peergate, repo, shared, tmp):
     if d_all:
         check(all("matchConditions" not in w for o in d_all if "webhooks" in o for w in o["webhooks"]),
               "--all-pods: no matchConditions, every pod is sent")
+    check("env" not in one(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0],
+          "deployment: no env when upstream's variables are not set")
+    # Upstream's variables, as a user migrating keeps them: the shipped policies leave the runtime
+    # class and the resource to them, so the Deployment must carry them and matchConditions follow.
+    upstream = {"TARGET_RUNTIMECLASS": "kata-remote-x", "POD_VM_EXTENDED_RESOURCE": "example.com/vm"}
+    r_env = run([peergate, "manifests", "--namespace", NS], env=dict(os.environ, **upstream))
+    check(r_env.returncode == 0, f"manifests with upstream's variables: exit 0 ({r_env.stderr.strip()})")
+    if r_env.returncode == 0:
+        d_env = [d for d in yaml.safe_load_all(r_env.stdout) if d is not None]
+        container = one(d_env, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+        check(container.get("env") == [{"name": k, "value": v} for k, v in upstream.items()],
+              f"deployment: carries TARGET_RUNTIMECLASS and POD_VM_EXTENDED_RESOURCE ({container.get('env')})")
+        expressions = [c["expression"] for o in d_env if "webhooks" in o for w in o["webhooks"]
+                       for c in w.get("matchConditions", [])]
+        check(expressions and all("'kata-remote-x'" in e and "'kata-remote'" not in e for e in expressions),
+              "webhooks: matchConditions name $TARGET_RUNTIMECLASS, not kata-remote")
     check("Globs and regexes cannot be expressed in a namespaceSelector" in r.stdout, "mutating: the YAML comment on globs and regexes")
 
     # Mutation exclusions: the openshift preset, globs and regexes, and two runtime classes.

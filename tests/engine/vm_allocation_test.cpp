@@ -51,9 +51,10 @@ using namespace peergate::vm;
 
 TEST_CASE("the VM check allocates nothing for a pod without VM annotations or within its limits",
           "[vm][allocation]") {
-  auto matcher = std::make_shared<peergate::name_matcher>();
-  REQUIRE_FALSE(matcher->add({peergate::name_pattern::kind::exact, "Standard_DC2as_v5"}).has_value());
-  REQUIRE_FALSE(matcher->compile().has_value());
+  peergate::name_matcher_build built =
+      peergate::name_matcher::build({{peergate::name_pattern::kind::exact, "Standard_DC2as_v5"}});
+  REQUIRE(built.errors.empty());
+  auto matcher = std::make_shared<const peergate::name_matcher>(std::move(*built.matcher));
   vm_limits limits;
   limits.instance_types =
       allowed_names::any_of([matcher](std::string_view name) { return matcher->matches(name); }, "Standard_DC2as_v5");

@@ -30,14 +30,14 @@ std::string annotations(std::initializer_list<std::pair<std::string_view, std::s
 
 // A name_matcher compiled as the loader compiles one, wrapped in the predicate vm_limits takes.
 allowed_names allowed(std::initializer_list<peergate::name_pattern> patterns) {
-  auto matcher = std::make_shared<peergate::name_matcher>();
   std::string display;
   for (const auto& p : patterns) {
     if (!display.empty()) display += ", ";
     display += p.display();
-    REQUIRE_FALSE(matcher->add(p).has_value());
   }
-  REQUIRE_FALSE(matcher->compile().has_value());
+  peergate::name_matcher_build built = peergate::name_matcher::build(patterns);
+  REQUIRE(built.errors.empty());
+  auto matcher = std::make_shared<const peergate::name_matcher>(std::move(*built.matcher));
   return allowed_names::any_of([matcher](std::string_view name) { return matcher->matches(name); }, display);
 }
 

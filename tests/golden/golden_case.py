@@ -12,11 +12,19 @@ def read_args(case):
         return [line.rstrip("\n") for line in f if line.strip() and not line.startswith("#")]
 
 
-def clean_env(*extra):
-    """The environment without the variables that change peergate's output."""
+def clean_env(*extra, case=None):
+    """The environment without the variables that change peergate's output, plus the case's own
+    `env` file when it has one (VAR=value per line; blank and # lines skipped)."""
     env = dict(os.environ)
     for var in ("TARGET_RUNTIMECLASS", "POD_VM_EXTENDED_RESOURCE") + extra:
         env.pop(var, None)
+    path = os.path.join(case, "env") if case else None
+    if path and os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if line.strip() and not line.startswith("#"):
+                    var, _, value = line.rstrip("\n").partition("=")
+                    env[var] = value
     return env
 
 

@@ -22,7 +22,7 @@ def main():
     peergate, case = os.path.abspath(sys.argv[1]), sys.argv[2]
     update = "--update" in sys.argv[3:]
     args = read_args(case)
-    proc = subprocess.run([peergate] + args, cwd=case, capture_output=True, text=True, env=clean_env(), timeout=60)
+    proc = subprocess.run([peergate] + args, cwd=case, capture_output=True, text=True, env=clean_env(case=case), timeout=60)
     files = {"expected.out": proc.stdout + proc.stderr, "expected.exit": f"{proc.returncode}\n"}
     failed = compare_or_update(case, files, update)
     if update:

@@ -930,6 +930,58 @@ class ShutdownTests(unittest.TestCase):
         self.assertEqual(server.wait_exit(), 0)
 
 
+class UpstreamEnvironmentTests(unittest.TestCase):
+    """Upstream's TARGET_RUNTIMECLASS and POD_VM_EXTENDED_RESOURCE act on the embedded defaults, as
+    on the upstream webhook; a policy that writes other values keeps them and says so at each load."""
+
+    ENV = {"TARGET_RUNTIMECLASS": "kata-remote-x", "POD_VM_EXTENDED_RESOURCE": "example.com/vm"}
+
+    def mutate(self, server, runtime_class):
+        body = review("confidential-ml")
+        body["request"]["object"]["spec"]["runtimeClassName"] = runtime_class
+        resp, payload = server.post("/mutate-v1-pod", body)
+        self.assertEqual(resp.status, 200, payload)
+        return response_of(self, payload)
+
+    @staticmethod
+    def resources_added(response):
+        """The resource names the patch adds to containers[0] (JSON Pointer ~1 decoded)."""
+        prefix = "/spec/containers/0/resources/"
+        return {op["path"].rsplit("/", 1)[1].replace("~1", "/").replace("~0", "~")
+                for op in patch_of(response) if op["op"] == "add" and op["path"].startswith(prefix)}
+
+    def test_embedded_defaults_follow_the_variables(self):
+        server = Server(self, env=self.ENV)  # no --policies: the shipped policies/ compiled in
+        patched = self.mutate(server, "kata-remote-x")
+        self.assertTrue(patched["allowed"])
+        self.assertEqual(self.resources_added(patched), {"example.com/vm"}, patch_of(patched))
+
+        untouched = self.mutate(server, "kata-remote")
+        self.assertTrue(untouched["allowed"])
+        self.assertNotIn("patch", untouched)
+        self.assertFalse(server.find(lambda l: l.get("code") == "environment-mismatch"))
+
+    def test_written_values_win_and_are_reported_at_every_load(self):
+        policies = tempfile.mkdtemp(prefix="peergate-env-")
+        self.addCleanup(shutil.rmtree, policies, True)
+        write(f"{policies}/mutation.yaml", shipped_mutation().replace(
+            "spec:\n", "spec:\n  runtimeClassName: kata-remote\n  extendedResource: kata.peerpods.io/vm\n", 1))
+        server = Server(self, ["--policies", policies], env=self.ENV)
+        mismatches = server.find(lambda l: l.get("code") == "environment-mismatch")
+        self.assertEqual(len(mismatches), 2, mismatches)
+        self.assertTrue(all(m["severity"] == "warning" and m["file"].endswith("mutation.yaml") for m in mismatches))
+        self.assertIn("TARGET_RUNTIMECLASS", mismatches[0]["message"])
+        self.assertIn("POD_VM_EXTENDED_RESOURCE", mismatches[1]["message"])
+        # The file wins: kata-remote pods are counted with the resource the file names.
+        self.assertEqual(self.resources_added(self.mutate(server, "kata-remote")), {"kata.peerpods.io/vm"})
+        self.assertNotIn("patch", self.mutate(server, "kata-remote-x"))
+        # Logged again at the next load.
+        mark = server.mark()
+        server.terminate(signal.SIGHUP)
+        server.wait_for(lambda l: l.get("msg") == "policies loaded" and l.get("cause") == "signal", after=mark)
+        self.assertEqual(len(server.find(lambda l: l.get("code") == "environment-mismatch", after=mark)), 2)
+
+
 class AuditLogTests(unittest.TestCase):
     def test_denials_and_warnings_are_in_the_audit_log_after_sigterm_and_rotated(self):
         log = os.path.join(tempfile.mkdtemp(prefix="peergate-audit-"), "audit.jsonl")
