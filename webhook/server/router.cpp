@@ -8,6 +8,7 @@
 
 #include "engine/admission.hpp"
 #include "engine/chain.hpp"
+#include "engine/json_text.hpp"
 #include "webhook/handler.hpp"
 #include "webhook/server/logging.hpp"
 #include "webhook/server/policy_store.hpp"
