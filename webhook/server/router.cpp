@@ -94,13 +94,6 @@ bool is_json_content_type(std::string_view content_type) {
   return iequals(media, "application/json");
 }
 
-std::string error_body(std::string_view message) {
-  std::string body = "{\"error\":\"";
-  append_json_escaped(body, message);
-  body += "\"}";
-  return body;
-}
-
 router::router(const policy_store& policies, metrics& m, std::function<std::string()> not_ready,
                audit_log_writer* audit_log)
     : policies_(policies), metrics_(m), not_ready_(std::move(not_ready)), audit_log_(audit_log) {}
