@@ -6,6 +6,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "engine/json_parse.hpp"
 #include "engine/yaml_json.hpp"
 
 namespace peergate::cli {
@@ -26,10 +27,8 @@ std::optional<std::string> read_input(const std::string& path, std::string* erro
 
 parsed_documents parse_documents(const std::string& text) {
   parsed_documents out;
-  json::parse_options options;
-  options.max_depth = 512;
   std::error_code ec;
-  json::value doc = json::parse(text, ec, {}, options);
+  json::value doc = json::parse(text, ec, {}, kubernetes_parse_options());
   if (!ec) {
     out.documents.push_back(std::move(doc));
     return out;

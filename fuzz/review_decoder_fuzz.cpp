@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/json_parse.hpp"
 #include "engine/json_patch.hpp"
 #include "engine/policy/loader.hpp"
 #include "webhook/handler.hpp"
@@ -76,7 +77,7 @@ bool base64_decode(std::string_view in, std::string& out) {
   return true;
 }
 
-// Deep enough for anything the handler accepted (it parses requests up to depth 512).
+// Deep enough for anything the handler accepted (it parses requests up to max_json_depth).
 json::value parse_json(std::string_view text, std::error_code& ec) {
   json::parse_options options;
   options.max_depth = 4096;
@@ -97,9 +98,7 @@ void check_patch(step_kind step, const handler_result& r, const json::object& re
   json::value ops = parse_json(text, ec);
   if (ec || !ops.is_array()) broken("the patch is not a JSON array", step, r, text);
   // The object under review, whole (managedFields included), as the API server will patch it.
-  json::parse_options options;
-  options.max_depth = 512;
-  json::value whole = json::parse(body, ec, {}, options);
+  json::value whole = json::parse(body, ec, {}, peergate::kubernetes_parse_options());
   const json::value* object_in_body = nullptr;
   if (!ec && whole.is_object())
     if (const json::value* request = whole.get_object().if_contains("request"); request && request->is_object())
@@ -202,10 +201,8 @@ json::value without_managed_fields(json::value document) {
 }
 
 void check_review_parser(std::string_view body) {
-  json::parse_options options;
-  options.max_depth = 512;
   std::error_code reference_error, review_error;
-  const json::value reference = json::parse(body, reference_error, {}, options);
+  const json::value reference = json::parse(body, reference_error, {}, peergate::kubernetes_parse_options());
   const json::value parsed = peergate::webhook::parse_review_body(body, review_error, {});
   if (static_cast<bool>(reference_error) != static_cast<bool>(review_error)) {
     std::fprintf(stderr, "review_decoder_fuzz: the parsers disagree on errors: boost \"%s\", review parser \"%s\"\n",
@@ -225,9 +222,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   check_review_parser(body);
   std::error_code ec;
-  json::parse_options options;
-  options.max_depth = 512;
-  const bool hidden = pod_spec_hidden(json::parse(body, ec, {}, options));
+  const bool hidden = pod_spec_hidden(json::parse(body, ec, {}, peergate::kubernetes_parse_options()));
   for (step_kind step : {step_kind::admit, step_kind::mutate, step_kind::validate}) {
     handler_result r = peergate::webhook::handle_review(step, body, shipped_policies());
     check(step, r, body, hidden);

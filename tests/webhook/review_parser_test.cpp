@@ -9,15 +9,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/json_parse.hpp"
+
 namespace json = boost::json;
 using peergate::webhook::parse_review_body;
 
 namespace {
 
 json::value reference(std::string_view body) {
-  json::parse_options options;
-  options.max_depth = 512;
-  return json::parse(body, {}, options);
+  return json::parse(body, {}, peergate::kubernetes_parse_options());
 }
 
 json::value parsed(std::string_view body) {
@@ -110,9 +110,7 @@ TEST_CASE("the review parser reports what boost::json::parse reports") {
                            R"({"request":{}} trailing)", R"({"request":)", "", "[1,2"}) {
     INFO(body);
     std::error_code ours, theirs;
-    json::parse_options options;
-    options.max_depth = 512;
-    (void)json::parse(body, theirs, {}, options);
+    (void)json::parse(body, theirs, {}, peergate::kubernetes_parse_options());
     (void)parse_review_body(body, ours, {});
     CHECK(theirs);
     CHECK(ours == theirs);
@@ -132,9 +130,7 @@ TEST_CASE("the sample reviews and the fuzz corpus parse as boost::json::parse mi
       if (!entry.is_regular_file()) continue;
       const std::string body = slurp(entry.path());
       std::error_code theirs_ec, ours_ec;
-      json::parse_options options;
-      options.max_depth = 512;
-      json::value theirs = json::parse(body, theirs_ec, {}, options);
+      json::value theirs = json::parse(body, theirs_ec, {}, peergate::kubernetes_parse_options());
       const json::value ours = parse_review_body(body, ours_ec, {});
       INFO(entry.path().string());
       REQUIRE(static_cast<bool>(ours_ec) == static_cast<bool>(theirs_ec));
