@@ -6,6 +6,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "engine/json_fields.hpp"
 #include "engine/json_parse.hpp"
 #include "engine/yaml_json.hpp"
 
@@ -49,12 +50,8 @@ webhook::decode_result review_from_document(const json::value& document, const o
                 std::string(document.is_array() ? "list" : "scalar");
     return out;
   }
-  auto str = [](const json::object& o, std::string_view key) -> std::string {
-    auto it = o.find(key);
-    return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
-  };
-  const std::string api_version = str(*obj, "apiVersion");
-  const std::string kind = str(*obj, "kind");
+  const std::string api_version = string_field(*obj, "apiVersion");
+  const std::string kind = string_field(*obj, "kind");
   if (kind.empty() || api_version.empty()) {
     out.error = "the object has no apiVersion or kind";
     return out;
@@ -64,11 +61,9 @@ webhook::decode_result review_from_document(const json::value& document, const o
     group = api_version.substr(0, slash);
     version = api_version.substr(slash + 1);
   }
-  std::string name, object_namespace;
-  if (auto it = obj->find("metadata"); it != obj->end() && it->value().is_object()) {
-    name = str(it->value().get_object(), "name");
-    object_namespace = str(it->value().get_object(), "namespace");
-  }
+  const json::object* metadata = object_field(*obj, "metadata");
+  const std::string name = string_field(metadata, "name");
+  const std::string object_namespace = string_field(metadata, "namespace");
   json::array groups;
   for (const auto& g : context.groups) groups.emplace_back(g);
   json::object request{

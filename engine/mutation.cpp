@@ -10,6 +10,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "engine/json_fields.hpp"
 #include "engine/json_patch.hpp"
 #include "engine/pod_template.hpp"
 #include "engine/quantity.hpp"
@@ -83,12 +84,6 @@ std::string container_label(std::string_view list, std::size_t index, const json
   return label;
 }
 
-// parent[key] as an object; nullptr when absent or null (the types were checked before).
-const json::object* object_member(const json::object& parent, std::string_view key) {
-  const json::value* v = parent.if_contains(key);
-  return v != nullptr ? v->if_object() : nullptr;
-}
-
 // Reads one resource list (requests or limits) of one container. Absent or null lists count as
 // empty, as Go's decoder treats them.
 class resource_reader {
@@ -98,7 +93,7 @@ class resource_reader {
   // Adds the cpu, memory and (optionally) GPU values of `list` to the totals. False on refusal.
   bool add(const json::object& resources, std::string_view list_name, const std::string& label,
            quantity* cpu, quantity* memory, quantity* gpu) {
-    const json::object* list = object_member(resources, list_name);
+    const json::object* list = object_field(resources, list_name);
     if (list == nullptr) return true;
     const std::string where = label + " resources." + std::string(list_name);
     // Limits on GPUs are validated like every other quantity but not summed: upstream reads GPU
@@ -146,7 +141,7 @@ bool sum_containers(const json::object& spec, std::string_view list_name, resour
   const json::array& containers = list->get_array();
   for (std::size_t i = 0; i < containers.size(); ++i) {
     const json::object& container = containers[i].get_object();
-    const json::object* resources = object_member(container, "resources");
+    const json::object* resources = object_field(container, "resources");
     if (resources == nullptr) continue;
     const std::string label = container_label(list_name, i, container);
     if (!reader.add(*resources, "requests", label, &totals->cpu_request, &totals->memory_request, &totals->gpu_request) ||
