@@ -184,10 +184,7 @@ object_evaluation evaluate_object(json::value object, const policy_set& policies
 
   admission_request request;
   request.uid = "peergate-audit";
-  if (auto slash = out.api_version.find('/'); slash != std::string::npos)
-    request.kind = {out.api_version.substr(0, slash), out.api_version.substr(slash + 1), out.kind};
-  else
-    request.kind = {"", out.api_version, out.kind};
+  request.kind = kind_of_object(out.api_version, out.kind);
   if (!evaluated_kind_of(request.kind)) return out;  // no pods: not audited
   out.evaluated = true;
   out.owner = controller_of(metadata);

@@ -56,11 +56,7 @@ webhook::decode_result review_from_document(const json::value& document, const o
     out.error = "the object has no apiVersion or kind";
     return out;
   }
-  std::string group, version = api_version;
-  if (auto slash = api_version.find('/'); slash != std::string::npos) {
-    group = api_version.substr(0, slash);
-    version = api_version.substr(slash + 1);
-  }
+  const group_version_kind gvk = kind_of_object(api_version, kind);
   const json::object* metadata = object_field(*obj, "metadata");
   const std::string name = string_field(metadata, "name");
   const std::string object_namespace = string_field(metadata, "namespace");
@@ -68,7 +64,7 @@ webhook::decode_result review_from_document(const json::value& document, const o
   for (const auto& g : context.groups) groups.emplace_back(g);
   json::object request{
       {"uid", "peergate-cli-review"},
-      {"kind", {{"group", group}, {"version", version}, {"kind", kind}}},
+      {"kind", {{"group", gvk.group}, {"version", gvk.version}, {"kind", gvk.kind}}},
       {"operation", context.operation},
       {"userInfo", {{"username", context.username}, {"groups", std::move(groups)}}},
       {"object", document},
