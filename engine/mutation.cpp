@@ -265,14 +265,4 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
   return result;
 }
 
-pod_mutation mutate_peer_pod(const boost::json::value& pod, std::string_view extended_resource,
-                             bool sizing_annotations) {
-  // The copy is made in the pod's own memory resource.
-  pod_mutation result{false, {}, json::value(pod, pod.storage())};
-  patch_mutation in_place = mutate_peer_pod_in_place(result.pod, extended_resource, sizing_annotations);
-  result.refused = in_place.refused;
-  result.reason = std::move(in_place.reason);
-  return result;
-}
-
 }  // namespace peergate
