@@ -1,14 +1,11 @@
 #include "engine/mutation.hpp"
 
-#include <array>
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
-#include <system_error>
 
 #include "engine/json_fields.hpp"
 #include "engine/json_patch.hpp"
@@ -29,27 +26,6 @@ struct resource_totals {
   quantity memory_limit;
   quantity gpu_request;
 };
-
-// The text a JSON number would have had as a YAML/JSON quantity: integers in decimal, doubles in
-// their shortest round-tripping form (0.7 -> "0.7", not 0.69999999999999996).
-std::optional<std::string> quantity_text(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::string:
-      return std::string(v.get_string());
-    case json::kind::int64:
-      return std::to_string(v.get_int64());
-    case json::kind::uint64:
-      return std::to_string(v.get_uint64());
-    case json::kind::double_: {
-      std::array<char, 64> buffer{};
-      const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), v.get_double());
-      if (result.ec != std::errc{}) return std::nullopt;
-      return std::string(buffer.data(), result.ptr);
-    }
-    default:
-      return std::nullopt;
-  }
-}
 
 std::string_view kind_name(const json::value& v) {
   switch (v.kind()) {
