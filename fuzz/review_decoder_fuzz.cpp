@@ -23,6 +23,7 @@
 #include "engine/json_parse.hpp"
 #include "engine/json_patch.hpp"
 #include "engine/policy/loader.hpp"
+#include "tests/support/review_reference.hpp"
 #include "webhook/handler.hpp"
 #include "webhook/review_codec.hpp"
 #include "webhook/review_parser.hpp"
@@ -33,6 +34,7 @@ namespace json = boost::json;
 using peergate::step_kind;
 using peergate::webhook::handler_result;
 using peergate::webhook::outcome;
+using peergate::testing::without_managed_fields;
 
 // Loaded once; explicit defaults rather than the environment, so a run is reproducible.
 const peergate::policy_set& shipped_policies() {
@@ -175,29 +177,6 @@ void check(step_kind step, const handler_result& r, std::string_view body, bool 
   if (hidden_pod_spec && allowed->get_bool())
     broken("an object whose pod spec is hidden by a wrong JSON type was allowed", step, r);
   check_patch(step, r, res, body);
-}
-
-// `o` without `key`, the other members in their order (object::erase moves the last member
-// into the hole, which would make the texts differ).
-void erase_keeping_order(json::object& o, std::string_view key) {
-  if (!o.contains(key)) return;
-  json::object kept(o.storage());
-  for (const auto& member : o)
-    if (member.key() != key) kept.emplace(member.key(), member.value());
-  o = std::move(kept);
-}
-
-// boost::json::parse's document with the members the review parser leaves out removed.
-json::value without_managed_fields(json::value document) {
-  json::object* top = document.if_object();
-  json::value* request = top ? top->if_contains("request") : nullptr;
-  if (!request || !request->is_object()) return document;
-  for (const char* key : {"object", "oldObject"}) {
-    json::value* object = request->get_object().if_contains(key);
-    json::value* metadata = object && object->is_object() ? object->get_object().if_contains("metadata") : nullptr;
-    if (metadata && metadata->is_object()) erase_keeping_order(metadata->get_object(), "managedFields");
-  }
-  return document;
 }
 
 void check_review_parser(std::string_view body) {
