@@ -23,7 +23,7 @@
 #include "engine/json_parse.hpp"
 #include "engine/json_patch.hpp"
 #include "engine/policy/loader.hpp"
-#include "tests/support/review_reference.hpp"
+#include "fuzz/review_reference.hpp"
 #include "webhook/handler.hpp"
 #include "webhook/review_codec.hpp"
 #include "webhook/review_parser.hpp"

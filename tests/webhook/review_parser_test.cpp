@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "engine/json_parse.hpp"
-#include "tests/support/review_reference.hpp"
+#include "fuzz/review_reference.hpp"
 
 namespace json = boost::json;
 using peergate::testing::erase_keeping_order;

@@ -1,6 +1,7 @@
 #pragma once
 // What the review parser (webhook/review_parser.hpp) must produce, computed the slow way from
-// boost::json::parse's document: shared by its tests and by the review decoder's fuzz target.
+// boost::json::parse's document: shared by the review decoder's fuzz target and the review
+// parser's tests (here rather than in tests/support: the container build copies fuzz/, not tests/).
 
 #include <boost/json.hpp>
 #include <string_view>
