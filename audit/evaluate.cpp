@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/chain.hpp"
+#include "engine/json_fields.hpp"
 #include "engine/pod_template.hpp"
 #include "engine/request_subject.hpp"
 
@@ -33,18 +34,6 @@ const finding* finding_of(const decision& d, const std::string& policy, rule_kin
   for (const finding& f : d.findings)
     if (f.rule == rule && f.policy == policy) return &f;
   return nullptr;
-}
-
-std::string string_field(const json::object* o, std::string_view key) {
-  if (!o) return {};
-  auto it = o->find(key);
-  return it != o->end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
-}
-
-const json::object* object_field(const json::object* o, std::string_view key) {
-  if (!o) return nullptr;
-  auto it = o->find(key);
-  return it != o->end() ? it->value().if_object() : nullptr;
 }
 
 const char* json_type_name(const json::value& v) {
@@ -195,10 +184,7 @@ object_evaluation evaluate_object(json::value object, const policy_set& policies
 
   admission_request request;
   request.uid = "peergate-audit";
-  if (auto slash = out.api_version.find('/'); slash != std::string::npos)
-    request.kind = {out.api_version.substr(0, slash), out.api_version.substr(slash + 1), out.kind};
-  else
-    request.kind = {"", out.api_version, out.kind};
+  request.kind = kind_of_object(out.api_version, out.kind);
   if (!evaluated_kind_of(request.kind)) return out;  // no pods: not audited
   out.evaluated = true;
   out.owner = controller_of(metadata);

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "audit/report.hpp"
+#include "engine/json_fields.hpp"
 #include "engine/json_text.hpp"
 
 namespace peergate::audit {
@@ -60,11 +61,6 @@ void append_line(std::string& out, const log_request& r, const std::string& time
   append_field(out, key_action, action);
   append_field(out, key_message, message);
   out += "}\n";
-}
-
-std::string string_field(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
 }
 
 std::optional<policy_action> action_named(std::string_view word) {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "engine/json_parse.hpp"
 #include "engine/yaml_json.hpp"
 
 namespace peergate::audit {
@@ -19,19 +20,13 @@ constexpr std::size_t max_nesting = 10000;
 
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-json::parse_options parse_options() {
-  json::parse_options o;
-  o.max_depth = 512;  // managedFields nest deeper than Boost's default of 32
-  return o;
-}
-
 // Splits a JSON text into items without parsing it: tracks strings, escapes and brackets, and
 // notices the "items" array of a top-level object (kubectl's List prints it before "kind").
 // Each item's bytes are collected and parsed alone.
 class json_splitter {
  public:
   json_splitter(const item_sink& sink, const stream_options& options, stream_stats& stats, std::uint64_t first_line)
-      : sink_(sink), options_(options), stats_(stats), parser_({}, parse_options()), line_(first_line) {}
+      : sink_(sink), options_(options), stats_(stats), parser_({}, kubernetes_parse_options()), line_(first_line) {}
 
   // False once the input is known to be broken as a whole (stats_.fatal says why).
   bool feed(const char* data, std::size_t size) {

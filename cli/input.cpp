@@ -6,6 +6,8 @@
 #include <iterator>
 #include <sstream>
 
+#include "engine/json_fields.hpp"
+#include "engine/json_parse.hpp"
 #include "engine/yaml_json.hpp"
 
 namespace peergate::cli {
@@ -26,10 +28,8 @@ std::optional<std::string> read_input(const std::string& path, std::string* erro
 
 parsed_documents parse_documents(const std::string& text) {
   parsed_documents out;
-  json::parse_options options;
-  options.max_depth = 512;
   std::error_code ec;
-  json::value doc = json::parse(text, ec, {}, options);
+  json::value doc = json::parse(text, ec, {}, kubernetes_parse_options());
   if (!ec) {
     out.documents.push_back(std::move(doc));
     return out;
@@ -50,31 +50,21 @@ webhook::decode_result review_from_document(const json::value& document, const o
                 std::string(document.is_array() ? "list" : "scalar");
     return out;
   }
-  auto str = [](const json::object& o, std::string_view key) -> std::string {
-    auto it = o.find(key);
-    return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
-  };
-  const std::string api_version = str(*obj, "apiVersion");
-  const std::string kind = str(*obj, "kind");
+  const std::string api_version = string_field(*obj, "apiVersion");
+  const std::string kind = string_field(*obj, "kind");
   if (kind.empty() || api_version.empty()) {
     out.error = "the object has no apiVersion or kind";
     return out;
   }
-  std::string group, version = api_version;
-  if (auto slash = api_version.find('/'); slash != std::string::npos) {
-    group = api_version.substr(0, slash);
-    version = api_version.substr(slash + 1);
-  }
-  std::string name, object_namespace;
-  if (auto it = obj->find("metadata"); it != obj->end() && it->value().is_object()) {
-    name = str(it->value().get_object(), "name");
-    object_namespace = str(it->value().get_object(), "namespace");
-  }
+  const group_version_kind gvk = kind_of_object(api_version, kind);
+  const json::object* metadata = object_field(*obj, "metadata");
+  const std::string name = string_field(metadata, "name");
+  const std::string object_namespace = string_field(metadata, "namespace");
   json::array groups;
   for (const auto& g : context.groups) groups.emplace_back(g);
   json::object request{
       {"uid", "peergate-cli-review"},
-      {"kind", {{"group", group}, {"version", version}, {"kind", kind}}},
+      {"kind", {{"group", gvk.group}, {"version", gvk.version}, {"kind", gvk.kind}}},
       {"operation", context.operation},
       {"userInfo", {{"username", context.username}, {"groups", std::move(groups)}}},
       {"object", document},

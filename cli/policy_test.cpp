@@ -8,6 +8,7 @@
 #include "cli/input.hpp"
 #include "engine/chain.hpp"
 #include "engine/files_under.hpp"
+#include "engine/json_fields.hpp"
 #include "engine/json_patch.hpp"
 #include "engine/policy/loader.hpp"
 
@@ -23,11 +24,6 @@ struct suite_context {
   std::string file;
   policy_snapshot policies;
 };
-
-std::string str(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
-}
 
 // Reads the document a case points at, relative to the suite's folder.
 std::optional<json::value> load_document(const suite_context& suite, const std::string& file, std::string& error) {
@@ -115,13 +111,13 @@ struct case_outcome {
 case_outcome run_case(const suite_context& suite, const json::object& c) {
   case_outcome out;
   object_context context;
-  context.namespace_name = str(c, "namespace");
-  if (auto op = str(c, "operation"); !op.empty()) context.operation = op;
+  context.namespace_name = string_field(c, "namespace");
+  if (auto op = string_field(c, "operation"); !op.empty()) context.operation = op;
   if (auto it = c.find("user"); it != c.end()) {
     if (it->value().is_string()) {
       context.username = std::string(it->value().get_string());
     } else if (it->value().is_object()) {
-      if (auto name = str(it->value().get_object(), "username"); !name.empty()) context.username = name;
+      if (auto name = string_field(it->value().get_object(), "username"); !name.empty()) context.username = name;
       if (auto g = it->value().get_object().find("groups");
           g != it->value().get_object().end() && g->value().is_array())
         for (const auto& group : g->value().get_array())
@@ -132,9 +128,9 @@ case_outcome run_case(const suite_context& suite, const json::object& c) {
   std::string error;
   if (auto it = c.find("object"); it != c.end()) {
     document = it->value();
-  } else if (auto file = str(c, "objectFile"); !file.empty()) {
+  } else if (auto file = string_field(c, "objectFile"); !file.empty()) {
     if (auto d = load_document(suite, file, error)) document = std::move(*d);
-  } else if (auto file = str(c, "reviewFile"); !file.empty()) {
+  } else if (auto file = string_field(c, "reviewFile"); !file.empty()) {
     if (auto d = load_document(suite, file, error)) document = std::move(*d);
   } else {
     error = "the case has no object, objectFile or reviewFile";
@@ -148,7 +144,7 @@ case_outcome run_case(const suite_context& suite, const json::object& c) {
     out.diff.push_back("not a review or object: " + decoded.error);
     return out;
   }
-  const std::string step_name = str(c, "step");
+  const std::string step_name = string_field(c, "step");
   if (!step_name.empty() && step_name != "admit" && step_name != "mutate" && step_name != "validate") {
     out.diff.push_back("unknown step \"" + step_name + "\" (expected admit, mutate or validate)");
     return out;
@@ -196,7 +192,7 @@ bool run_suite(const fs::path& file, const json::object& suite_doc, test_totals&
   for (const auto& c : *cases) {
     ++index;
     const json::object* case_obj = c.if_object();
-    std::string name = case_obj ? str(*case_obj, "name") : std::string();
+    std::string name = case_obj ? string_field(*case_obj, "name") : std::string();
     if (name.empty()) name = "case " + std::to_string(index);
     case_outcome result = case_obj ? run_case(suite, *case_obj) : case_outcome{false, {"a case must be a mapping"}};
     out << (result.passed ? "PASS  " : "FAIL  ") << suite.file << ": " << name << "\n";
@@ -238,7 +234,7 @@ test_totals run_policy_tests(const std::vector<std::string>& paths, std::ostream
     }
     for (const auto& doc : parsed.documents) {
       const json::object* obj = doc.if_object();
-      if (!obj || str(*obj, "kind") != "PeerPodPolicyTest") continue;  // policies beside their tests
+      if (!obj || string_field(*obj, "kind") != "PeerPodPolicyTest") continue;  // policies beside their tests
       ++suites;
       if (!run_suite(file, *obj, totals, out)) ++totals.broken_suites;
     }

@@ -2,6 +2,12 @@
 
 namespace peergate {
 
+group_version_kind kind_of_object(std::string_view api_version, std::string_view kind) {
+  const std::size_t slash = api_version.find('/');
+  if (slash == std::string_view::npos) return {"", std::string(api_version), std::string(kind)};
+  return {std::string(api_version.substr(0, slash)), std::string(api_version.substr(slash + 1)), std::string(kind)};
+}
+
 const char* to_string(operation op) {
   switch (op) {
     case operation::create: return "CREATE";

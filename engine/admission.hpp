@@ -5,6 +5,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,10 @@ struct group_version_kind {
   std::string version;
   std::string kind;
 };
+
+// request.kind of a bare object (a manifest, an item of `kubectl get -o json`) from its apiVersion
+// and kind: "apps/v1" is group "apps", version "v1"; "v1" is the core group "", version "v1".
+group_version_kind kind_of_object(std::string_view api_version, std::string_view kind);
 
 struct user_info {
   std::string username;

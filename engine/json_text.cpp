@@ -6,9 +6,8 @@
 
 namespace peergate {
 
-void append_json_quoted(std::string& out, std::string_view text) {
+void append_json_escaped(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
   std::size_t i = 0;
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
@@ -50,6 +49,11 @@ void append_json_quoted(std::string& out, std::string_view text) {
     }
     ++i;
   }
+}
+
+void append_json_quoted(std::string& out, std::string_view text) {
+  out += '"';
+  append_json_escaped(out, text);
   out += '"';
 }
 

@@ -1,15 +1,13 @@
 #include "engine/mutation.hpp"
 
-#include <array>
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
-#include <system_error>
 
+#include "engine/json_fields.hpp"
 #include "engine/json_patch.hpp"
 #include "engine/pod_template.hpp"
 #include "engine/quantity.hpp"
@@ -28,27 +26,6 @@ struct resource_totals {
   quantity memory_limit;
   quantity gpu_request;
 };
-
-// The text a JSON number would have had as a YAML/JSON quantity: integers in decimal, doubles in
-// their shortest round-tripping form (0.7 -> "0.7", not 0.69999999999999996).
-std::optional<std::string> quantity_text(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::string:
-      return std::string(v.get_string());
-    case json::kind::int64:
-      return std::to_string(v.get_int64());
-    case json::kind::uint64:
-      return std::to_string(v.get_uint64());
-    case json::kind::double_: {
-      std::array<char, 64> buffer{};
-      const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), v.get_double());
-      if (result.ec != std::errc{}) return std::nullopt;
-      return std::string(buffer.data(), result.ptr);
-    }
-    default:
-      return std::nullopt;
-  }
-}
 
 std::string_view kind_name(const json::value& v) {
   switch (v.kind()) {
@@ -83,12 +60,6 @@ std::string container_label(std::string_view list, std::size_t index, const json
   return label;
 }
 
-// parent[key] as an object; nullptr when absent or null (the types were checked before).
-const json::object* object_member(const json::object& parent, std::string_view key) {
-  const json::value* v = parent.if_contains(key);
-  return v != nullptr ? v->if_object() : nullptr;
-}
-
 // Reads one resource list (requests or limits) of one container. Absent or null lists count as
 // empty, as Go's decoder treats them.
 class resource_reader {
@@ -98,7 +69,7 @@ class resource_reader {
   // Adds the cpu, memory and (optionally) GPU values of `list` to the totals. False on refusal.
   bool add(const json::object& resources, std::string_view list_name, const std::string& label,
            quantity* cpu, quantity* memory, quantity* gpu) {
-    const json::object* list = object_member(resources, list_name);
+    const json::object* list = object_field(resources, list_name);
     if (list == nullptr) return true;
     const std::string where = label + " resources." + std::string(list_name);
     // Limits on GPUs are validated like every other quantity but not summed: upstream reads GPU
@@ -146,7 +117,7 @@ bool sum_containers(const json::object& spec, std::string_view list_name, resour
   const json::array& containers = list->get_array();
   for (std::size_t i = 0; i < containers.size(); ++i) {
     const json::object& container = containers[i].get_object();
-    const json::object* resources = object_member(container, "resources");
+    const json::object* resources = object_field(container, "resources");
     if (resources == nullptr) continue;
     const std::string label = container_label(list_name, i, container);
     if (!reader.add(*resources, "requests", label, &totals->cpu_request, &totals->memory_request, &totals->gpu_request) ||
@@ -267,16 +238,6 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
       container["resources"] = target;
     }
   }
-  return result;
-}
-
-pod_mutation mutate_peer_pod(const boost::json::value& pod, std::string_view extended_resource,
-                             bool sizing_annotations) {
-  // The copy is made in the pod's own memory resource.
-  pod_mutation result{false, {}, json::value(pod, pod.storage())};
-  patch_mutation in_place = mutate_peer_pod_in_place(result.pod, extended_resource, sizing_annotations);
-  result.refused = in_place.refused;
-  result.reason = std::move(in_place.reason);
   return result;
 }
 

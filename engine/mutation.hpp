@@ -15,31 +15,22 @@ inline constexpr const char* memory_annotation = "io.katacontainers.config.hyper
 inline constexpr const char* gpus_annotation = "io.katacontainers.config.hypervisor.default_gpus";
 inline constexpr const char* gpu_resource = "nvidia.com/gpu";
 
-struct pod_mutation {
+struct patch_mutation {
   // refused: the pod cannot be mutated safely (no containers, an unparsable quantity, a
   // malformed spec); `reason` says why, in words a pod author understands.
-  bool refused = false;
-  std::string reason;
-  boost::json::value pod;  // the mutated pod (a copy); meaningful only when !refused
-};
-
-struct patch_mutation {
   bool refused = false;
   std::string reason;
   boost::json::array patch;  // RFC 6902 operations that turn the original pod into the mutated one
 };
 
-// The mutation applied to `pod` itself, returning the minimal patch of what changed (only the
-// annotations and the containers' resources can change, so only those are compared). The
-// webhook uses it on the review it owns, which saves copying and diffing the whole pod.
-// On refusal `pod` is unchanged.
+// Mutates a Pod object (the whole object: apiVersion, kind, metadata, spec) that the caller has
+// already decided is a peer pod of the configured runtime class in a non-excluded namespace, in
+// place, returning the minimal patch of what changed (only the annotations and the containers'
+// resources can change, so only those are compared). The webhook uses it on the review it owns,
+// which saves copying and diffing the whole pod. `sizing_annotations` false skips the three
+// io.katacontainers.* annotations. On refusal `pod` is unchanged. (Tests mutate a copy with
+// tests/support/mutation.hpp.)
 patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_view extended_resource,
                                         bool sizing_annotations);
-
-// Mutates a Pod object (the whole object: apiVersion, kind, metadata, spec) that the caller has
-// already decided is a peer pod of the configured runtime class in a non-excluded namespace.
-// `sizing_annotations` false skips the three io.katacontainers.* annotations.
-pod_mutation mutate_peer_pod(const boost::json::value& pod, std::string_view extended_resource,
-                             bool sizing_annotations);
 
 }  // namespace peergate

@@ -3,17 +3,13 @@
 #include <boost/json/array.hpp>
 #include <cstddef>
 
+#include "engine/json_fields.hpp"
+
 namespace peergate {
 
 namespace {
 
 namespace json = boost::json;
-
-const json::object* object_at(const json::object* parent, std::string_view key) {
-  if (!parent) return nullptr;
-  auto it = parent->find(key);
-  return it != parent->end() ? it->value().if_object() : nullptr;
-}
 
 // parent[key] when it is set: neither absent nor null.
 const json::value* set_member(const json::object& parent, std::string_view key) {
@@ -150,20 +146,16 @@ bool requests_resource(const boost::json::object& pod_spec, std::string_view res
     auto it = pod_spec.find(list);
     if (it == pod_spec.end() || !it->value().is_array()) continue;
     for (const auto& c : it->value().get_array()) {
-      const auto* resources = object_at(c.if_object(), "resources");
+      const auto* resources = object_field(c.if_object(), "resources");
       for (std::string_view part : {"requests", "limits"})
-        if (const auto* r = object_at(resources, part); r && r->contains(resource)) return true;
+        if (const auto* r = object_field(resources, part); r && r->contains(resource)) return true;
     }
   }
   return false;
 }
 
 std::string metadata_string(const boost::json::value& object, std::string_view field) {
-  const auto* metadata = object_at(object.if_object(), "metadata");
-  if (!metadata) return {};
-  auto it = metadata->find(field);
-  if (it == metadata->end() || !it->value().is_string()) return {};
-  return std::string(it->value().get_string());
+  return string_field(object_field(object.if_object(), "metadata"), field);
 }
 
 }  // namespace peergate

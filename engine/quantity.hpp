@@ -9,6 +9,7 @@
 // containers and the upstream webhook's rounding ("round up to whole cores / MiB") are exact.
 // Values below one nano-unit round up to one nano-unit, as Kubernetes does.
 
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,5 +45,10 @@ class quantity {
  private:
   int128_t nanos_ = 0;
 };
+
+// The text of a quantity written in a pod spec: a string as is, a JSON number as the text it
+// would have had in YAML (integers in decimal, doubles in their shortest round-tripping form:
+// 0.7 -> "0.7", not 0.69999999999999996); nullopt for the other types.
+std::optional<std::string> quantity_text(const boost::json::value& v);
 
 }  // namespace peergate

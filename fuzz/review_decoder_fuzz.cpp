@@ -20,8 +20,10 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/json_parse.hpp"
 #include "engine/json_patch.hpp"
 #include "engine/policy/loader.hpp"
+#include "fuzz/review_reference.hpp"
 #include "webhook/handler.hpp"
 #include "webhook/review_codec.hpp"
 #include "webhook/review_parser.hpp"
@@ -32,6 +34,7 @@ namespace json = boost::json;
 using peergate::step_kind;
 using peergate::webhook::handler_result;
 using peergate::webhook::outcome;
+using peergate::testing::without_managed_fields;
 
 // Loaded once; explicit defaults rather than the environment, so a run is reproducible.
 const peergate::policy_set& shipped_policies() {
@@ -76,7 +79,7 @@ bool base64_decode(std::string_view in, std::string& out) {
   return true;
 }
 
-// Deep enough for anything the handler accepted (it parses requests up to depth 512).
+// Deep enough for anything the handler accepted (it parses requests up to max_json_depth).
 json::value parse_json(std::string_view text, std::error_code& ec) {
   json::parse_options options;
   options.max_depth = 4096;
@@ -97,9 +100,7 @@ void check_patch(step_kind step, const handler_result& r, const json::object& re
   json::value ops = parse_json(text, ec);
   if (ec || !ops.is_array()) broken("the patch is not a JSON array", step, r, text);
   // The object under review, whole (managedFields included), as the API server will patch it.
-  json::parse_options options;
-  options.max_depth = 512;
-  json::value whole = json::parse(body, ec, {}, options);
+  json::value whole = json::parse(body, ec, {}, peergate::kubernetes_parse_options());
   const json::value* object_in_body = nullptr;
   if (!ec && whole.is_object())
     if (const json::value* request = whole.get_object().if_contains("request"); request && request->is_object())
@@ -178,34 +179,9 @@ void check(step_kind step, const handler_result& r, std::string_view body, bool 
   check_patch(step, r, res, body);
 }
 
-// `o` without `key`, the other members in their order (object::erase moves the last member
-// into the hole, which would make the texts differ).
-void erase_keeping_order(json::object& o, std::string_view key) {
-  if (!o.contains(key)) return;
-  json::object kept(o.storage());
-  for (const auto& member : o)
-    if (member.key() != key) kept.emplace(member.key(), member.value());
-  o = std::move(kept);
-}
-
-// boost::json::parse's document with the members the review parser leaves out removed.
-json::value without_managed_fields(json::value document) {
-  json::object* top = document.if_object();
-  json::value* request = top ? top->if_contains("request") : nullptr;
-  if (!request || !request->is_object()) return document;
-  for (const char* key : {"object", "oldObject"}) {
-    json::value* object = request->get_object().if_contains(key);
-    json::value* metadata = object && object->is_object() ? object->get_object().if_contains("metadata") : nullptr;
-    if (metadata && metadata->is_object()) erase_keeping_order(metadata->get_object(), "managedFields");
-  }
-  return document;
-}
-
 void check_review_parser(std::string_view body) {
-  json::parse_options options;
-  options.max_depth = 512;
   std::error_code reference_error, review_error;
-  const json::value reference = json::parse(body, reference_error, {}, options);
+  const json::value reference = json::parse(body, reference_error, {}, peergate::kubernetes_parse_options());
   const json::value parsed = peergate::webhook::parse_review_body(body, review_error, {});
   if (static_cast<bool>(reference_error) != static_cast<bool>(review_error)) {
     std::fprintf(stderr, "review_decoder_fuzz: the parsers disagree on errors: boost \"%s\", review parser \"%s\"\n",
@@ -225,9 +201,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   check_review_parser(body);
   std::error_code ec;
-  json::parse_options options;
-  options.max_depth = 512;
-  const bool hidden = pod_spec_hidden(json::parse(body, ec, {}, options));
+  const bool hidden = pod_spec_hidden(json::parse(body, ec, {}, peergate::kubernetes_parse_options()));
   for (step_kind step : {step_kind::admit, step_kind::mutate, step_kind::validate}) {
     handler_result r = peergate::webhook::handle_review(step, body, shipped_policies());
     check(step, r, body, hidden);

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <exception>
 
+#include "engine/json_text.hpp"
 #include "engine/pod_template.hpp"
 #include "webhook/review_codec.hpp"
 
@@ -18,11 +19,14 @@ const char* to_string(outcome o) {
   return "error";
 }
 
-namespace {
-
 std::string error_body(std::string_view message) {
-  return boost::json::serialize(boost::json::object{{"error", message}});
+  std::string body = "{\"error\":";
+  append_json_quoted(body, message);
+  body += '}';
+  return body;
 }
+
+namespace {
 
 void fill_log_fields(handler_result& out, const admission_request& req) {
   out.uid = req.uid;

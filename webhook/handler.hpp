@@ -41,6 +41,10 @@ struct handler_result {
 
 const char* to_string(outcome o);
 
+// {"error":"<message>"}: the body of an answer that is not an AdmissionReview (a 400 for a body
+// that does not decode, a 404, a 500 before the request's uid is known).
+std::string error_body(std::string_view message);
+
 // Decodes `body` (AdmissionReview v1 or v1beta1), runs `step` against `policies`, encodes the
 // answer in the review's own version. Never throws: any exception inside becomes outcome::error
 // with allowed=false.

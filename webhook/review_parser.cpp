@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/json_parse.hpp"
+
 namespace peergate::webhook {
 
 namespace {
@@ -166,8 +168,7 @@ class skipping_handler {
 }  // namespace
 
 json::value parse_review_body(std::string_view body, std::error_code& ec, json::storage_ptr storage) {
-  json::parse_options options;
-  options.max_depth = 512;
+  const json::parse_options options = kubernetes_parse_options();
   unsigned char temp[BOOST_JSON_STACK_BUFFER_SIZE];
   json::basic_parser<skipping_handler> parser(options, json::storage_ptr(), temp, sizeof temp);
   parser.handler().stack().reset(std::move(storage));

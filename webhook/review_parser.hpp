@@ -12,8 +12,8 @@
 
 namespace peergate::webhook {
 
-// As boost::json::parse(body, ec, storage) with max_depth 512 (managedFields nest deeper than
-// Boost.JSON's default of 32), minus the managedFields above. Errors are Boost.JSON's.
+// As boost::json::parse(body, ec, storage) with kubernetes_parse_options() (engine/json_parse.hpp),
+// minus the managedFields above. Errors are Boost.JSON's.
 boost::json::value parse_review_body(std::string_view body, std::error_code& ec, boost::json::storage_ptr storage);
 
 }  // namespace peergate::webhook

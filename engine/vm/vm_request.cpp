@@ -54,25 +54,6 @@ struct totals {
   quantity gpu_request;
 };
 
-std::optional<std::string> quantity_text(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::string:
-      return std::string(v.get_string());
-    case json::kind::int64:
-      return std::to_string(v.get_int64());
-    case json::kind::uint64:
-      return std::to_string(v.get_uint64());
-    case json::kind::double_: {
-      std::array<char, 64> buffer{};
-      const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), v.get_double());
-      if (result.ec != std::errc{}) return std::nullopt;
-      return std::string(buffer.data(), result.ptr);
-    }
-    default:
-      return std::nullopt;
-  }
-}
-
 // Adds list[name] to *total; false with *error set when it is not a non-negative quantity.
 bool add_quantity(const json::object& list, std::string_view name, const std::string& where, quantity* total,
                   std::string* error) {

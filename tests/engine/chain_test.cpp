@@ -54,10 +54,7 @@ json::value pod(const std::string& ns, const char* runtime_class = "kata-remote"
 admission_request request_for(json::value object, std::string ns, operation op = operation::create) {
   admission_request r;
   r.uid = "u1";
-  const std::string kind(object.at("kind").as_string());
-  const std::string api(object.at("apiVersion").as_string());
-  auto slash = api.find('/');
-  r.kind = {slash == std::string::npos ? "" : api.substr(0, slash), api.substr(slash + 1), kind};
+  r.kind = peergate::kind_of_object(object.at("apiVersion").as_string(), object.at("kind").as_string());
   r.namespace_name = std::move(ns);
   r.op = op;
   r.user = {"alice", {"system:authenticated"}};

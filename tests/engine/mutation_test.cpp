@@ -10,10 +10,11 @@
 #include <string>
 
 #include "engine/json_patch.hpp"
+#include "tests/support/mutation.hpp"
 
 namespace json = boost::json;
-using peergate::mutate_peer_pod;
-using peergate::pod_mutation;
+using peergate::testing::mutate_peer_pod;
+using peergate::testing::pod_mutation;
 
 namespace {
 

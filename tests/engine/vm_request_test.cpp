@@ -6,7 +6,7 @@
 #include <sstream>
 #include <string>
 
-#include "engine/mutation.hpp"
+#include "tests/support/mutation.hpp"
 
 namespace json = boost::json;
 using peergate::evaluated_kind;
@@ -193,7 +193,7 @@ TEST_CASE("template sizes agree with the mutation on every patch case", "[vm][re
   for (const json::value& c : cases.as_array()) {
     INFO(c.at("name").as_string().c_str());
     const json::value& original = c.at("original");
-    const peergate::pod_mutation mutated = peergate::mutate_peer_pod(original, "kata.peerpods.io/vm", true);
+    const peergate::testing::pod_mutation mutated = peergate::testing::mutate_peer_pod(original, "kata.peerpods.io/vm", true);
     REQUIRE_FALSE(mutated.refused);
     const vm_request after = read_vm_request(peergate::vm::find_pod_annotations(evaluated_kind::pod, mutated.pod));
     const vm_request predicted =

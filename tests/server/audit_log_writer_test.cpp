@@ -68,7 +68,7 @@ TEST_CASE("a controller's pod is logged with its generateName through the router
   REQUIRE(w);
   metrics stats{"test"};
   policy_store policies{{}, stats};
-  policies.install(load_policies({}).policies);
+  policies.install_for_test(load_policies({}).policies);
   router routes{policies, stats, [] { return std::string(); }, w.get()};
   const std::string review = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{
     "uid":"u-9","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "engine/json_text.hpp"
 #include "webhook/server/logging.hpp"
 
 using namespace peergate::webhook::server;
@@ -7,7 +8,7 @@ using namespace peergate::webhook::server;
 namespace {
 std::string escaped(std::string_view s) {
   std::string out;
-  append_json_escaped(out, s);
+  peergate::append_json_escaped(out, s);
   return out;
 }
 }  // namespace

@@ -107,8 +107,8 @@ TEST_CASE("snapshots taken while reloads publish new sets are always whole sets"
     });
   }
   // Until the readers have really overlapped the installs (threads may start late on a busy host).
-  for (std::size_t i = 0; i < 20000 || reads.load() < 20000; ++i) store.install(sets[i % sets.size()]);
-  store.install(sets.back());
+  for (std::size_t i = 0; i < 20000 || reads.load() < 20000; ++i) store.install_for_test(sets[i % sets.size()]);
+  store.install_for_test(sets.back());
   stop.store(true);
   for (std::thread& t : readers) t.join();
 

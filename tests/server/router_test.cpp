@@ -24,7 +24,7 @@ struct fixture {
   policy_store policies{{}, stats};
   std::string not_ready_reason;
   router routes{policies, stats, [this] { return not_ready_reason; }};
-  fixture() { policies.install(peergate::load_policies({}).policies); }
+  fixture() { policies.install_for_test(peergate::load_policies({}).policies); }
 
   http_response post(std::string_view target, std::string_view body, std::string_view content_type = "application/json") {
     return routes.handle(http_request_view{"POST", target, content_type, body});

@@ -12,6 +12,7 @@
 
 #include "engine/json_patch.hpp"
 #include "engine/mutation.hpp"
+#include "tests/support/mutation.hpp"
 
 namespace json = boost::json;
 
@@ -50,14 +51,14 @@ int main(int argc, char** argv) {
       if (gate == nullptr || !gate->as_bool() || is_target(original)) {
         const std::string res = resource != nullptr ? std::string(resource->as_string()) : "kata.peerpods.io/vm";
         const bool annotate = sizing == nullptr || sizing->as_bool();
-        const peergate::pod_mutation first = peergate::mutate_peer_pod(original, res, annotate);
+        const peergate::testing::pod_mutation first = peergate::testing::mutate_peer_pod(original, res, annotate);
         if (first.refused) {
           std::cerr << "dump_patch_cases: case \"" << c.at("name").as_string() << "\" refused: " << first.reason
                     << "\n";
           return 1;
         }
         mutated = first.pod;
-        const peergate::pod_mutation second = peergate::mutate_peer_pod(mutated, res, annotate);
+        const peergate::testing::pod_mutation second = peergate::testing::mutate_peer_pod(mutated, res, annotate);
         twice = second.refused ? json::value(nullptr) : second.pod;
       }
       json::object line;

@@ -66,6 +66,16 @@ TEST_CASE("bad bodies are 400 with a JSON error, never an answered review") {
   }
 }
 
+TEST_CASE("error bodies are one JSON object holding the message, whatever it contains") {
+  CHECK(error_body("not found") == R"({"error":"not found"})");
+  for (std::string_view message : {"quote \" and backslash \\", "line\nbreak", "bad \xFF byte", ""}) {
+    INFO(message);
+    const json::value body = json::parse(error_body(message));
+    REQUIRE(body.as_object().size() == 1);
+    CHECK(body.at("error").as_string() == (message == "bad \xFF byte" ? std::string_view("bad \xEF\xBF\xBD byte") : message));
+  }
+}
+
 TEST_CASE("v1beta1 reviews are answered in v1beta1") {
   std::string body = sample("pod-peer-denied.json");
   body.replace(body.find("admission.k8s.io/v1"), 19, "admission.k8s.io/v1beta1");

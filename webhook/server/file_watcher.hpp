@@ -45,7 +45,8 @@ class file_watcher {
   // non-blocking: callable from an I/O thread.
   void trigger_all();
 
-  bool using_inotify() const { return inotify_fd_ >= 0; }
+  // Whether changes arrive by inotify rather than by polling alone (tests).
+  bool using_inotify_for_test() const { return inotify_fd_ >= 0; }
 
  private:
   struct group {

@@ -96,12 +96,6 @@ const char* reason(int status) {
 
 std::string_view sv(beast::string_view s) { return std::string_view(s.data(), s.size()); }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 // A request the parser refused (as opposed to a client that went away mid-request).
 bool is_malformed(const beast::error_code& ec) {
   static const boost::system::error_category& http_category = beast::error_code(http::error::bad_target).category();
@@ -210,7 +204,7 @@ class session : public std::enable_shared_from_this<session> {
     }
     if (const auto length = parser_->content_length(); length && *length > options().max_body_bytes)
       return reject(413, "request body too large: the limit is " + std::to_string(options().max_body_bytes) + " bytes");
-    if (!parser_->is_done() && iequals(sv(req[http::field::expect]), "100-continue")) {
+    if (!parser_->is_done() && beast::iequals(req[http::field::expect], "100-continue")) {
       phase_ = phase::write;
       lowest().expires_after(options().write_timeout);
       static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";

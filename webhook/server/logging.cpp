@@ -17,6 +17,8 @@
 #include <thread>
 #include <utility>
 
+#include "engine/json_text.hpp"
+
 namespace peergate::webhook::server {
 
 namespace {
@@ -141,29 +143,6 @@ spdlog::level::level_enum to_spdlog(log_level l) {
   return spdlog::level::info;
 }
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not valid.
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  std::size_t n = 0;
-  std::uint32_t cp = 0;
-  if (b0 < 0x80) return 1;
-  if ((b0 & 0xE0) == 0xC0) { n = 2; cp = b0 & 0x1F; }
-  else if ((b0 & 0xF0) == 0xE0) { n = 3; cp = b0 & 0x0F; }
-  else if ((b0 & 0xF8) == 0xF0) { n = 4; cp = b0 & 0x07; }
-  else return 0;
-  if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return n;
-}
-
 bool text_needs_quotes(std::string_view s) {
   if (s.empty()) return true;
   for (char c : s) {
@@ -245,40 +224,6 @@ void shutdown_logging() {
 bool log_enabled(log_level level) {
   spdlog::logger* logger = current_logger.load(std::memory_order_acquire);
   return logger != nullptr && logger->should_log(to_spdlog(level));
-}
-
-void append_json_escaped(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      if (std::size_t n = utf8_sequence_length(s, i); n != 0) {
-        out.append(s.substr(i, n));
-        i += n;
-      } else {
-        out.append("\xEF\xBF\xBD");  // U+FFFD
-        ++i;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out.append("\\u00");
-          out.push_back(hex[c >> 4]);
-          out.push_back(hex[c & 0xF]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-    ++i;
-  }
 }
 
 log_line::log_line(log_level level, std::string_view msg) : level_(level), enabled_(log_enabled(level)) {

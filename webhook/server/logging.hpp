@@ -32,10 +32,6 @@ void init_logging(const logging_options& options);
 void shutdown_logging();
 bool log_enabled(log_level level);
 
-// Appends `s` to `out` as the inside of a JSON string (quotes not included). Invalid UTF-8 bytes
-// are replaced by U+FFFD so that every line stays valid JSON.
-void append_json_escaped(std::string& out, std::string_view s);
-
 // One log event: a message and typed fields, rendered once in the configured format.
 //   log_line(log_level::info, "listening").field("port", 9443).emit();
 // -> {"time":"...","level":"info","msg":"listening","port":9443}

@@ -77,7 +77,7 @@ bool policy_store::reload(const char* cause) {
   return true;
 }
 
-void policy_store::install(policy_snapshot snapshot) {
+void policy_store::install_for_test(policy_snapshot snapshot) {
   if (snapshot) metrics_.set_policies_loaded(snapshot->policies.size(), count_explicit_mutations(*snapshot));
   current_.store(std::move(snapshot));
 }

@@ -30,8 +30,8 @@ class policy_store {
   bool loaded() const { return current() != nullptr; }
   const std::vector<std::string>& paths() const { return paths_; }
 
-  // Installs a set directly (tests).
-  void install(policy_snapshot snapshot);
+  // Installs a set directly, without reading files (tests).
+  void install_for_test(policy_snapshot snapshot);
 
  private:
   std::vector<std::string> paths_;

@@ -8,6 +8,7 @@
 
 #include "engine/admission.hpp"
 #include "engine/chain.hpp"
+#include "engine/json_text.hpp"
 #include "webhook/handler.hpp"
 #include "webhook/server/logging.hpp"
 #include "webhook/server/policy_store.hpp"
@@ -91,13 +92,6 @@ bool is_json_content_type(std::string_view content_type) {
   while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
   while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
   return iequals(media, "application/json");
-}
-
-std::string error_body(std::string_view message) {
-  std::string body = "{\"error\":\"";
-  append_json_escaped(body, message);
-  body += "\"}";
-  return body;
 }
 
 router::router(const policy_store& policies, metrics& m, std::function<std::string()> not_ready,

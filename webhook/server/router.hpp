@@ -41,9 +41,6 @@ std::optional<endpoint> endpoint_for(route r);
 // "application/json", with or without parameters such as "; charset=utf-8", any case.
 bool is_json_content_type(std::string_view content_type);
 
-// {"error":"<message>"}
-std::string error_body(std::string_view message);
-
 class router {
  public:
   // `not_ready` returns why the server is not ready ("" when it is): /readyz answers 503 then.

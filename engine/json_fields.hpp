@@ -1,0 +1,30 @@
+#pragma once
+// Lenient reads of one member of a JSON object, for code that has to go on when a field is
+// absent or of another type (log lines, audit items, test suites, labels for messages). Code that
+// must report a wrong type checks the member itself.
+
+#include <boost/json/object.hpp>
+#include <string>
+#include <string_view>
+
+namespace peergate {
+
+// o[key] as an object; nullptr when `o` is null, or the member is absent or not an object.
+inline const boost::json::object* object_field(const boost::json::object* o, std::string_view key) {
+  if (o == nullptr) return nullptr;
+  const boost::json::value* v = o->if_contains(key);
+  return v != nullptr ? v->if_object() : nullptr;
+}
+inline const boost::json::object* object_field(const boost::json::object& o, std::string_view key) {
+  return object_field(&o, key);
+}
+
+// o[key] as a string; "" when `o` is null, or the member is absent or not a string.
+inline std::string string_field(const boost::json::object* o, std::string_view key) {
+  if (o == nullptr) return {};
+  const boost::json::value* v = o->if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+inline std::string string_field(const boost::json::object& o, std::string_view key) { return string_field(&o, key); }
+
+}  // namespace peergate
