@@ -58,7 +58,7 @@ tsan:
 	  $(MAKE) test BUILD_DIR=build-tsan BUILD_TYPE=RelWithDebInfo CMAKE_ARGS=-DPEERGATE_TSAN=ON
 
 # The project's own C++ files and folders (no build directory, no third-party code).
-LINT_DIRS    := bench cli engine fuzz tests webhook
+LINT_DIRS    := audit bench cli engine fuzz tests webhook
 LINT_SOURCES  = $(shell git ls-files $(foreach d,$(LINT_DIRS),'$(d)/*.cpp' '$(d)/*.hpp'))
 LINT_REGEX   := ^$(CURDIR)/($(subst $(eval) ,|,$(LINT_DIRS)))/
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "cli/yaml_writer.hpp"
+#include "engine/kubernetes_names.hpp"
 #include "webhook/review_codec.hpp"
 
 namespace peergate::cli {
@@ -437,12 +438,8 @@ std::vector<std::string> service_dns_names(const std::string& service, const std
 
 namespace {
 std::string label_problem(const std::string& name, bool first_must_be_letter, const char* what) {
-  const auto lower_alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (first_must_be_letter ? is_dns1035_label(name) : is_dns1123_label(name)) return {};
   if (name.empty() || name.size() > 63) return "\"" + name + "\" is not a valid " + what + ": 1 to 63 characters";
-  const bool chars_ok = std::all_of(name.begin(), name.end(), [&](char c) { return lower_alnum(c) || c == '-'; });
-  const bool ends_ok = lower_alnum(name.front()) && lower_alnum(name.back()) &&
-                       (!first_must_be_letter || (name.front() >= 'a' && name.front() <= 'z'));
-  if (chars_ok && ends_ok) return {};
   return "\"" + name + "\" is not a valid " + what + ": lowercase letters, digits and '-', starting with a " +
          (first_must_be_letter ? "letter" : "letter or digit") + " and ending with a letter or digit";
 }

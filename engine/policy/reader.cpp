@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/kubernetes_names.hpp"
 #include "engine/match/label_regex.hpp"
 #include "engine/policy/presets.hpp"
 #include "engine/yaml_documents.hpp"
@@ -36,37 +37,6 @@ constexpr std::string_view mutation_kind = "PeerPodMutation";
 constexpr std::string_view test_kind = "PeerPodPolicyTest";
 
 using enum diagnostic_code;
-
-bool is_dns1123_label(std::string_view s) {
-  if (s.empty() || s.size() > 63) return false;
-  auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; };
-  return std::all_of(s.begin(), s.end(), ok) && s.front() != '-' && s.back() != '-';
-}
-
-bool is_dns1123_subdomain(std::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t dot = s.find('.', start);
-    if (!is_dns1123_label(s.substr(start, dot - start))) return false;
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
-}
-
-// A resource name such as kata.peerpods.io/vm: an optional DNS subdomain prefix and a name of
-// letters, digits, '-', '_' and '.' (Kubernetes' qualified-name rule).
-bool is_qualified_name(std::string_view s) {
-  std::string_view name = s;
-  if (auto slash = s.find('/'); slash != std::string_view::npos) {
-    if (!is_dns1123_subdomain(s.substr(0, slash))) return false;
-    name = s.substr(slash + 1);
-  }
-  if (name.empty() || name.size() > 63) return false;
-  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
-  return alnum(name.front()) && alnum(name.back()) &&
-         std::all_of(name.begin(), name.end(), [&](char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; });
-}
 
 std::string node_type_name(const YAML::Node& n) {
   switch (n.Type()) {
