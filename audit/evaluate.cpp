@@ -145,7 +145,8 @@ column_outcome accounting_outcome(const mutation_settings& m, const decision& d,
 
 std::vector<column> columns_for(const policy_set& policies) {
   std::vector<column> out;
-  for (const auto& p : policies.policies) out.push_back({p.name, to_string(rule_kind::allowed_namespaces), action_bits(p.actions)});
+  for (const auto& p : policies.policies)
+    out.push_back({p.name, to_string(rule_kind::allowed_namespaces), action_bits(p.actions)});
   for (const auto& m : policies.mutations)
     out.push_back({m.name, to_string(rule_kind::accounting), accounting_bits(m.unaccounted)});
   return out;
@@ -155,14 +156,15 @@ std::vector<column_outcome> error_outcomes(std::size_t columns, const std::strin
   return std::vector<column_outcome>(columns, column_outcome{result::error, 0, reason});
 }
 
-object_evaluation evaluate_object(json::value object, const policy_set& policies, const std::string& default_namespace) {
+object_evaluation evaluate_object(json::value object, const policy_set& policies,
+                                  const std::string& default_namespace) {
   object_evaluation out;
   const std::size_t columns = policies.policies.size() + policies.mutations.size();
   const json::object* obj = object.if_object();
   if (!obj) {
     out.evaluated = true;
-    out.outcomes = error_outcomes(columns, std::string("the item is ") + json_type_name(object) +
-                                               ", not a Kubernetes object");
+    out.outcomes =
+        error_outcomes(columns, std::string("the item is ") + json_type_name(object) + ", not a Kubernetes object");
     return out;
   }
   out.api_version = string_field(obj, "apiVersion");

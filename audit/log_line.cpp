@@ -52,10 +52,8 @@ void append_line(std::string& out, const log_request& r, const std::string& time
   append_field(out, key_operation, r.operation);
   append_field(out, key_kind, r.kind);
   append_field(out, key_namespace, r.namespace_name);
-  if (!r.name.empty() || r.generate_name.empty())
-    append_field(out, key_name, r.name);
-  else
-    append_field(out, key_generate_name, r.generate_name);
+  if (!r.name.empty() || r.generate_name.empty()) append_field(out, key_name, r.name);
+  else append_field(out, key_generate_name, r.generate_name);
   append_field(out, key_policy, policy);
   append_field(out, key_rule, rule);
   append_field(out, key_action, action);
@@ -128,7 +126,8 @@ parsed_log_line parse_log_line(std::string_view line) {
   const json::object& o = v.get_object();
   if (auto d = o.find(key_dropped); d != o.end()) {
     out.what = parsed_log_line::kind::dropped_marker;
-    if (d->value().is_int64() && d->value().get_int64() > 0) out.dropped = static_cast<std::uint64_t>(d->value().get_int64());
+    if (d->value().is_int64() && d->value().get_int64() > 0)
+      out.dropped = static_cast<std::uint64_t>(d->value().get_int64());
     else if (d->value().is_uint64()) out.dropped = d->value().get_uint64();
     return out;
   }

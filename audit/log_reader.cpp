@@ -20,7 +20,9 @@ std::uint32_t log_auditor::column_for(std::string_view policy, std::string_view 
   key += '\0';
   key += rule;
   auto [it, inserted] = columns_.try_emplace(std::move(key), static_cast<std::uint32_t>(report_.columns.size()));
-  if (inserted) report_.columns.push_back({policy.empty() ? std::string("(no policy)") : std::string(policy), std::string(rule), 0});
+  if (inserted)
+    report_.columns.push_back(
+        {policy.empty() ? std::string("(no policy)") : std::string(policy), std::string(rule), 0});
   return it->second;
 }
 
@@ -29,8 +31,8 @@ void log_auditor::add_error(std::uint64_t line_number, std::string_view reason) 
   row r;
   r.source = source_;
   r.line = line_number;
-  r.results.push_back(
-      {static_cast<std::uint16_t>(column_for("audit-log", "read")), result::error, 0, report_.intern_message(reason, {})});
+  r.results.push_back({static_cast<std::uint16_t>(column_for("audit-log", "read")), result::error, 0,
+                       report_.intern_message(reason, {})});
   report_.rows.push_back(std::move(r));
 }
 

@@ -41,7 +41,8 @@ void object_auditor::add_error_row(std::uint64_t line, std::string where, std::s
   r.line = line;
   r.where = std::move(where);
   const std::uint32_t message = report_.intern_message(reason, {});
-  for (std::uint32_t c = 0; c < report_.columns.size(); ++c) r.results.push_back({static_cast<std::uint16_t>(c), result::error, 0, message});
+  for (std::uint32_t c = 0; c < report_.columns.size(); ++c)
+    r.results.push_back({static_cast<std::uint16_t>(c), result::error, 0, message});
   report_.rows.push_back(std::move(r));
   owners_.emplace_back();
 }
@@ -80,7 +81,8 @@ void object_auditor::add(input_item&& item) {
   r.results.reserve(e.outcomes.size());
   for (std::uint32_t c = 0; c < e.outcomes.size(); ++c) {
     column_outcome& o = e.outcomes[c];
-    r.results.push_back({static_cast<std::uint16_t>(c), o.outcome, o.actions, report_.intern_message(o.message, r.name)});
+    r.results.push_back(
+        {static_cast<std::uint16_t>(c), o.outcome, o.actions, report_.intern_message(o.message, r.name)});
   }
   if (r.kind != 0 && !r.name.empty() && !r.generated_name)
     by_name_.emplace_back(hash_name(report_.str(r.kind), report_.str(r.namespace_name), r.name), index);

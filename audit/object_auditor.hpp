@@ -38,9 +38,9 @@ class object_auditor {
   using hashed_row = std::pair<std::uint64_t, std::uint32_t>;
 
   struct owner_link {
-    std::uint32_t kind = 0;      // 0: no owner
-    std::uint64_t uid_hash = 0;  // 0: the reference has no uid
-    std::uint64_t name_hash = 0; // of kind, namespace and name; 0: no name
+    std::uint32_t kind = 0;       // 0: no owner
+    std::uint64_t uid_hash = 0;   // 0: the reference has no uid
+    std::uint64_t name_hash = 0;  // of kind, namespace and name; 0: no name
   };
 
   void add_error_row(std::uint64_t line, std::string where, std::string_view reason);

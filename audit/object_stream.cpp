@@ -70,8 +70,9 @@ class json_splitter {
         case '{':
         case '[':
           begin_value(i, value_start::bracket);
-          if (stack_.size() >= max_nesting) return fail("line " + std::to_string(line_) + ": nesting deeper than " +
-                                                        std::to_string(max_nesting) + " levels");
+          if (stack_.size() >= max_nesting)
+            return fail("line " + std::to_string(line_) + ": nesting deeper than " + std::to_string(max_nesting) +
+                        " levels");
           stack_.push_back(c);
           if (stack_.size() == 1) expect_key_ = c == '{';
           break;
@@ -80,9 +81,9 @@ class json_splitter {
           const char open = c == '}' ? '{' : '[';
           if (stack_.empty() || stack_.back() != open)
             return fail("line " + std::to_string(line_) + ": unexpected '" + std::string(1, c) + "'" +
-                        (stack_.empty() ? std::string(" outside any object or array")
-                                        : " where a '" + std::string(1, stack_.back() == '{' ? '}' : ']') +
-                                              "' was expected"));
+                        (stack_.empty()
+                             ? std::string(" outside any object or array")
+                             : " where a '" + std::string(1, stack_.back() == '{' ? '}' : ']') + "' was expected"));
           stack_.pop_back();
           const std::size_t depth = stack_.size();
           if (capture_ != capture::none && !string_unit_ && depth == capture_depth_) end_unit(i + 1);
@@ -99,9 +100,7 @@ class json_splitter {
             items_value_pending_ = last_key_ == "items";
           }
           break;
-        default:
-          begin_value(i, value_start::scalar);
-          break;
+        default: begin_value(i, value_start::scalar); break;
       }
       ++i;
     }
@@ -114,9 +113,12 @@ class json_splitter {
     if (scalar_) end_unit_at_eof();
     if (in_string_ || !stack_.empty())
       return fail("the JSON input ends inside " +
-                  std::string(in_string_ ? "a string" : stack_.back() == '{' ? "an object" : "an array") +
-                  (capture_ == capture::item ? " (item " + where_of_item() + ", from line " + std::to_string(unit_line_) + ")"
-                                             : std::string()) +
+                  std::string(in_string_             ? "a string"
+                              : stack_.back() == '{' ? "an object"
+                                                     : "an array") +
+                  (capture_ == capture::item
+                       ? " (item " + where_of_item() + ", from line " + std::to_string(unit_line_) + ")"
+                       : std::string()) +
                   ": truncated?");
     return true;
   }
@@ -465,7 +467,7 @@ stream_stats read_objects(std::istream& in, const item_sink& sink, const stream_
   stream_stats stats;
   std::vector<char> buffer(options.chunk_bytes);
   std::size_t got = 0;
-  std::size_t start = 0;  // after a byte order mark
+  std::size_t start = 0;         // after a byte order mark
   std::uint64_t first_line = 1;  // of the chunk that holds the first significant character
   // Read until the first significant character tells the format.
   while (true) {

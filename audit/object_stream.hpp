@@ -21,17 +21,17 @@
 namespace peergate::audit {
 
 struct input_item {
-  std::uint64_t line = 0;     // 1-based line where the item starts
-  std::string where;          // "items[3]", "document 2", "document 2 items[0]", "[4]" or ""
-  boost::json::value value;   // the item; null when it could not be read
-  std::string error;          // why it could not be read ("" when it could)
+  std::uint64_t line = 0;    // 1-based line where the item starts
+  std::string where;         // "items[3]", "document 2", "document 2 items[0]", "[4]" or ""
+  boost::json::value value;  // the item; null when it could not be read
+  std::string error;         // why it could not be read ("" when it could)
 };
 
 using item_sink = std::function<void(input_item&&)>;
 
 struct stream_options {
-  std::size_t chunk_bytes = 1 << 20;       // read buffer; also the unit of memory per read
-  std::size_t max_item_bytes = 64 << 20;   // a larger item is reported unreadable (and skipped)
+  std::size_t chunk_bytes = 1 << 20;      // read buffer; also the unit of memory per read
+  std::size_t max_item_bytes = 64 << 20;  // a larger item is reported unreadable (and skipped)
 };
 
 struct stream_stats {

@@ -62,10 +62,8 @@ std::string report::message(const row& r, const row_result& x) const {
   std::string out;
   out.reserve(stored.size() + r.name.size());
   for (char c : stored) {
-    if (c == name_placeholder)
-      out += r.name;
-    else
-      out += c;
+    if (c == name_placeholder) out += r.name;
+    else out += c;
   }
   return out;
 }
@@ -144,8 +142,8 @@ report_summary summarize(const report& rep) {
 void sort_rows(report& rep) {
   auto& rows = rep.rows;
   auto key = [&](const row& r) {
-    return std::make_tuple(rep.str(r.namespace_name), rep.str(r.kind), std::string_view(r.name),
-                           rep.str(r.source), r.line, std::string_view(r.where), rep.str(r.user));
+    return std::make_tuple(rep.str(r.namespace_name), rep.str(r.kind), std::string_view(r.name), rep.str(r.source),
+                           r.line, std::string_view(r.where), rep.str(r.user));
   };
   // Sorts indices, then moves the rows along the permutation's cycles: std::stable_sort on the
   // rows themselves would allocate a buffer as large as them.

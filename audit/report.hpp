@@ -23,7 +23,7 @@ namespace peergate::audit {
 enum class result : std::uint8_t { fail, error, warn, pass, skip };
 inline constexpr std::size_t result_count = 5;
 inline constexpr std::array<result, result_count> all_results{result::fail, result::error, result::warn, result::pass,
-                                                               result::skip};
+                                                              result::skip};
 
 const char* to_string(result r);
 inline result worse(result a, result b) { return a < b ? a : b; }
@@ -38,7 +38,7 @@ std::string actions_text(std::uint8_t actions);
 // One policy, or one mutation's accounting check, that rows have results for.
 struct column {
   std::string policy;
-  std::string rule;     // "allowed-namespaces", "accounting", or "read" for unreadable log lines
+  std::string rule;          // "allowed-namespaces", "accounting", or "read" for unreadable log lines
   std::uint8_t actions = 0;  // what a violation does: the policy's validationActions
 };
 
@@ -142,7 +142,7 @@ struct counts {
 
 struct report_summary {
   counts total;
-  std::vector<counts> by_column;                           // index = column
+  std::vector<counts> by_column;                             // index = column
   std::vector<std::pair<std::string, counts>> by_namespace;  // by name; "" = no namespace
   std::vector<std::pair<std::string, counts>> by_user;       // logs only, by name
   std::uint64_t rows = 0;

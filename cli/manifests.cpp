@@ -117,7 +117,8 @@ manifest_document deployment(const object_names& n, const manifest_options& o) {
                                    json::object{{"name", "policies"}, {"mountPath", policy_dir}, {"readOnly", true}}}}};
   if (!o.upstream_environment.empty()) {
     json::array env;
-    for (const auto& [name, value] : o.upstream_environment) env.push_back(json::object{{"name", name}, {"value", value}});
+    for (const auto& [name, value] : o.upstream_environment)
+      env.push_back(json::object{{"name", name}, {"value", value}});
     container["env"] = std::move(env);
   }
 

@@ -162,9 +162,7 @@ void append_value(std::string& out, const json::value& v, int indent) {
 
 }  // namespace
 
-std::string yaml_scalar(std::string_view text) {
-  return plain_safe(text) ? std::string(text) : json_quote(text);
-}
+std::string yaml_scalar(std::string_view text) { return plain_safe(text) ? std::string(text) : json_quote(text); }
 
 std::string yaml_comment(std::string_view text) {
   std::string out;

@@ -94,8 +94,8 @@ struct finding {
 
 struct decision {
   bool allowed = true;
-  int code = 200;        // HTTP-like status for the response: 403 policy, 400 bad object, 500 internal
-  std::string message;   // on denial, shown by kubectl after "denied the request: "
+  int code = 200;            // HTTP-like status for the response: 403 policy, 400 bad object, 500 internal
+  std::string message;       // on denial, shown by kubectl after "denied the request: "
   boost::json::array patch;  // RFC 6902 operations; empty when nothing changes
   std::vector<std::string> warnings;
   std::vector<std::pair<std::string, std::string>> audit_annotations;

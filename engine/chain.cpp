@@ -53,8 +53,8 @@ std::string default_violation_message(const peer_pod_policy& p, const request_su
          "\", which is not allowed in namespace \"" + s.namespace_name + "\" (allowed: " + p.allowed_summary + ")";
 }
 
-void check_policies(const request_subject& s, const admission_request& request, const policy_set& policies,
-                    decision& d, std::vector<std::string>& denials) {
+void check_policies(const request_subject& s, const admission_request& request, const policy_set& policies, decision& d,
+                    std::vector<std::string>& denials) {
   for (const auto& p : policies.policies) {
     finding f{p.name, rule_kind::allowed_namespaces, p.actions};
     const auto& classes = p.runtime_class_names;
@@ -73,9 +73,10 @@ void check_policies(const request_subject& s, const admission_request& request, 
       continue;
     }
     f.result = finding_result::violation;
-    f.message = p.message.empty() ? default_violation_message(p, s)
-                                  : expand_message(p.message, {p.name, s.namespace_name, *s.runtime_class,
-                                                               s.kind_name, s.display_name});
+    f.message =
+        p.message.empty()
+            ? default_violation_message(p, s)
+            : expand_message(p.message, {p.name, s.namespace_name, *s.runtime_class, s.kind_name, s.display_name});
     apply_actions(d, denials, std::move(f));
   }
 }
@@ -125,7 +126,8 @@ decision mutate(const admission_request& request, boost::json::value& object, co
   decision d;
   finding f{m->name, rule_kind::mutation};
   if (!s.namespace_problem.empty()) return refuse(400, s.namespace_problem);
-  if (s.namespace_name.empty()) return refuse(400, "the request has no namespace: cannot tell whether to mutate this peer pod");
+  if (s.namespace_name.empty())
+    return refuse(400, "the request has no namespace: cannot tell whether to mutate this peer pod");
   if (m->excluded_namespaces.matches(s.namespace_name)) {
     f.result = finding_result::skip;
     f.message = "namespace \"" + s.namespace_name + "\" is excluded from mutation";
@@ -202,12 +204,9 @@ decision run_admit(const admission_request& request, const policy_set& policies)
 
 decision run_step_in_place(step_kind step, admission_request& request, const policy_set& policies) {
   switch (step) {
-    case step_kind::mutate:
-      return mutate(request, request.object, policies);
-    case step_kind::validate:
-      return validate(request, request.object, policies);
-    case step_kind::admit:
-      break;
+    case step_kind::mutate: return mutate(request, request.object, policies);
+    case step_kind::validate: return validate(request, request.object, policies);
+    case step_kind::admit: break;
   }
   return admit(request, request.object, policies);
 }

@@ -118,9 +118,7 @@ std::string diagnostics::render_text() const {
 }
 
 std::string diagnostics::summary() const {
-  auto plural = [](std::size_t n, const char* word) {
-    return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
-  };
+  auto plural = [](std::size_t n, const char* word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); };
   return plural(error_count(), "error") + ", " + plural(warning_count(), "warning");
 }
 
@@ -136,9 +134,7 @@ std::string diagnostics::render_json() const {
         {"message", d.message},
     });
   }
-  boost::json::object out{{"diagnostics", std::move(list)},
-                          {"errors", error_count()},
-                          {"warnings", warning_count()}};
+  boost::json::object out{{"diagnostics", std::move(list)}, {"errors", error_count()}, {"warnings", warning_count()}};
   return boost::json::serialize(out);
 }
 

@@ -14,7 +14,6 @@ namespace peergate {
 // ConfigMap mount keeps its real files in hidden "..<timestamp>" directories and links to them,
 // so reading hidden entries would read every file twice. `ec` is set when the walk fails.
 std::vector<std::filesystem::path> files_under(const std::filesystem::path& dir,
-                                               std::initializer_list<std::string_view> extensions,
-                                               std::error_code& ec);
+                                               std::initializer_list<std::string_view> extensions, std::error_code& ec);
 
 }  // namespace peergate

@@ -278,8 +278,7 @@ std::string escape_token(std::string_view token) {
   return out;
 }
 
-void diff_at(const boost::json::value& from, const boost::json::value& to, std::string path,
-             boost::json::array& ops) {
+void diff_at(const boost::json::value& from, const boost::json::value& to, std::string path, boost::json::array& ops) {
   diff_into(from, to, path, ops);
 }
 

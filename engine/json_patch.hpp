@@ -19,8 +19,7 @@ boost::json::array diff(const boost::json::value& from, const boost::json::value
 
 // The same for two values that sit at pointer `path` in their documents; the operations are
 // appended to `ops`.
-void diff_at(const boost::json::value& from, const boost::json::value& to, std::string path,
-             boost::json::array& ops);
+void diff_at(const boost::json::value& from, const boost::json::value& to, std::string path, boost::json::array& ops);
 
 // Applies `ops` (add, remove, replace, move, copy, test) to `doc` in order. On failure returns
 // false, sets *error ("op 2 (remove /spec/x): path does not exist") and leaves `doc` in an

@@ -29,18 +29,12 @@ struct resource_totals {
 
 std::string_view kind_name(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return "a boolean";
-    case json::kind::object:
-      return "an object";
-    case json::kind::array:
-      return "an array";
-    case json::kind::string:
-      return "a string";
-    default:
-      return "a number";
+    case json::kind::null: return "null";
+    case json::kind::bool_: return "a boolean";
+    case json::kind::object: return "an object";
+    case json::kind::array: return "an array";
+    case json::kind::string: return "a string";
+    default: return "a number";
   }
 }
 
@@ -67,8 +61,8 @@ class resource_reader {
   explicit resource_reader(std::string* reason) : reason_(reason) {}
 
   // Adds the cpu, memory and (optionally) GPU values of `list` to the totals. False on refusal.
-  bool add(const json::object& resources, std::string_view list_name, const std::string& label,
-           quantity* cpu, quantity* memory, quantity* gpu) {
+  bool add(const json::object& resources, std::string_view list_name, const std::string& label, quantity* cpu,
+           quantity* memory, quantity* gpu) {
     const json::object* list = object_field(resources, list_name);
     if (list == nullptr) return true;
     const std::string where = label + " resources." + std::string(list_name);
@@ -86,8 +80,8 @@ class resource_reader {
     const std::string field = where + "." + std::string(name);
     const auto text = quantity_text(*value);
     if (!text) {
-      *reason_ = field + ": a quantity must be a string such as \"500m\" or a number, not " +
-                 std::string(kind_name(*value));
+      *reason_ =
+          field + ": a quantity must be a string such as \"500m\" or a number, not " + std::string(kind_name(*value));
       return false;
     }
     std::string error;
@@ -120,7 +114,8 @@ bool sum_containers(const json::object& spec, std::string_view list_name, resour
     const json::object* resources = object_field(container, "resources");
     if (resources == nullptr) continue;
     const std::string label = container_label(list_name, i, container);
-    if (!reader.add(*resources, "requests", label, &totals->cpu_request, &totals->memory_request, &totals->gpu_request) ||
+    if (!reader.add(*resources, "requests", label, &totals->cpu_request, &totals->memory_request,
+                    &totals->gpu_request) ||
         !reader.add(*resources, "limits", label, &totals->cpu_limit, &totals->memory_limit, nullptr)) {
       return false;
     }
@@ -161,8 +156,8 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
 
   // Upstream indexes containers[0] unconditionally and panics on an empty list.
   const json::value* containers = spec->if_contains("containers");
-  const bool no_containers = containers == nullptr || containers->is_null() ||
-                             (containers->is_array() && containers->get_array().empty());
+  const bool no_containers =
+      containers == nullptr || containers->is_null() || (containers->is_array() && containers->get_array().empty());
   if (no_containers) {
     return refuse("pod has no containers: a peer pod needs at least one container to carry " +
                   std::string(extended_resource));
@@ -196,7 +191,8 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
     if (!wanted.empty()) {
       json::value& metadata = out["metadata"];
       if (!metadata.is_object()) {
-        ops.push_back(json::object{{"op", "add"}, {"path", "/metadata"}, {"value", json::object{{"annotations", wanted}}}});
+        ops.push_back(
+            json::object{{"op", "add"}, {"path", "/metadata"}, {"value", json::object{{"annotations", wanted}}}});
         metadata = json::object{{"annotations", wanted}};
       } else if (json::value* annotations = metadata.get_object().if_contains("annotations");
                  annotations == nullptr || !annotations->is_object()) {

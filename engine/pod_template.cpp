@@ -134,10 +134,8 @@ runtime_class_read read_runtime_class(const boost::json::object* pod_spec) {
   if (!pod_spec) return out;
   auto it = pod_spec->find("runtimeClassName");
   if (it == pod_spec->end() || it->value().is_null()) return out;
-  if (const auto* s = it->value().if_string())
-    out.name = std::string(*s);
-  else
-    out.error = "runtimeClassName must be a string";
+  if (const auto* s = it->value().if_string()) out.name = std::string(*s);
+  else out.error = "runtimeClassName must be a string";
   return out;
 }
 

@@ -34,8 +34,7 @@ struct pod_spec_read {
   std::string problem;
 };
 // `path_prefix` goes in front of the paths in `problem` ("oldObject.").
-pod_spec_read read_pod_spec(evaluated_kind kind, const boost::json::object& object,
-                            std::string_view path_prefix = {});
+pod_spec_read read_pod_spec(evaluated_kind kind, const boost::json::object& object, std::string_view path_prefix = {});
 
 // The first field of a pod spec that a step reads and that has the wrong JSON type, as a message
 // ("spec.containers[1].resources must be an object, got string"), or "" when there is none:

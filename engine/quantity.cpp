@@ -239,20 +239,16 @@ quantity& quantity::operator+=(const quantity& other) {
 std::optional<std::string> quantity_text(const boost::json::value& v) {
   namespace json = boost::json;
   switch (v.kind()) {
-    case json::kind::string:
-      return std::string(v.get_string());
-    case json::kind::int64:
-      return std::to_string(v.get_int64());
-    case json::kind::uint64:
-      return std::to_string(v.get_uint64());
+    case json::kind::string: return std::string(v.get_string());
+    case json::kind::int64: return std::to_string(v.get_int64());
+    case json::kind::uint64: return std::to_string(v.get_uint64());
     case json::kind::double_: {
       std::array<char, 64> buffer{};
       const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), v.get_double());
       if (result.ec != std::errc{}) return std::nullopt;
       return std::string(buffer.data(), result.ptr);
     }
-    default:
-      return std::nullopt;
+    default: return std::nullopt;
   }
 }
 

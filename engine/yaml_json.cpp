@@ -36,7 +36,8 @@ boost::json::value plain_scalar(const std::string& s) {
       std::uint64_t v = 0;
       auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
       if (ec == std::errc() && ptr == digits.data() + digits.size()) {
-        if (!negative) return boost::json::value(v <= INT64_MAX ? boost::json::value(std::int64_t(v)) : boost::json::value(v));
+        if (!negative)
+          return boost::json::value(v <= INT64_MAX ? boost::json::value(std::int64_t(v)) : boost::json::value(v));
         if (v <= std::uint64_t(INT64_MAX)) return boost::json::value(-static_cast<std::int64_t>(v));
         if (v == std::uint64_t(INT64_MAX) + 1) return boost::json::value(INT64_MIN);
       }
@@ -59,8 +60,7 @@ boost::json::value plain_scalar(const std::string& s) {
 boost::json::value yaml_to_json(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
-      return nullptr;
+    case YAML::NodeType::Null: return nullptr;
     case YAML::NodeType::Scalar:
       // "!" is the tag of quoted (non-plain) scalars: they are strings whatever they look like.
       if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") return boost::json::value(node.Scalar());

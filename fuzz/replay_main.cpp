@@ -36,8 +36,7 @@ int main(int argc, char** argv) {
   }
   // A test that replays nothing would pass for the wrong reason (a moved corpus, a typo).
   if (inputs.empty()) {
-    std::fprintf(stderr, "replay: no inputs; usage: %s <file or directory>...\n",
-                 argc > 0 ? argv[0] : "replay");
+    std::fprintf(stderr, "replay: no inputs; usage: %s <file or directory>...\n", argc > 0 ? argv[0] : "replay");
     return 2;
   }
   std::sort(inputs.begin(), inputs.end());  // directory order is not stable across machines

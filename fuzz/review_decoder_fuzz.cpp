@@ -32,9 +32,9 @@ namespace {
 
 namespace json = boost::json;
 using peergate::step_kind;
+using peergate::testing::without_managed_fields;
 using peergate::webhook::handler_result;
 using peergate::webhook::outcome;
-using peergate::testing::without_managed_fields;
 
 // Loaded once; explicit defaults rather than the environment, so a run is reproducible.
 const peergate::policy_set& shipped_policies() {
@@ -50,12 +50,10 @@ const peergate::policy_set& shipped_policies() {
   return *policies;
 }
 
-[[noreturn]] void broken(const char* promise, step_kind step, const handler_result& r,
-                         std::string_view detail = {}) {
-  std::fprintf(stderr,
-               "review_decoder_fuzz: %s\n  step %s, outcome %s, HTTP %d, uid \"%s\"\n  %.*s\n  body: %s\n",
-               promise, peergate::to_string(step), peergate::webhook::to_string(r.result), r.http_status,
-               r.uid.c_str(), static_cast<int>(detail.size()), detail.data(), r.body.c_str());
+[[noreturn]] void broken(const char* promise, step_kind step, const handler_result& r, std::string_view detail = {}) {
+  std::fprintf(stderr, "review_decoder_fuzz: %s\n  step %s, outcome %s, HTTP %d, uid \"%s\"\n  %.*s\n  body: %s\n",
+               promise, peergate::to_string(step), peergate::webhook::to_string(r.result), r.http_status, r.uid.c_str(),
+               static_cast<int>(detail.size()), detail.data(), r.body.c_str());
   std::abort();
 }
 
@@ -86,16 +84,14 @@ json::value parse_json(std::string_view text, std::error_code& ec) {
   return json::parse(text, ec, {}, options);
 }
 
-void check_patch(step_kind step, const handler_result& r, const json::object& response,
-                 std::string_view body) {
+void check_patch(step_kind step, const handler_result& r, const json::object& response, std::string_view body) {
   const json::value* patch = response.if_contains("patch");
   if (!patch) return;
   const json::value* type = response.if_contains("patchType");
   if (!type || !type->is_string() || type->get_string() != "JSONPatch")
     broken("a patch without patchType JSONPatch", step, r);
   std::string text;
-  if (!patch->is_string() || !base64_decode(patch->get_string(), text))
-    broken("the patch is not base64", step, r);
+  if (!patch->is_string() || !base64_decode(patch->get_string(), text)) broken("the patch is not base64", step, r);
   std::error_code ec;
   json::value ops = parse_json(text, ec);
   if (ec || !ops.is_array()) broken("the patch is not a JSON array", step, r, text);
@@ -108,8 +104,7 @@ void check_patch(step_kind step, const handler_result& r, const json::object& re
   if (!object_in_body) broken("a patch for a review without request.object", step, r);
   json::value object = *object_in_body;
   std::string error;
-  if (!peergate::json_patch::apply(object, ops.get_array(), &error))
-    broken("the patch does not apply", step, r, error);
+  if (!peergate::json_patch::apply(object, ops.get_array(), &error)) broken("the patch does not apply", step, r, error);
 }
 
 // The members on the way to the pod spec of an evaluated kind, written here apart from
@@ -155,11 +150,9 @@ void check(step_kind step, const handler_result& r, std::string_view body, bool 
   std::error_code ec;
   json::value answer = parse_json(r.body, ec);
   if (ec) broken("the answer is not JSON", step, r, ec.message());
-  if (r.result == outcome::bad_request && r.http_status != 400)
-    broken("bad_request without HTTP 400", step, r);
+  if (r.result == outcome::bad_request && r.http_status != 400) broken("bad_request without HTTP 400", step, r);
   if (r.http_status != 200) {
-    if (r.result == outcome::allowed || r.result == outcome::denied)
-      broken("a decision without HTTP 200", step, r);
+    if (r.result == outcome::allowed || r.result == outcome::denied) broken("a decision without HTTP 200", step, r);
     return;
   }
   const json::value* response = answer.is_object() ? answer.get_object().if_contains("response") : nullptr;
@@ -167,13 +160,11 @@ void check(step_kind step, const handler_result& r, std::string_view body, bool 
   const json::object& res = response->get_object();
   const json::value* allowed = res.if_contains("allowed");
   if (!allowed || !allowed->is_bool()) broken("a 200 answer without a boolean response.allowed", step, r);
-  if (allowed->get_bool() && r.result == outcome::error)
-    broken("an internal error answered allowed=true", step, r);
+  if (allowed->get_bool() && r.result == outcome::error) broken("an internal error answered allowed=true", step, r);
   if (allowed->get_bool() != (r.result == outcome::allowed))
     broken("response.allowed disagrees with the outcome", step, r);
   const json::value* uid = res.if_contains("uid");
-  if (!uid || !uid->is_string() || uid->get_string() != r.uid)
-    broken("response.uid is not the request uid", step, r);
+  if (!uid || !uid->is_string() || uid->get_string() != r.uid) broken("response.uid is not the request uid", step, r);
   if (hidden_pod_spec && allowed->get_bool())
     broken("an object whose pod spec is hidden by a wrong JSON type was allowed", step, r);
   check_patch(step, r, res, body);

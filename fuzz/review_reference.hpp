@@ -27,7 +27,8 @@ inline boost::json::value without_managed_fields(boost::json::value document) {
   if (!request || !request->is_object()) return document;
   for (const char* key : {"object", "oldObject"}) {
     boost::json::value* object = request->get_object().if_contains(key);
-    boost::json::value* metadata = object && object->is_object() ? object->get_object().if_contains("metadata") : nullptr;
+    boost::json::value* metadata =
+        object && object->is_object() ? object->get_object().if_contains("metadata") : nullptr;
     if (metadata && metadata->is_object()) erase_keeping_order(metadata->get_object(), "managedFields");
   }
   return document;

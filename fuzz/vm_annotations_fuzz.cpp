@@ -102,7 +102,8 @@ struct fixed_digests : digest_provider {
 const vm_limits& every_limit() {
   static const vm_limits limits = [] {
     vm_limits l;
-    l.instance_types = allowed_names::any_of([](std::string_view t) { return t.starts_with("Standard_DC"); }, "Standard_DC*");
+    l.instance_types =
+        allowed_names::any_of([](std::string_view t) { return t.starts_with("Standard_DC"); }, "Standard_DC*");
     l.max_vcpus = 4;
     l.max_memory = memory_limit::parse("16Gi", nullptr);
     l.max_gpus = 0;

@@ -139,8 +139,8 @@ certificate_set make_serving_certificate(const certificate_subject& subject, int
     out.error = "cannot make the CA certificate: " + openssl_errors();
     return out;
   }
-  x509_ptr cert = make_certificate(key.get(), subject.common_name.c_str(), ca.get(), ca_key.get(), days, false,
-                                   join_sans(subject));
+  x509_ptr cert =
+      make_certificate(key.get(), subject.common_name.c_str(), ca.get(), ca_key.get(), days, false, join_sans(subject));
   if (!cert) {
     out.error = "cannot make the serving certificate: " + openssl_errors();
     return out;

@@ -10,12 +10,9 @@ namespace {
 
 const EVP_MD* message_digest(vm::digest_algorithm algorithm) {
   switch (algorithm) {
-    case vm::digest_algorithm::sha256:
-      return EVP_sha256();
-    case vm::digest_algorithm::sha384:
-      return EVP_sha384();
-    case vm::digest_algorithm::sha512:
-      return EVP_sha512();
+    case vm::digest_algorithm::sha256: return EVP_sha256();
+    case vm::digest_algorithm::sha384: return EVP_sha384();
+    case vm::digest_algorithm::sha512: return EVP_sha512();
   }
   return nullptr;
 }

@@ -23,8 +23,8 @@ enum class outcome {
 };
 
 struct handler_result {
-  int http_status = 200;    // 200 for every answered review; 400 for bad_request
-  std::string body;         // AdmissionReview JSON, or {"error": "..."} for bad_request
+  int http_status = 200;  // 200 for every answered review; 400 for bad_request
+  std::string body;       // AdmissionReview JSON, or {"error": "..."} for bad_request
   outcome result = outcome::allowed;
   // Fields for the one log line per decision (empty when the request could not be decoded).
   std::string uid;

@@ -88,7 +88,6 @@ bool decode_operation(const std::string& text, operation& out) {
   return true;
 }
 
-
 const char* status_reason(int code) {
   switch (code) {
     case 400: return "BadRequest";

@@ -25,7 +25,8 @@ class skipping_handler {
   static constexpr std::size_t max_key_size = json::string::max_size();
   static constexpr std::size_t max_string_size = json::string::max_size();
 
-  skipping_handler(json::storage_ptr temp, unsigned char* buffer, std::size_t size) : stack_(std::move(temp), buffer, size) {}
+  skipping_handler(json::storage_ptr temp, unsigned char* buffer, std::size_t size)
+      : stack_(std::move(temp), buffer, size) {}
 
   json::value_stack& stack() { return stack_; }
 

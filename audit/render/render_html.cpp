@@ -57,8 +57,9 @@ void write_bar_chart(std::ostream& out, const std::string& title, const std::vec
   }
   const double height = top + row_h * static_cast<double>(std::max<std::size_t>(bars.size(), 1)) + 8;
   out << "<figure><figcaption>" << html_escape(title) << "</figcaption>\n"
-      << "<svg id=\"" << id << "\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"" << html_escape(title)
-      << "\" viewBox=\"0 0 " << number(label_w + bar_w + 70) << " " << number(height) << "\" width=\"100%\">\n";
+      << "<svg id=\"" << id << "\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\""
+      << html_escape(title) << "\" viewBox=\"0 0 " << number(label_w + bar_w + 70) << " " << number(height)
+      << "\" width=\"100%\">\n";
   double lx = label_w;
   for (result r : shown) {  // legend
     out << "<rect x=\"" << number(lx) << "\" y=\"6\" width=\"12\" height=\"12\" fill=\"" << colour(r) << "\"/>"
@@ -78,15 +79,15 @@ void write_bar_chart(std::ostream& out, const std::string& title, const std::vec
       out << ", " << to_string(r) << " " << b.values[r];
       total += b.values[r];
     }
-    out << "</title>\n<text x=\"" << number(label_w - 8) << "\" y=\"" << number(y + 16)
-        << "\" text-anchor=\"end\">" << html_escape(label) << "</text>\n";
+    out << "</title>\n<text x=\"" << number(label_w - 8) << "\" y=\"" << number(y + 16) << "\" text-anchor=\"end\">"
+        << html_escape(label) << "</text>\n";
     double x = label_w;
     for (result r : shown) {
       const double w = bar_w * static_cast<double>(b.values[r]) / static_cast<double>(max);
       if (w <= 0) continue;
-      out << "<rect x=\"" << number(x) << "\" y=\"" << number(y + 4) << "\" width=\"" << number(w)
-          << "\" height=\"" << number(row_h - 8) << "\" fill=\"" << colour(r) << "\" data-result=\"" << to_string(r)
-          << "\" data-count=\"" << b.values[r] << "\"/>";
+      out << "<rect x=\"" << number(x) << "\" y=\"" << number(y + 4) << "\" width=\"" << number(w) << "\" height=\""
+          << number(row_h - 8) << "\" fill=\"" << colour(r) << "\" data-result=\"" << to_string(r) << "\" data-count=\""
+          << b.values[r] << "\"/>";
       x += w;
     }
     out << "\n<text x=\"" << number(x + 6) << "\" y=\"" << number(y + 16) << "\" class=\"total\">" << total
@@ -166,7 +167,6 @@ void write_data(const report& rep, std::ostream& out) {
   out << "]}";
 }
 
-
 void tile(std::ostream& out, const char* cls, const char* id, std::uint64_t value, const std::string& label) {
   out << "<div class=\"tile " << cls << "\"><span class=\"n\" id=\"" << id << "\" data-count=\"" << value << "\">"
       << value << "</span><span class=\"l\">" << html_escape(label) << "</span></div>\n";
@@ -190,16 +190,16 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
-
 void render_html(const report& rep, std::ostream& out) {
   const report_summary s = summarize(rep);
   const bool log = rep.origin == report_origin::log;
 
   out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      << "<title>peergate audit " << format_time_s(rep.generated_s) << "</title>\n<style>\n" << report_css() << "</style>\n"
-      << "</head>\n<body data-state=\"loading\">\n<header>\n<h1>peergate audit"
-      << (log ? " of the audit log" : "") << "</h1>\n<p class=\"meta\">Generated " << format_time_s(rep.generated_s);
+      << "<title>peergate audit " << format_time_s(rep.generated_s) << "</title>\n<style>\n"
+      << report_css() << "</style>\n"
+      << "</head>\n<body data-state=\"loading\">\n<header>\n<h1>peergate audit" << (log ? " of the audit log" : "")
+      << "</h1>\n<p class=\"meta\">Generated " << format_time_s(rep.generated_s);
   if (!rep.sources.empty()) {
     out << " from ";
     for (std::size_t i = 0; i < rep.sources.size(); ++i) out << (i ? ", " : "") << html_escape(rep.sources[i]);
@@ -211,7 +211,8 @@ void render_html(const report& rep, std::ostream& out) {
       out << " from " << format_time_us(rep.period_from_us) << " to " << format_time_us(rep.period_to_us);
     out << ".";
     if (rep.dropped_lines)
-      out << " <strong>The server dropped " << rep.dropped_lines << " lines (queue full): counts are lower bounds.</strong>";
+      out << " <strong>The server dropped " << rep.dropped_lines
+          << " lines (queue full): counts are lower bounds.</strong>";
   } else {
     out << rep.items_read << " items read";
     if (rep.folded) out << ", " << rep.folded << " folded into their owners";
@@ -223,7 +224,8 @@ void render_html(const report& rep, std::ostream& out) {
     out << ".";
   }
   out << "</p>\n</header>\n<section class=\"tiles\" id=\"headline\">\n";
-  for (result r : all_results) tile(out, to_string(r), (std::string("count-") + to_string(r)).c_str(), s.total[r], to_string(r));
+  for (result r : all_results)
+    tile(out, to_string(r), (std::string("count-") + to_string(r)).c_str(), s.total[r], to_string(r));
   tile(out, "", "count-rows", s.rows, log ? "entries" : "objects");
   if (!log) tile(out, "", "count-pods", s.pods, "pods");
   tile(out, "", "count-namespaces", s.namespaces, "namespaces");
@@ -240,10 +242,10 @@ void render_html(const report& rep, std::ostream& out) {
                    [](const bar& a, const bar& b) { return a.values.findings() > b.values.findings(); });
   const std::size_t more = by_namespace.size() > 15 ? by_namespace.size() - 15 : 0;
   by_namespace.resize(std::min<std::size_t>(by_namespace.size(), 15));
-  write_bar_chart(out,
-                  "Findings by namespace" + (more ? " (the 15 with the most; " + std::to_string(more) + " more)" : std::string()),
-                  by_namespace, {result::fail, result::error, result::warn}, "No findings in any namespace.",
-                  "chart-namespaces");
+  write_bar_chart(
+      out,
+      "Findings by namespace" + (more ? " (the 15 with the most; " + std::to_string(more) + " more)" : std::string()),
+      by_namespace, {result::fail, result::error, result::warn}, "No findings in any namespace.", "chart-namespaces");
   std::vector<bar> by_policy;
   for (std::uint32_t c = 0; c < rep.columns.size(); ++c) by_policy.push_back({rep.column_label(c), s.by_column[c]});
   write_bar_chart(out, log ? "Decisions by policy" : "Results by policy (skip not shown)", by_policy,

@@ -80,7 +80,8 @@ void write_result(std::ostream& out, const report& rep, const row& r, const row_
 
 bool listed(const row_result& x, const render_options& options) { return options.all || x.outcome != result::skip; }
 
-void write_results(std::ostream& out, const report& rep, std::size_t begin, std::size_t end, const render_options& options) {
+void write_results(std::ostream& out, const report& rep, std::size_t begin, std::size_t end,
+                   const render_options& options) {
   bool any = false;
   for (std::size_t i = begin; i < end && !any; ++i)
     for (const auto& x : rep.rows[i].results) any = any || listed(x, options);

@@ -50,8 +50,7 @@ std::string row_label(const report& rep, const row& r) {
   if (rep.origin == report_origin::objects) {
     if (r.kind == 0 || r.results.empty() || r.results[0].outcome == result::error)
       label += "  " + rep.position_label(r);
-    else if (r.pods > 0 && rep.str(r.kind) != "Pod")
-      label += " (" + plural(r.pods, "pod", "pods") + ")";
+    else if (r.pods > 0 && rep.str(r.kind) != "Pod") label += " (" + plural(r.pods, "pod", "pods") + ")";
   }
   return label;
 }
@@ -72,9 +71,9 @@ void render_table(const report& rep, std::ostream& out, const render_options& op
   const bool log = rep.origin == report_origin::log;
 
   if (log) {
-    out << p.bold() << "peergate audit of the audit log" << p.reset() << ": "
-        << plural(rep.log_lines, "line", "lines");
-    if (rep.period_from_us) out << " from " << format_time_us(rep.period_from_us) << " to " << format_time_us(rep.period_to_us);
+    out << p.bold() << "peergate audit of the audit log" << p.reset() << ": " << plural(rep.log_lines, "line", "lines");
+    if (rep.period_from_us)
+      out << " from " << format_time_us(rep.period_from_us) << " to " << format_time_us(rep.period_to_us);
     out << "\n";
   } else {
     out << p.bold() << "peergate audit" << p.reset() << ": " << plural(s.rows, "object", "objects") << " ("
@@ -103,7 +102,8 @@ void render_table(const report& rep, std::ostream& out, const render_options& op
   std::vector<std::pair<std::string_view, std::vector<line_item>*>> order;
   for (auto& [ns, lines] : groups) {
     if (lines.empty()) continue;
-    std::stable_sort(lines.begin(), lines.end(), [](const line_item& a, const line_item& b) { return a.outcome < b.outcome; });
+    std::stable_sort(lines.begin(), lines.end(),
+                     [](const line_item& a, const line_item& b) { return a.outcome < b.outcome; });
     order.emplace_back(ns, &lines);
   }
   std::stable_sort(order.begin(), order.end(),
@@ -115,7 +115,9 @@ void render_table(const report& rep, std::ostream& out, const render_options& op
                 : "No findings: every peer pod is where the policies allow it, and counted.\n");
   }
   for (const auto& [ns, lines] : order) {
-    out << "\n" << p.bold() << (ns.empty() ? std::string("(no namespace)") : "namespace " + std::string(ns)) << p.reset() << "\n";
+    out << "\n"
+        << p.bold() << (ns.empty() ? std::string("(no namespace)") : "namespace " + std::string(ns)) << p.reset()
+        << "\n";
     for (const line_item& l : *lines) {
       const row& r = rep.rows[l.row];
       const row_result* x = nullptr;
@@ -187,8 +189,9 @@ void render_table(const report& rep, std::ostream& out, const render_options& op
   for (const auto& [ns, c] : s.by_namespace) with_findings += !ns.empty() && c.findings() != 0;
   out << "  namespaces: " << s.namespaces << " (" << with_findings << " with findings)";
   if (log) {
-    if (rep.dropped_lines) out << p.of(result::error) << "; the server dropped " << rep.dropped_lines
-                               << " lines (queue full): counts are lower bounds" << p.reset();
+    if (rep.dropped_lines)
+      out << p.of(result::error) << "; the server dropped " << rep.dropped_lines
+          << " lines (queue full): counts are lower bounds" << p.reset();
   } else {
     out << "; items read: " << rep.items_read;
     if (rep.folded) out << ", folded into their owners: " << rep.folded;

@@ -43,8 +43,8 @@ struct bench_options {
   double warmup_seconds = 0.2;  // unmeasured calls before each scenario
   std::size_t count = 0;        // a fixed number of measured reviews instead of a time (profiling)
   std::vector<std::size_t> sizes = {10, 10000, 100000};
-  std::string only;             // run only the scenarios whose id contains this
-  bool rotate = true;           // also run the many-distinct-namespaces variant
+  std::string only;              // run only the scenarios whose id contains this
+  bool rotate = true;            // also run the many-distinct-namespaces variant
   std::size_t namespaces = 256;  // distinct namespaces in that variant
 };
 
@@ -177,15 +177,16 @@ entry_kind kind_of_entry(std::size_t i) {
 }
 
 std::string policy_yaml(std::size_t entries) {
-  std::string yaml =
-      "apiVersion: peergate.dev/v1alpha1\n"
-      "kind: PeerPodPolicy\n"
-      "metadata:\n"
-      "  name: bench-" + std::to_string(entries) + "-entries\n"
-      "spec:\n"
-      "  runtimeClassNames: [kata-remote]\n"
-      "  validationActions: [Deny]\n"
-      "  allowedNamespaces:\n";
+  std::string yaml = "apiVersion: peergate.dev/v1alpha1\n"
+                     "kind: PeerPodPolicy\n"
+                     "metadata:\n"
+                     "  name: bench-" +
+                     std::to_string(entries) +
+                     "-entries\n"
+                     "spec:\n"
+                     "  runtimeClassNames: [kata-remote]\n"
+                     "  validationActions: [Deny]\n"
+                     "  allowedNamespaces:\n";
   yaml.reserve(yaml.size() + entries * 32);
   for (std::size_t i = 0; i < entries; ++i) {
     const std::string n = std::to_string(i);
@@ -343,9 +344,9 @@ class runner {
  private:
   static void print(const figures& f) {
     const std::string entries = f.entries ? std::to_string(f.entries) : std::string("shipped");
-    std::printf("%-28s %8s %7zu %5zu %9zu %11.0f %8.2f %8.2f %8.2f %11.0f  %016llx\n", f.id.c_str(),
-                entries.c_str(), f.body_bytes, f.namespaces, f.reviews, f.per_second, f.mean_us, f.p50_us, f.p99_us,
-                f.per_cpu_second, static_cast<unsigned long long>(f.checksum));
+    std::printf("%-28s %8s %7zu %5zu %9zu %11.0f %8.2f %8.2f %8.2f %11.0f  %016llx\n", f.id.c_str(), entries.c_str(),
+                f.body_bytes, f.namespaces, f.reviews, f.per_second, f.mean_us, f.p50_us, f.p99_us, f.per_cpu_second,
+                static_cast<unsigned long long>(f.checksum));
     if (f.wrong)
       std::printf("%-28s ENGINE FAULT: %zu of %zu measured reviews were answered differently from the first time\n",
                   f.id.c_str(), f.wrong, f.reviews);
@@ -500,8 +501,7 @@ int main(int argc, char** argv) {
         const std::size_t r = regexes * k / options.namespaces;  // r-th regex entry
         bodies.push_back(with_namespace(*apiserver_review, regex_namespace(3 * r + 2, k)));
       }
-      if (bench.selected(prefix + "rotating"))
-        bench.run(prefix + "rotating", n, bodies, policies, allowed_with_patch);
+      if (bench.selected(prefix + "rotating")) bench.run(prefix + "rotating", n, bodies, policies, allowed_with_patch);
     }
   }
 
@@ -534,9 +534,8 @@ int main(int argc, char** argv) {
       }
     }
   }
-  const bool shared = std::any_of(bench.results().begin(), bench.results().end(), [](const figures& f) {
-    return f.per_cpu_second > 1.25 * f.per_second;
-  });
+  const bool shared = std::any_of(bench.results().begin(), bench.results().end(),
+                                  [](const figures& f) { return f.per_cpu_second > 1.25 * f.per_second; });
   if (shared)
     std::printf("  note: wall-clock figures are well below per-CPU-second ones: the core was shared with other work\n");
   for (const auto& l : loads)

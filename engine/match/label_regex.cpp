@@ -485,8 +485,7 @@ std::optional<std::string> shortest_label(const std::vector<nfa_state>& states, 
       } else if (s.type == nfa_state::kind::assert) {
         // Commit to each kind of next input that both the assertion and the lookahead allow.
         for (int n : {next_alnum, next_dash, next_end})
-          if ((la == free || la == n) && assertion_holds(s.what, pos, n))
-            visit(pending, u, 0, s.next[0], pos, n);
+          if ((la == free || la == n) && assertion_holds(s.what, pos, n)) visit(pending, u, 0, s.next[0], pos, n);
       }
     }
     frontier.clear();
@@ -495,8 +494,7 @@ std::optional<std::string> shortest_label(const std::vector<nfa_state>& states, 
       const nfa_state& s = states[u / lookahead_count / position_count];
       int pos = u / lookahead_count % position_count, la = u % lookahead_count;
       if (s.type != nfa_state::kind::chars) continue;
-      if (s.alnum && (la == free || la == next_alnum))
-        visit(frontier, u, s.alnum, s.next[0], after_alnum, free);
+      if (s.alnum && (la == free || la == next_alnum)) visit(frontier, u, s.alnum, s.next[0], after_alnum, free);
       if (s.dash && pos != at_start && (la == free || la == next_dash))
         visit(frontier, u, '-', s.next[0], after_dash, free);
     }

@@ -39,7 +39,7 @@ struct name_matcher::compiled {
 
   const std::vector<name_pattern> patterns;
   const exact_name_set exact;
-  const std::vector<std::size_t> set_index;  // regex i of the set is patterns[set_index[i]]
+  const std::vector<std::size_t> set_index;       // regex i of the set is patterns[set_index[i]]
   const std::unique_ptr<const RE2::Set> regexes;  // null when there is no glob or regex
 };
 
@@ -55,10 +55,8 @@ const std::vector<name_pattern>& name_matcher::patterns() const { return state_-
 std::string name_pattern::display() const {
   switch (type) {
     case kind::exact:
-    case kind::glob:
-      return text;
-    case kind::regex:
-      return "/" + text + "/";
+    case kind::glob: return text;
+    case kind::regex: return "/" + text + "/";
   }
   return text;
 }
@@ -92,12 +90,8 @@ name_matcher_build name_matcher::build(std::vector<name_pattern> patterns) {
   for (std::size_t i = 0; i < patterns.size(); ++i) {
     const name_pattern& pattern = patterns[i];
     switch (pattern.type) {
-      case name_pattern::kind::exact:
-        exact.insert(pattern.text);
-        continue;
-      case name_pattern::kind::glob:
-        sources.push_back(glob_to_regex(pattern.text));
-        break;
+      case name_pattern::kind::exact: exact.insert(pattern.text); continue;
+      case name_pattern::kind::glob: sources.push_back(glob_to_regex(pattern.text)); break;
       case name_pattern::kind::regex: {
         // Parsed alone first, so the author gets RE2's own reason for this very pattern.
         if (auto error = regex_syntax_error(pattern.text)) {
@@ -126,8 +120,8 @@ name_matcher_build name_matcher::build(std::vector<name_pattern> patterns) {
       return result;
     }
   }
-  result.matcher = name_matcher(std::make_shared<const compiled>(std::move(patterns), std::move(exact),
-                                                                 std::move(set_index), std::move(set)));
+  result.matcher = name_matcher(
+      std::make_shared<const compiled>(std::move(patterns), std::move(exact), std::move(set_index), std::move(set)));
   return result;
 }
 

@@ -47,8 +47,9 @@ void check_against_environment(const mutation_document& mutation, const mutation
   if (defaults.extended_resource_from_environment && mutation.extended_resource &&
       *mutation.extended_resource != defaults.extended_resource)
     out.report(diagnostic_code::environment_mismatch, mutation.extended_resource_where,
-               "spec.extendedResource \"" + *mutation.extended_resource + "\" differs from POD_VM_EXTENDED_RESOURCE \"" +
-                   defaults.extended_resource + "\"" + std::string(written_wins));
+               "spec.extendedResource \"" + *mutation.extended_resource +
+                   "\" differs from POD_VM_EXTENDED_RESOURCE \"" + defaults.extended_resource + "\"" +
+                   std::string(written_wins));
 }
 
 }  // namespace

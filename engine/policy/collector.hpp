@@ -31,9 +31,9 @@ struct named_policy {
 };
 
 struct named_mutation {
-  std::string name;       // implicit_mutation_name for the implicit default
-  source_location where;  // metadata.name; empty for the implicit default
-  mutation_document spec; // runtime_class_name and extended_resource always set
+  std::string name;        // implicit_mutation_name for the implicit default
+  source_location where;   // metadata.name; empty for the implicit default
+  mutation_document spec;  // runtime_class_name and extended_resource always set
 };
 
 struct collected_documents {

@@ -42,7 +42,8 @@ std::string summarize_entries(const std::vector<name_pattern>& patterns) {
 
 std::optional<peer_pod_policy> compile_policy(const named_policy& document, diagnostic_reporter& out) {
   const policy_document& spec = document.spec;
-  auto allowed = build_matcher(spec.allowed_namespaces, {}, spec.allowed_namespaces_where, "spec.allowedNamespaces", out);
+  auto allowed =
+      build_matcher(spec.allowed_namespaces, {}, spec.allowed_namespaces_where, "spec.allowedNamespaces", out);
   auto usernames = build_matcher(spec.exempt_usernames, {}, spec.exemptions_where, "spec.exemptions.usernames", out);
   auto groups = build_matcher(spec.exempt_groups, {}, spec.exemptions_where, "spec.exemptions.groups", out);
   if (!allowed || !usernames || !groups) return std::nullopt;
@@ -66,12 +67,13 @@ std::optional<mutation_settings> compile_mutation(const named_mutation& document
   std::vector<name_pattern> preset_names;
   for (const auto& preset : spec.presets)
     for (const auto& n : *excluded_namespace_preset(preset)) preset_names.push_back({name_pattern::kind::exact, n});
-  auto excluded = build_matcher(spec.excluded_names, std::move(preset_names), spec.spec_where,
-                                "spec.excludedNamespaces", out);
+  auto excluded =
+      build_matcher(spec.excluded_names, std::move(preset_names), spec.spec_where, "spec.excludedNamespaces", out);
   if (!excluded) return std::nullopt;
   std::vector<std::string> exact_names;
   for (const auto& p : excluded->patterns())
-    if (p.type == name_pattern::kind::exact && std::find(exact_names.begin(), exact_names.end(), p.text) == exact_names.end())
+    if (p.type == name_pattern::kind::exact &&
+        std::find(exact_names.begin(), exact_names.end(), p.text) == exact_names.end())
       exact_names.push_back(p.text);
   return mutation_settings{
       .name = document.name,

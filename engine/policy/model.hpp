@@ -24,7 +24,7 @@ struct peer_pod_policy {
   name_matcher allowed_namespaces;
   name_matcher exempt_usernames;
   name_matcher exempt_groups;
-  std::string message;  // template with {policy} {namespace} {runtimeClassName} {kind} {name}; "" = default
+  std::string message;          // template with {policy} {namespace} {runtimeClassName} {kind} {name}; "" = default
   std::string allowed_summary;  // "confidential-ai, team-*, /ml-.../" shortened, for the default message
 };
 

@@ -58,7 +58,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     for (std::size_t j = 1; j <= b.size(); ++j) {
       const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
       d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.size()][b.size()];
@@ -214,8 +215,9 @@ void read_namespace_entry(document_reader& r, const YAML::Node& item, const std:
     }
     if (!regex_can_match_dns1123_label(*text))
       r.report(regex_never_matches, regex,
-               "regex \"" + *text + "\" can never match a namespace name (a DNS-1123 label: lowercase letters, "
-               "digits and '-', 1 to 63 characters, matched in full)");
+               "regex \"" + *text +
+                   "\" can never match a namespace name (a DNS-1123 label: lowercase letters, "
+                   "digits and '-', 1 to 63 characters, matched in full)");
     add_pattern(out, name_pattern::kind::regex, *text, r.where(regex));
     return;
   }
@@ -224,9 +226,10 @@ void read_namespace_entry(document_reader& r, const YAML::Node& item, const std:
   if (text->find_first_of("*?") == std::string::npos) {
     if (!is_dns1123_label(*text)) {
       r.report(invalid_namespace_name, item,
-               "\"" + *text + "\" is not a valid namespace name (a DNS-1123 label: lowercase letters, digits and '-', "
-               "starting and ending with a letter or digit, at most 63 characters); for a pattern use a glob "
-               "(* and ?) or {regex: ...}");
+               "\"" + *text +
+                   "\" is not a valid namespace name (a DNS-1123 label: lowercase letters, digits and '-', "
+                   "starting and ending with a letter or digit, at most 63 characters); for a pattern use a glob "
+                   "(* and ?) or {regex: ...}");
       return;
     }
     add_pattern(out, name_pattern::kind::exact, *text, r.where(item));
@@ -277,8 +280,9 @@ void check_message_template(document_reader& r, const YAML::Node& node, const st
     std::string word = text.substr(open + 1, close - open - 1);
     if (!placeholders.contains(word))
       r.report(unknown_placeholder, r.where_in_scalar(node, open),
-               "unknown placeholder {" + word + "} in spec.message (known: {policy} {namespace} "
-               "{runtimeClassName} {kind} {name})");
+               "unknown placeholder {" + word +
+                   "} in spec.message (known: {policy} {namespace} "
+                   "{runtimeClassName} {kind} {name})");
   }
   if (text.find_first_of("\r\n\t") != std::string::npos)
     r.report(message_control_characters, node,
@@ -298,16 +302,18 @@ void read_actions(document_reader& r, const YAML::Node& spec, validation_actions
   for (auto& [w, at] : words) {
     bool* flag = w == "Deny" ? &actions.deny : w == "Warn" ? &actions.warn : w == "Audit" ? &actions.audit : nullptr;
     if (!flag) {
-      r.report(unknown_enum, at, "unknown validation action \"" + w + "\" (expected Deny, Warn or Audit; case matters)");
+      r.report(unknown_enum, at,
+               "unknown validation action \"" + w + "\" (expected Deny, Warn or Audit; case matters)");
       continue;
     }
     if (*flag) r.report(duplicate_entry, at, "validation action \"" + w + "\" is listed twice");
     *flag = true;
   }
   if (actions.deny && actions.warn)
-    r.report(deny_with_warn, node,
-             "spec.validationActions: Deny and Warn together are redundant and rejected (as in ValidatingAdmissionPolicy): "
-             "a denied request shows its message already; use [Warn] or [Warn, Audit] before switching to [Deny]");
+    r.report(
+        deny_with_warn, node,
+        "spec.validationActions: Deny and Warn together are redundant and rejected (as in ValidatingAdmissionPolicy): "
+        "a denied request shows its message already; use [Warn] or [Warn, Audit] before switching to [Deny]");
 }
 
 std::optional<policy_document> read_policy(document_reader& r, const YAML::Node& spec) {
@@ -324,7 +330,8 @@ std::optional<policy_document> read_policy(document_reader& r, const YAML::Node&
     p.runtime_class_names.emplace();
     for (auto& [n, node] : names) {
       if (!is_dns1123_subdomain(n))
-        r.report(invalid_name, node, "runtime class name \"" + n + "\" is not a valid RuntimeClass name (DNS-1123 subdomain)");
+        r.report(invalid_name, node,
+                 "runtime class name \"" + n + "\" is not a valid RuntimeClass name (DNS-1123 subdomain)");
       p.runtime_class_names->push_back(n);
     }
   }
@@ -345,7 +352,8 @@ std::optional<policy_document> read_policy(document_reader& r, const YAML::Node&
   if (const YAML::Node ex = spec["exemptions"]) {
     p.exemptions_where = r.where(ex);
     if (r.check_mapping(ex, "spec.exemptions", {"usernames", "groups"})) {
-      if (const YAML::Node u = ex["usernames"]) p.exempt_usernames = read_subject_list(r, u, "spec.exemptions.usernames");
+      if (const YAML::Node u = ex["usernames"])
+        p.exempt_usernames = read_subject_list(r, u, "spec.exemptions.usernames");
       if (const YAML::Node g = ex["groups"]) p.exempt_groups = read_subject_list(r, g, "spec.exemptions.groups");
     }
   }
@@ -360,9 +368,9 @@ std::optional<policy_document> read_policy(document_reader& r, const YAML::Node&
 }
 
 std::optional<mutation_document> read_mutation(document_reader& r, const YAML::Node& spec) {
-  if (!r.check_mapping(spec, "spec",
-                       {"runtimeClassName", "extendedResource", "sizingAnnotations", "excludedNamespaces",
-                        "unaccountedPeerPods"}))
+  if (!r.check_mapping(
+          spec, "spec",
+          {"runtimeClassName", "extendedResource", "sizingAnnotations", "excludedNamespaces", "unaccountedPeerPods"}))
     return std::nullopt;
   mutation_document m;
   m.spec_where = r.where(spec);
@@ -371,7 +379,8 @@ std::optional<mutation_document> read_mutation(document_reader& r, const YAML::N
     m.runtime_class_name_where = r.where(rc);
     if (auto v = r.string_value(rc, "spec.runtimeClassName")) {
       if (!is_dns1123_subdomain(*v))
-        r.report(invalid_name, rc, "runtime class name \"" + *v + "\" is not a valid RuntimeClass name (DNS-1123 subdomain)");
+        r.report(invalid_name, rc,
+                 "runtime class name \"" + *v + "\" is not a valid RuntimeClass name (DNS-1123 subdomain)");
       m.runtime_class_name = *v;
     }
   }
@@ -379,8 +388,9 @@ std::optional<mutation_document> read_mutation(document_reader& r, const YAML::N
     m.extended_resource_where = r.where(er);
     if (auto v = r.string_value(er, "spec.extendedResource")) {
       if (!is_qualified_name(*v) || v->find('/') == std::string::npos)
-        r.report(invalid_name, er,
-                 "extended resource \"" + *v + "\" must be a domain-prefixed resource name such as kata.peerpods.io/vm");
+        r.report(
+            invalid_name, er,
+            "extended resource \"" + *v + "\" must be a domain-prefixed resource name such as kata.peerpods.io/vm");
       m.extended_resource = *v;
     }
   }
@@ -394,15 +404,13 @@ std::optional<mutation_document> read_mutation(document_reader& r, const YAML::N
         for (auto& [p, at] : r.string_list(pr, "spec.excludedNamespaces.presets")) {
           if (!excluded_namespace_preset(p))
             r.report(unknown_enum, at, "unknown preset \"" + p + "\" (expected upstream or openshift)");
-          else
-            m.presets.push_back(p);
+          else m.presets.push_back(p);
         }
       }
       if (const YAML::Node names = ex["names"]) {
         if (!names.IsSequence())
           r.report(wrong_type, names, "spec.excludedNamespaces.names must be a list, not " + node_type_name(names));
-        else
-          m.excluded_names = read_namespace_list(r, names, "spec.excludedNamespaces.names");
+        else m.excluded_names = read_namespace_list(r, names, "spec.excludedNamespaces.names");
       }
     }
   }
@@ -412,7 +420,9 @@ std::optional<mutation_document> read_mutation(document_reader& r, const YAML::N
       else if (*v == "Audit") m.unaccounted = unaccounted_action::audit;
       else if (*v == "Deny") m.unaccounted = unaccounted_action::deny;
       else if (*v == "Ignore") m.unaccounted = unaccounted_action::ignore;
-      else r.report(unknown_enum, ua, "unknown value \"" + *v + "\" for spec.unaccountedPeerPods (expected Warn, Audit, Deny or Ignore)");
+      else
+        r.report(unknown_enum, ua,
+                 "unknown value \"" + *v + "\" for spec.unaccountedPeerPods (expected Warn, Audit, Deny or Ignore)");
     }
   }
   if (r.errors() != errors_before) return std::nullopt;
@@ -436,13 +446,15 @@ std::optional<std::string> read_metadata_name(document_reader& r, const YAML::No
   if (!name) return std::nullopt;
   if (!is_dns1123_label(*name)) {
     r.report(invalid_name, name_node,
-             "metadata.name \"" + *name + "\" must be a DNS-1123 label (lowercase letters, digits and '-', at most "
-             "63 characters): it becomes an audit annotation key and a metric label");
+             "metadata.name \"" + *name +
+                 "\" must be a DNS-1123 label (lowercase letters, digits and '-', at most "
+                 "63 characters): it becomes an audit annotation key and a metric label");
     return std::nullopt;
   }
   if (*name == implicit_mutation_name) {
-    r.report(reserved_name, name_node,
-             "metadata.name \"" + *name + "\" is reserved for the mutation settings used when no PeerPodMutation is loaded");
+    r.report(
+        reserved_name, name_node,
+        "metadata.name \"" + *name + "\" is reserved for the mutation settings used when no PeerPodMutation is loaded");
     return std::nullopt;
   }
   at = r.where(name_node);

@@ -4,24 +4,18 @@ namespace peergate::vm {
 
 std::string_view to_string(digest_algorithm algorithm) {
   switch (algorithm) {
-    case digest_algorithm::sha256:
-      return "sha256";
-    case digest_algorithm::sha384:
-      return "sha384";
-    case digest_algorithm::sha512:
-      return "sha512";
+    case digest_algorithm::sha256: return "sha256";
+    case digest_algorithm::sha384: return "sha384";
+    case digest_algorithm::sha512: return "sha512";
   }
   return "sha256";
 }
 
 std::size_t hex_length(digest_algorithm algorithm) {
   switch (algorithm) {
-    case digest_algorithm::sha256:
-      return 64;
-    case digest_algorithm::sha384:
-      return 96;
-    case digest_algorithm::sha512:
-      return 128;
+    case digest_algorithm::sha256: return 64;
+    case digest_algorithm::sha384: return 96;
+    case digest_algorithm::sha512: return 128;
   }
   return 64;
 }

@@ -55,22 +55,14 @@ bool starts_gzip_member(const unsigned char* p, std::size_t n) { return n >= 2 &
 
 std::string_view describe(initdata_error error) {
   switch (error) {
-    case initdata_error::none:
-      return "valid";
-    case initdata_error::empty:
-      return "empty";
-    case initdata_error::not_base64:
-      return "not base64";
-    case initdata_error::not_gzip:
-      return "not gzip data";
-    case initdata_error::corrupt:
-      return "corrupt gzip data";
-    case initdata_error::truncated:
-      return "truncated gzip stream";
-    case initdata_error::trailing_garbage:
-      return "trailing data after the gzip stream";
-    case initdata_error::too_large:
-      return "the document inflates beyond 256 KiB";
+    case initdata_error::none: return "valid";
+    case initdata_error::empty: return "empty";
+    case initdata_error::not_base64: return "not base64";
+    case initdata_error::not_gzip: return "not gzip data";
+    case initdata_error::corrupt: return "corrupt gzip data";
+    case initdata_error::truncated: return "truncated gzip stream";
+    case initdata_error::trailing_garbage: return "trailing data after the gzip stream";
+    case initdata_error::too_large: return "the document inflates beyond 256 KiB";
   }
   return "invalid";
 }
@@ -151,8 +143,7 @@ initdata_document decode_initdata(std::string_view annotation_value) {
       if (z.avail_in == 0) break;
       // Another member continues the document, as gunzip and Go's multistream reader read it.
       if (!starts_gzip_member(z.next_in, z.avail_in)) {
-        return failure(initdata_error::trailing_garbage,
-                       std::to_string(z.avail_in) + " bytes after the gzip stream");
+        return failure(initdata_error::trailing_garbage, std::to_string(z.avail_in) + " bytes after the gzip stream");
       }
       if (inflateReset(&z) != Z_OK) return failure(initdata_error::corrupt, "zlib could not restart");
       continue;

@@ -1,6 +1,5 @@
 #include "engine/vm/vm_limits.hpp"
 
-
 #include "engine/quantity.hpp"
 #include "engine/vm/initdata.hpp"
 
@@ -37,8 +36,7 @@ void check_count(vm_rule rule, const count_value& value, std::uint64_t maximum, 
   }
 }
 
-void check_name(vm_rule rule, const text_value& value, const allowed_names& allowed,
-                std::vector<vm_violation>& out) {
+void check_name(vm_rule rule, const text_value& value, const allowed_names& allowed, std::vector<vm_violation>& out) {
   if (!value.present) return;
   if (value.error != value_error::none) {
     out.push_back(invalid(rule, {}, std::string(describe(value.error))));
@@ -58,8 +56,8 @@ std::string digests_display(const std::vector<allowed_digest>& digests) {
   return out;
 }
 
-void check_initdata(const text_value& value, const std::vector<allowed_digest>& allowed,
-                    const digest_provider& digests, std::vector<vm_violation>& out) {
+void check_initdata(const text_value& value, const std::vector<allowed_digest>& allowed, const digest_provider& digests,
+                    std::vector<vm_violation>& out) {
   if (!value.present) return;
   if (value.error != value_error::none) {
     out.push_back(invalid(vm_rule::initdata, {}, std::string(describe(value.error))));
@@ -95,14 +93,15 @@ void check_initdata(const text_value& value, const std::vector<allowed_digest>& 
     if (first_requested.empty()) first_requested = std::string(to_string(candidate.algorithm)) + ":" + *computed[index];
     if (*computed[index] == candidate.hex) return;
   }
-  out.push_back({vm_rule::initdata, vm_violation_kind::not_allowed, std::move(first_requested),
-                 digests_display(allowed), {}});
+  out.push_back(
+      {vm_rule::initdata, vm_violation_kind::not_allowed, std::move(first_requested), digests_display(allowed), {}});
 }
 
 // A size that grew, appeared, or became unreadable.
 bool raised(const count_value& before, const count_value& after) {
   if (!after.present) return false;
-  if (after.error != value_error::none) return !(before.present && before.error == after.error && before.text == after.text);
+  if (after.error != value_error::none)
+    return !(before.present && before.error == after.error && before.text == after.text);
   if (!before.present || before.error != value_error::none) return true;
   return after.value > before.value;
 }
@@ -111,18 +110,12 @@ bool raised(const count_value& before, const count_value& after) {
 
 std::string_view to_string(vm_rule rule) {
   switch (rule) {
-    case vm_rule::instance_type:
-      return "instance-type";
-    case vm_rule::vcpus:
-      return "vcpus";
-    case vm_rule::memory:
-      return "memory";
-    case vm_rule::gpus:
-      return "gpus";
-    case vm_rule::image:
-      return "image";
-    case vm_rule::initdata:
-      return "initdata";
+    case vm_rule::instance_type: return "instance-type";
+    case vm_rule::vcpus: return "vcpus";
+    case vm_rule::memory: return "memory";
+    case vm_rule::gpus: return "gpus";
+    case vm_rule::image: return "image";
+    case vm_rule::initdata: return "initdata";
   }
   return "vcpus";
 }

@@ -41,7 +41,9 @@ class vm_rule_set {
 
  private:
   constexpr explicit vm_rule_set(std::uint8_t bits) : bits_(bits) {}
-  static constexpr std::uint8_t bit(vm_rule rule) { return static_cast<std::uint8_t>(1u << static_cast<unsigned>(rule)); }
+  static constexpr std::uint8_t bit(vm_rule rule) {
+    return static_cast<std::uint8_t>(1u << static_cast<unsigned>(rule));
+  }
   std::uint8_t bits_ = 0;
 };
 
@@ -72,7 +74,7 @@ class allowed_names {
 // maxMemory: a Kubernetes quantity, compared in MiB rounded up as the mutation rounds a pod's
 // memory (so a limit of 1.5Mi allows a pod whose summed memory is 1.5Mi, written as 2 MiB).
 struct memory_limit {
-  std::string text;            // as written: "16Gi"
+  std::string text;             // as written: "16Gi"
   std::uint64_t mebibytes = 0;  // 16384
 
   // For the loader: nullopt with *error for an invalid or negative quantity.

@@ -148,22 +148,14 @@ count_value computed(std::int64_t value, std::uint64_t cap) {
 
 std::string_view describe(value_error error) {
   switch (error) {
-    case value_error::none:
-      return "valid";
-    case value_error::not_a_string:
-      return "an annotation value must be a string";
-    case value_error::empty:
-      return "empty";
-    case value_error::has_sign:
-      return "not an unsigned decimal integer (it has a sign)";
-    case value_error::has_whitespace:
-      return "not an unsigned decimal integer (it has white space)";
-    case value_error::not_an_integer:
-      return "not an unsigned decimal integer";
-    case value_error::too_large:
-      return "too large to be a real VM size";
-    case value_error::bad_resources:
-      return "the containers' resources cannot be summed";
+    case value_error::none: return "valid";
+    case value_error::not_a_string: return "an annotation value must be a string";
+    case value_error::empty: return "empty";
+    case value_error::has_sign: return "not an unsigned decimal integer (it has a sign)";
+    case value_error::has_whitespace: return "not an unsigned decimal integer (it has white space)";
+    case value_error::not_an_integer: return "not an unsigned decimal integer";
+    case value_error::too_large: return "too large to be a real VM size";
+    case value_error::bad_resources: return "the containers' resources cannot be summed";
   }
   return "invalid";
 }
@@ -256,8 +248,7 @@ const boost::json::object* find_pod_annotations(evaluated_kind kind, const boost
     current = next != nullptr ? next->if_object() : nullptr;
   };
   switch (kind) {
-    case evaluated_kind::pod:
-      break;
+    case evaluated_kind::pod: break;
     case evaluated_kind::cron_job:
       step("spec");
       step("jobTemplate");

@@ -49,8 +49,8 @@ enum class value_error : std::uint8_t {
 std::string_view describe(value_error error);
 
 enum class size_source : std::uint8_t {
-  annotation,      // the object's own annotation (for a pod after mutation: also what the mutation wrote)
-  resources,       // computed from a template's containers, as the mutation will write it
+  annotation,  // the object's own annotation (for a pod after mutation: also what the mutation wrote)
+  resources,   // computed from a template's containers, as the mutation will write it
 };
 
 // default_vcpus, default_memory (MiB) or default_gpus.

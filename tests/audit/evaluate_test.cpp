@@ -55,13 +55,15 @@ json::value pod(const std::string& ns, const char* runtime_class = "kata-remote"
   if (!ns.empty()) p.at("metadata").as_object()["namespace"] = ns;
   if (runtime_class) p.at("spec").as_object()["runtimeClassName"] = runtime_class;
   if (counted)
-    p.at("spec").at("containers").as_array()[0].as_object()["resources"] = json::parse(R"({"limits":{"kata.peerpods.io/vm":"1"}})");
+    p.at("spec").at("containers").as_array()[0].as_object()["resources"] =
+        json::parse(R"({"limits":{"kata.peerpods.io/vm":"1"}})");
   return p;
 }
 
 json::value deployment(const std::string& ns) {
-  return json::parse(R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","namespace":")" + ns +
-                     R"(","uid":"u-1","ownerReferences":[{"kind":"Other","name":"o"},{"kind":"Owner","name":"boss","uid":"u-0","controller":true}]},
+  return json::parse(
+      R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","namespace":")" + ns +
+      R"(","uid":"u-1","ownerReferences":[{"kind":"Other","name":"o"},{"kind":"Owner","name":"boss","uid":"u-0","controller":true}]},
     "spec":{"template":{"spec":{"runtimeClassName":"kata-remote","containers":[{"name":"c","image":"x"}]}}}})");
 }
 
@@ -171,7 +173,8 @@ TEST_CASE("objects that cannot be evaluated are errors with the reason", "[audit
 }
 
 TEST_CASE("kinds without pods are not audited", "[audit][evaluate]") {
-  auto svc = evaluate_object(json::parse(R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}})"), policies(), "default");
+  auto svc = evaluate_object(json::parse(R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}})"), policies(),
+                             "default");
   CHECK_FALSE(svc.evaluated);
   CHECK(svc.kind == "Service");
   CHECK(svc.outcomes.empty());

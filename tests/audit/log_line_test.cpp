@@ -29,7 +29,11 @@ TEST_CASE("a line per Warn or Audit violation and per denial, with the request's
   const std::vector<finding> findings{
       {"enforced", rule_kind::allowed_namespaces, {.deny = true}, finding_result::violation, "not here"},
       // One finding of a [Warn, Audit] policy: a line per action, as the format has always had.
-      {"rollout", rule_kind::allowed_namespaces, {.warn = true, .audit = true}, finding_result::violation, "soon not here"},
+      {"rollout",
+       rule_kind::allowed_namespaces,
+       {.warn = true, .audit = true},
+       finding_result::violation,
+       "soon not here"},
       {"other", rule_kind::allowed_namespaces, {.deny = true}, finding_result::pass, ""},
       {"peer-pods", rule_kind::mutation, {}, finding_result::skip, "excluded"},
   };
@@ -69,7 +73,8 @@ TEST_CASE("generateName stands in for a missing name; a denial without a finding
   CHECK(json::parse(format_log_lines(r, refused, fixed_time)).at("policy") == "peer-pods");
 
   // Allowed without a Warn or Audit violation: nothing to log.
-  const std::vector<finding> passed{{"enforced", rule_kind::allowed_namespaces, {.deny = true}, finding_result::pass, ""}};
+  const std::vector<finding> passed{
+      {"enforced", rule_kind::allowed_namespaces, {.deny = true}, finding_result::pass, ""}};
   CHECK(format_log_lines(request(), passed, fixed_time).empty());
 }
 

@@ -23,7 +23,8 @@ std::string line(std::int64_t second, const char* user, const char* ns, const ch
   r.namespace_name = ns;
   r.name = name;
   r.generate_name = generate_name;
-  const std::vector<finding> f{{policy, rule_kind::allowed_namespaces, actions, finding_result::violation, std::string("msg ") + std::to_string(second)}};
+  const std::vector<finding> f{{policy, rule_kind::allowed_namespaces, actions, finding_result::violation,
+                                std::string("msg ") + std::to_string(second)}};
   return format_log_lines(r, f, std::chrono::system_clock::time_point(std::chrono::seconds(second)));
 }
 
@@ -74,10 +75,10 @@ TEST_CASE("log lines about the same object, user and policy are one row with a c
 }
 
 TEST_CASE("unreadable lines are error rows; dropped-line markers are counted", "[audit][log-reader]") {
-  const report r = read(line(1700000100, "alice", "team-a", "web", "rollout", {.audit = true}) +
-                        "not json\n\n" + "{\"time\":\"yesterday\",\"action\":\"deny\"}\n" +
-                        "{\"time\":\"2023-11-14T22:15:00Z\",\"action\":\"maybe\"}\n" +
-                        format_dropped_line(42, std::chrono::system_clock::time_point(std::chrono::seconds(1700000200))));
+  const report r = read(
+      line(1700000100, "alice", "team-a", "web", "rollout", {.audit = true}) + "not json\n\n" +
+      "{\"time\":\"yesterday\",\"action\":\"deny\"}\n" + "{\"time\":\"2023-11-14T22:15:00Z\",\"action\":\"maybe\"}\n" +
+      format_dropped_line(42, std::chrono::system_clock::time_point(std::chrono::seconds(1700000200))));
   CHECK(r.log_lines == 1);
   CHECK(r.dropped_lines == 42);
   REQUIRE(r.rows.size() == 4);

@@ -41,12 +41,9 @@ json::value object(const std::string& api, const std::string& kind, const std::s
   json::object spec;
   json::object pod_spec{{"containers", json::array{json::object{{"name", "c"}, {"image", "x"}}}}};
   if (peer) pod_spec["runtimeClassName"] = "kata-remote";
-  if (kind == "Pod")
-    spec = std::move(pod_spec);
-  else if (kind == "CronJob")
-    spec["jobTemplate"] = {{"spec", {{"template", {{"spec", std::move(pod_spec)}}}}}};
-  else
-    spec["template"] = {{"spec", std::move(pod_spec)}};
+  if (kind == "Pod") spec = std::move(pod_spec);
+  else if (kind == "CronJob") spec["jobTemplate"] = {{"spec", {{"template", {{"spec", std::move(pod_spec)}}}}}};
+  else spec["template"] = {{"spec", std::move(pod_spec)}};
   json::object metadata{{"name", name}, {"namespace", ns}};
   if (!uid.empty()) metadata["uid"] = uid;
   if (owner) {

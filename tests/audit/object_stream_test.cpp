@@ -21,7 +21,8 @@ collected read_all(const std::string& text, std::size_t chunk = 1 << 20, std::si
   stream_options options;
   options.chunk_bytes = chunk;
   options.max_item_bytes = max_item;
-  out.stats = read_objects(in, [&](input_item&& item) { out.items.push_back(std::move(item)); }, options);
+  out.stats = read_objects(
+      in, [&](input_item&& item) { out.items.push_back(std::move(item)); }, options);
   return out;
 }
 
@@ -123,7 +124,8 @@ TEST_CASE("item boundaries do not depend on where the read buffer ends", "[audit
 }
 
 TEST_CASE("the List's kind may come before its items", "[audit][stream]") {
-  auto r = read_all(R"({"kind":"PodList","apiVersion":"v1","metadata":{},"items":[{"kind":"Pod","apiVersion":"v1","metadata":{"name":"x"}}]})");
+  auto r = read_all(
+      R"({"kind":"PodList","apiVersion":"v1","metadata":{},"items":[{"kind":"Pod","apiVersion":"v1","metadata":{"name":"x"}}]})");
   REQUIRE(r.items.size() == 1);
   CHECK(name_of(r.items[0]) == "x");
 }
@@ -143,7 +145,8 @@ TEST_CASE("a single object, JSON lines and a JSON array", "[audit][stream]") {
   CHECK(single.items[0].line == 3);
   CHECK(single.items[0].where.empty());
 
-  auto lines = read_all("{\"metadata\":{\"name\":\"one\"}}\n{\"metadata\":{\"name\":\"two\"}}\n\n{\"metadata\":{\"name\":\"three\"}}\n");
+  auto lines = read_all(
+      "{\"metadata\":{\"name\":\"one\"}}\n{\"metadata\":{\"name\":\"two\"}}\n\n{\"metadata\":{\"name\":\"three\"}}\n");
   REQUIRE(lines.items.size() == 3);
   CHECK(name_of(lines.items[2]) == "three");
   CHECK(lines.items[2].line == 4);
@@ -255,11 +258,14 @@ TEST_CASE("a long List streams through without being held", "[audit][stream]") {
   std::string last;
   stream_options options;
   options.chunk_bytes = 4096;
-  auto stats = read_objects(in, [&](input_item&& item) {
-    ++count;
-    errors += !item.error.empty();
-    last = name_of(item);
-  }, options);
+  auto stats = read_objects(
+      in,
+      [&](input_item&& item) {
+        ++count;
+        errors += !item.error.empty();
+        last = name_of(item);
+      },
+      options);
   CHECK(stats.fatal.empty());
   CHECK(count == 20000);
   CHECK(errors == 0);

@@ -80,7 +80,9 @@ TEST_CASE("table: grouped by namespace, failures first, a summary; colours only 
   CHECK(plain.find('\033') == std::string::npos);
   CHECK_THAT(plain, Catch::Contains("namespace team-a\n  FAIL   Pod/bad  [enforced]"));
   CHECK_THAT(plain, Catch::Contains("  WARN   Pod/bad  [rollout] "));
-  CHECK_THAT(plain, Catch::Contains("(no namespace)\n  ERROR  (unreadable item)  cluster.json:99 items[9]  [all policies] invalid JSON"));
+  CHECK_THAT(plain,
+             Catch::Contains(
+                 "(no namespace)\n  ERROR  (unreadable item)  cluster.json:99 items[9]  [all policies] invalid JSON"));
   CHECK_THAT(plain, Catch::Contains("Summary: fail 2, error 3, warn 4, pass 3, skip 3"));
   // Namespaces ordered by their worst result: kube-system and team-a (fail) before the rest.
   CHECK(plain.find("namespace kube-system") < plain.find("(no namespace)"));

@@ -26,11 +26,13 @@ json::value round_trip(const json::value& v) {
 }  // namespace
 
 TEST_CASE("strings YAML would read as something else are quoted and come back as strings") {
-  const char* tricky[] = {"true", "False", "yes", "NO", "on", "Off", "y", "n", "null", "Null", "~", "", "1", "-1",
-                          "+1", "1.5", ".5", "1e3", "1E3", "0x1f", "0o17", "0b101", ".inf", "-.inf", ".nan",
-                          "2026-11-27", "12:30", "1_000", "-", "- x", "-x", "a: b", "a:", "a #b", "#x", "*x", "&x",
-                          "!x", "|", ">", "'", "\"", "%x", "@x", "`x", "?x", ":x", "[x]", "{x}", "x,y", " lead",
-                          "trail ", "tab\there", "ctrl\x01", "caf\xc3\xa9", "<<", "=", "a'b", "a\"b", "back\\slash"};
+  const char* tricky[] = {
+      "true",  "False",  "yes",       "NO",       "on",          "Off",        "y",     "n",     "null", "Null",
+      "~",     "",       "1",         "-1",       "+1",          "1.5",        ".5",    "1e3",   "1E3",  "0x1f",
+      "0o17",  "0b101",  ".inf",      "-.inf",    ".nan",        "2026-11-27", "12:30", "1_000", "-",    "- x",
+      "-x",    "a: b",   "a:",        "a #b",     "#x",          "*x",         "&x",    "!x",    "|",    ">",
+      "'",     "\"",     "%x",        "@x",       "`x",          "?x",         ":x",    "[x]",   "{x}",  "x,y",
+      " lead", "trail ", "tab\there", "ctrl\x01", "caf\xc3\xa9", "<<",         "=",     "a'b",   "a\"b", "back\\slash"};
   for (const char* s : tricky) {
     json::object o;
     o[s] = s;  // as a key and as a value
@@ -49,8 +51,14 @@ TEST_CASE("Kubernetes words stay plain") {
 }
 
 TEST_CASE("multi-line text is a literal block and keeps its exact line ends") {
-  const char* texts[] = {"a\nb\n", "a\nb", "a\nb\n\n\n", "  indented first\nsecond\n", "\nleading blank\n",
-                         "x: 1\n# comment\nlist:\n  - \"q\"\n", "trailing space \nx\n", "tab\tin\nblock\n"};
+  const char* texts[] = {"a\nb\n",
+                         "a\nb",
+                         "a\nb\n\n\n",
+                         "  indented first\nsecond\n",
+                         "\nleading blank\n",
+                         "x: 1\n# comment\nlist:\n  - \"q\"\n",
+                         "trailing space \nx\n",
+                         "tab\tin\nblock\n"};
   for (const char* t : texts) {
     json::object o{{"data", json::object{{"file.yaml", t}}}};
     CHECK(round_trip(o) == json::value(o));
@@ -69,10 +77,9 @@ TEST_CASE("nested objects, arrays, empty collections and other scalars") {
   CHECK(round_trip(v) == v);
   std::string text;
   append_yaml(text, json::parse(R"({"list":[{"name":"x","ports":[{"port":443}]}],"empty":{}})"));
-  CHECK(text ==
-        "list:\n"
-        "  - name: x\n"
-        "    ports:\n"
-        "      - port: 443\n"
-        "empty: {}\n");
+  CHECK(text == "list:\n"
+                "  - name: x\n"
+                "    ports:\n"
+                "      - port: 443\n"
+                "empty: {}\n");
 }

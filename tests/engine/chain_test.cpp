@@ -63,12 +63,12 @@ admission_request request_for(json::value object, std::string ns, operation op =
 }
 
 json::value workload(const std::string& kind, const std::string& api) {
-  json::value pod_template = json::parse(R"({"metadata":{},"spec":{"runtimeClassName":"kata-remote","containers":[{"name":"c","image":"x"}]}})");
+  json::value pod_template = json::parse(
+      R"({"metadata":{},"spec":{"runtimeClassName":"kata-remote","containers":[{"name":"c","image":"x"}]}})");
   json::object obj{{"apiVersion", api}, {"kind", kind}, {"metadata", {{"name", "w"}}}};
   if (kind == "CronJob")
     obj["spec"] = {{"schedule", "* * * * *"}, {"jobTemplate", {{"spec", {{"template", pod_template}}}}}};
-  else
-    obj["spec"] = {{"template", pod_template}};
+  else obj["spec"] = {{"template", pod_template}};
   return obj;
 }
 
@@ -99,7 +99,8 @@ TEST_CASE("a peer pod elsewhere is denied (403) with every denying policy's mess
   CHECK_FALSE(d.allowed);
   CHECK(d.code == 403);
   CHECK(d.patch.empty());
-  CHECK_THAT(d.message, Catch::StartsWith("[deny-elsewhere] Pod \"web\" uses runtimeClassName \"kata-remote\", which is not allowed in namespace \"default\""));
+  CHECK_THAT(d.message, Catch::StartsWith("[deny-elsewhere] Pod \"web\" uses runtimeClassName \"kata-remote\", which "
+                                          "is not allowed in namespace \"default\""));
   CHECK_THAT(d.message, Catch::Contains("allowed: peer-pods, team-*, /ml-[0-9]+/"));
   REQUIRE(d.warnings.size() == 1);
   CHECK(d.warnings[0] == "[warn-audit] Pod web: kata-remote not in default (warn-audit)");
@@ -128,7 +129,7 @@ TEST_CASE("exempt users and groups skip the policy, with glob usernames") {
 }
 
 TEST_CASE("pod templates of every workload kind are evaluated") {
-  const std::pair<const char*, const char*> kinds[] = {{"Deployment", "apps/v1"}, {"ReplicaSet", "apps/v1"},
+  const std::pair<const char*, const char*> kinds[] = {{"Deployment", "apps/v1"},  {"ReplicaSet", "apps/v1"},
                                                        {"StatefulSet", "apps/v1"}, {"DaemonSet", "apps/v1"},
                                                        {"Job", "batch/v1"},        {"CronJob", "batch/v1"}};
   for (auto [kind, api] : kinds) {
@@ -211,7 +212,8 @@ TEST_CASE("accounting: a peer pod in an excluded namespace without the extended 
 TEST_CASE("accounting action follows unaccountedPeerPods") {
   auto load_with = [](const std::string& action) {
     return load_test_policies("m.yaml", "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodMutation\n"
-                                        "metadata: {name: m}\nspec: {unaccountedPeerPods: " + action + "}\n");
+                                        "metadata: {name: m}\nspec: {unaccountedPeerPods: " +
+                                            action + "}\n");
   };
   auto req = request_for(pod("kube-system"), "kube-system");
   auto deny = run_admit(req, *load_with("Deny"));
@@ -253,11 +255,14 @@ TEST_CASE("mutating the admitted result again changes nothing (reinvocationPolic
 TEST_CASE("warnings are one line, at most 256 characters, without duplicates") {
   std::string many;
   for (int i = 0; i < 40; ++i) many += "ns-" + std::to_string(i) + ", ";
-  const policy_snapshot policies = load_test_policies(
-      "w.yaml", "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicy\n"
-                "metadata: {name: w}\nspec:\n  validationActions: [Warn]\n"
-                "  message: \"line one\\nline two {name} " + std::string(300, 'x') + "\"\n"
-                "  allowedNamespaces: [" + many + "last]\n");
+  const policy_snapshot policies =
+      load_test_policies("w.yaml", "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicy\n"
+                                   "metadata: {name: w}\nspec:\n  validationActions: [Warn]\n"
+                                   "  message: \"line one\\nline two {name} " +
+                                       std::string(300, 'x') +
+                                       "\"\n"
+                                       "  allowedNamespaces: [" +
+                                       many + "last]\n");
   auto d = run_validate(request_for(pod("default"), "default"), *policies);
   REQUIRE(d.warnings.size() == 1);
   CHECK(d.warnings[0].find('\n') == std::string::npos);

@@ -59,9 +59,8 @@ TEST_CASE("each code renders as its text and takes its severity from the table")
   d.add(diagnostic_code::duplicate_name, {"p.yaml", 0, 0}, "twice");
   CHECK(d.items()[0].level == severity::warning);
   CHECK(d.items()[1].level == severity::error);
-  CHECK(d.render_text() ==
-        "p.yaml:3:5: warning: unknown field \"x\" [unknown-field]\n    x: 1\n      ^\n"
-        "p.yaml: error: twice [duplicate-name]\n");
+  CHECK(d.render_text() == "p.yaml:3:5: warning: unknown field \"x\" [unknown-field]\n    x: 1\n      ^\n"
+                           "p.yaml: error: twice [duplicate-name]\n");
   CHECK(d.summary() == "1 error, 1 warning");
 }
 

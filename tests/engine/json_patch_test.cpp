@@ -57,7 +57,8 @@ TEST_CASE("json_patch: equal documents give an empty patch") {
 }
 
 TEST_CASE("json_patch: diff is minimal and ops have op, path, value in that order") {
-  const json::array ops = check_round_trip(R"({"keep":1,"change":1,"drop":true})", R"({"keep":1,"change":2,"new":"x"})");
+  const json::array ops =
+      check_round_trip(R"({"keep":1,"change":1,"drop":true})", R"({"keep":1,"change":2,"new":"x"})");
   REQUIRE(ops.size() == 3);
   CHECK(json::serialize(ops[0]) == R"({"op":"replace","path":"/change","value":2})");
   CHECK(json::serialize(ops[1]) == R"({"op":"remove","path":"/drop"})");
@@ -65,16 +66,17 @@ TEST_CASE("json_patch: diff is minimal and ops have op, path, value in that orde
 }
 
 TEST_CASE("json_patch: diff recurses into nested objects") {
-  const json::array ops = check_round_trip(
-      R"({"metadata":{"name":"p","annotations":{"a":"1"}},"spec":{"x":{"y":{"z":1}}}})",
-      R"({"metadata":{"name":"p","annotations":{"a":"1","b":"2"}},"spec":{"x":{"y":{"z":2}}}})");
+  const json::array ops =
+      check_round_trip(R"({"metadata":{"name":"p","annotations":{"a":"1"}},"spec":{"x":{"y":{"z":1}}}})",
+                       R"({"metadata":{"name":"p","annotations":{"a":"1","b":"2"}},"spec":{"x":{"y":{"z":2}}}})");
   REQUIRE(ops.size() == 2);
   CHECK(json::serialize(ops[0]) == R"({"op":"add","path":"/metadata/annotations/b","value":"2"})");
   CHECK(json::serialize(ops[1]) == R"({"op":"replace","path":"/spec/x/y/z","value":2})");
 }
 
 TEST_CASE("json_patch: arrays of equal length are diffed element by element, others replaced") {
-  const json::array same = check_round_trip(R"({"c":[{"r":{"a":1}},{"r":{"b":2}}]})", R"({"c":[{"r":{}},{"r":{"b":2}}]})");
+  const json::array same =
+      check_round_trip(R"({"c":[{"r":{"a":1}},{"r":{"b":2}}]})", R"({"c":[{"r":{}},{"r":{"b":2}}]})");
   REQUIRE(same.size() == 1);
   CHECK(json::serialize(same[0]) == R"({"op":"remove","path":"/c/0/r/a"})");
 
@@ -87,7 +89,8 @@ TEST_CASE("json_patch: arrays of equal length are diffed element by element, oth
 }
 
 TEST_CASE("json_patch: keys with / and ~ are escaped") {
-  const json::array ops = check_round_trip(R"({"requests":{"cpu":"1"}})", R"({"requests":{"kata.peerpods.io/vm":"1","a~b":2}})");
+  const json::array ops =
+      check_round_trip(R"({"requests":{"cpu":"1"}})", R"({"requests":{"kata.peerpods.io/vm":"1","a~b":2}})");
   REQUIRE(ops.size() == 3);
   CHECK(json::serialize(ops[1]) == R"({"op":"add","path":"/requests/kata.peerpods.io~1vm","value":"1"})");
   CHECK(json::serialize(ops[2]) == R"({"op":"add","path":"/requests/a~0b","value":2})");

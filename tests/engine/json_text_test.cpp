@@ -12,7 +12,8 @@ TEST_CASE("json quoting escapes controls, replaces invalid UTF-8 and keeps YAML 
 }
 
 TEST_CASE("append_json_escaped writes the inside of json_quote's literal") {
-  for (std::string_view text : {"plain", "a\"b\\c\n\t\x01", "bad \xFF byte", "c1 \xC2\x85", "nonchar \xEF\xBF\xBF", ""}) {
+  for (std::string_view text :
+       {"plain", "a\"b\\c\n\t\x01", "bad \xFF byte", "c1 \xC2\x85", "nonchar \xEF\xBF\xBF", ""}) {
     INFO(text);
     std::string inside = "prefix:";
     append_json_escaped(inside, text);

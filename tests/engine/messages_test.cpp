@@ -20,9 +20,9 @@ TEST_CASE("one_line removes control characters and collapses spaces") {
 TEST_CASE("one_line replaces invalid UTF-8 and keeps valid multibyte text") {
   CHECK(one_line("caf\xC3\xA9") == "caf\xC3\xA9");
   CHECK(one_line("bad\xFF!") == "bad\xEF\xBF\xBD!");
-  CHECK(one_line("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong '/'
+  CHECK(one_line("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong '/'
   CHECK(one_line("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a surrogate
-  CHECK(one_line("x\xC2\x85y") == "x y");  // C1 control NEL
+  CHECK(one_line("x\xC2\x85y") == "x y");                                     // C1 control NEL
 }
 
 TEST_CASE("one_line cuts at the limit in characters, not bytes, ending with an ellipsis") {

@@ -34,7 +34,9 @@ json::value mutate_value(const json::value& pod, bool sizing = true) {
   return first.pod;
 }
 
-json::value mutate(std::string_view pod_text, bool sizing = true) { return mutate_value(json::parse(pod_text), sizing); }
+json::value mutate(std::string_view pod_text, bool sizing = true) {
+  return mutate_value(json::parse(pod_text), sizing);
+}
 
 std::string refusal(std::string_view pod_text) {
   const pod_mutation result = mutate_peer_pod(json::parse(pod_text), vm_resource, true);
@@ -55,7 +57,8 @@ std::string vcpus(const json::value& pod) { return annotation(pod, peergate::vcp
 std::string memory(const json::value& pod) { return annotation(pod, peergate::memory_annotation); }
 std::string gpus(const json::value& pod) { return annotation(pod, peergate::gpus_annotation); }
 
-const json::value vm_resources = json::parse(R"({"requests":{"kata.peerpods.io/vm":"1"},"limits":{"kata.peerpods.io/vm":"1"}})");
+const json::value vm_resources =
+    json::parse(R"({"requests":{"kata.peerpods.io/vm":"1"},"limits":{"kata.peerpods.io/vm":"1"}})");
 
 // Every init container and every container but the first has empty resources; the first holds
 // exactly the peer-pod VM.
@@ -102,8 +105,7 @@ json::value yaml_to_json(const YAML::Node& node) {
       }
       return json::string(text);
     }
-    default:
-      return nullptr;
+    default: return nullptr;
   }
 }
 
@@ -234,8 +236,8 @@ TEST_CASE("mutation: upstream fixture caa-webhook-hack-pod.yaml") {
   CHECK(vcpus(pod) == "1");
   CHECK(memory(pod) == "2048");
   CHECK(gpus(pod) == "<absent>");
-  const json::value expected =
-      json::parse(read_file(std::string(PEERGATE_SOURCE_DIR) + "/tests/data/mutation/caa-webhook-hack-pod.expected.json"));
+  const json::value expected = json::parse(
+      read_file(std::string(PEERGATE_SOURCE_DIR) + "/tests/data/mutation/caa-webhook-hack-pod.expected.json"));
   CHECK(pod == expected);
 }
 
@@ -263,7 +265,8 @@ TEST_CASE("mutation: a limit below the request falls back to the request") {
 }
 
 TEST_CASE("mutation: limits without requests give no annotation, as upstream") {
-  const json::value pod = mutate(R"({"spec": {"containers": [{"resources": {"limits": {"cpu": "2", "memory": "1Gi"}}}]}})");
+  const json::value pod =
+      mutate(R"({"spec": {"containers": [{"resources": {"limits": {"cpu": "2", "memory": "1Gi"}}}]}})");
   CHECK(vcpus(pod) == "<absent>");
   CHECK(memory(pod) == "<absent>");
 }
@@ -277,7 +280,8 @@ TEST_CASE("mutation: memory is rounded up to whole MiB") {
 }
 
 TEST_CASE("mutation: GPU limits are not counted, GPU requests round up") {
-  CHECK(gpus(mutate(R"({"spec": {"containers": [{"resources": {"limits": {"nvidia.com/gpu": "2"}}}]}})")) == "<absent>");
+  CHECK(gpus(mutate(R"({"spec": {"containers": [{"resources": {"limits": {"nvidia.com/gpu": "2"}}}]}})")) ==
+        "<absent>");
   CHECK(gpus(mutate(R"({"spec": {"containers": [{"resources": {"requests": {"nvidia.com/gpu": "1"}}},
                                                 {"resources": {"requests": {"nvidia.com/gpu": "2"}}}]}})")) == "3");
   CHECK(gpus(mutate(R"({"spec": {"initContainers": [{"resources": {"requests": {"nvidia.com/gpu": "1"}}}],
@@ -297,7 +301,8 @@ TEST_CASE("mutation: overhead, pod-level resources and ephemeral containers are 
   CHECK(spec.at("resources") == json::parse(R"({"requests": {"cpu": "8"}})"));
   CHECK(spec.at("nodeSelector") == json::parse(R"({"disk": "ssd"})"));
   CHECK(spec.at("tolerations") == json::parse(R"([{"key": "k", "operator": "Exists"}])"));
-  CHECK(spec.at("ephemeralContainers") == json::parse(R"([{"name": "debug", "resources": {"requests": {"cpu": "16"}}}])"));
+  CHECK(spec.at("ephemeralContainers") ==
+        json::parse(R"([{"name": "debug", "resources": {"requests": {"cpu": "16"}}}])"));
   CHECK(pod.at("metadata").at("labels") == json::parse(R"({"app": "x"})"));
 }
 
@@ -333,9 +338,10 @@ TEST_CASE("mutation: a user annotation stays when nothing is computed for it") {
 
 TEST_CASE("mutation: metadata and annotations are created when absent or null") {
   const json::value no_metadata = mutate(R"({"spec": {"containers": [{"resources": {"requests": {"cpu": "1"}}}]}})");
-  CHECK(no_metadata.at("metadata") == json::parse(R"({"annotations": {"io.katacontainers.config.hypervisor.default_vcpus": "1"}})"));
-  const json::value null_annotations =
-      mutate(R"({"metadata": {"name": "p", "annotations": null}, "spec": {"containers": [{"resources": {"requests": {"cpu": "1"}}}]}})");
+  CHECK(no_metadata.at("metadata") ==
+        json::parse(R"({"annotations": {"io.katacontainers.config.hypervisor.default_vcpus": "1"}})"));
+  const json::value null_annotations = mutate(
+      R"({"metadata": {"name": "p", "annotations": null}, "spec": {"containers": [{"resources": {"requests": {"cpu": "1"}}}]}})");
   CHECK(vcpus(null_annotations) == "1");
   CHECK(null_annotations.at("metadata").at("name") == "p");
   // Nothing to write: no empty annotations map is added.
@@ -403,24 +409,31 @@ TEST_CASE("mutation refuses resources of the wrong type") {
 }
 
 TEST_CASE("mutation refuses quantities that are not quantities") {
-  CHECK(refusal(R"({"spec": {"containers": [{"name": "app"}, {"name": "sidecar", "resources": {"limits": {"cpu": "2x"}}}]}})") ==
-        "containers[1] (name \"sidecar\") resources.limits.cpu: invalid quantity \"2x\": unknown suffix \"x\"");
+  CHECK(
+      refusal(
+          R"({"spec": {"containers": [{"name": "app"}, {"name": "sidecar", "resources": {"limits": {"cpu": "2x"}}}]}})") ==
+      "containers[1] (name \"sidecar\") resources.limits.cpu: invalid quantity \"2x\": unknown suffix \"x\"");
   CHECK(refusal(R"({"spec": {"containers": [{"name": "c", "resources": {"requests": {"memory": "4GB"}}}]}})") ==
         "containers[0] (name \"c\") resources.requests.memory: invalid quantity \"4GB\": unknown suffix \"GB\"");
   CHECK(refusal(R"({"spec": {"containers": [{"name": "c", "resources": {"requests": {"memory": ""}}}]}})") ==
         "containers[0] (name \"c\") resources.requests.memory: invalid quantity \"\": empty quantity");
   CHECK(refusal(R"({"spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": true}}}]}})") ==
-        "containers[0] (name \"c\") resources.requests.cpu: a quantity must be a string such as \"500m\" or a number, not a boolean");
+        "containers[0] (name \"c\") resources.requests.cpu: a quantity must be a string such as \"500m\" or a number, "
+        "not a boolean");
   CHECK(refusal(R"({"spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": {"v": 1}}}}]}})") ==
-        "containers[0] (name \"c\") resources.requests.cpu: a quantity must be a string such as \"500m\" or a number, not an object");
+        "containers[0] (name \"c\") resources.requests.cpu: a quantity must be a string such as \"500m\" or a number, "
+        "not an object");
   CHECK(refusal(R"({"spec": {"containers": [{"resources": {"requests": {"nvidia.com/gpu": "one"}}}]}})") ==
-        "containers[0] resources.requests.nvidia.com/gpu: invalid quantity \"one\": not a number: expected digits, as in \"500m\" or \"1.5Gi\"");
+        "containers[0] resources.requests.nvidia.com/gpu: invalid quantity \"one\": not a number: expected digits, as "
+        "in \"500m\" or \"1.5Gi\"");
   CHECK(refusal(R"({"spec": {"containers": [{"resources": {"limits": {"nvidia.com/gpu": "1x"}}}]}})") ==
         "containers[0] resources.limits.nvidia.com/gpu: invalid quantity \"1x\": unknown suffix \"x\"");
   CHECK(refusal(R"({"spec": {"containers": [{"resources": {"requests": {"cpu": "1e400"}}}]}})") ==
         "containers[0] resources.requests.cpu: invalid quantity \"1e400\": value too large");
-  CHECK(refusal(R"({"spec": {"containers": [{}], "initContainers": [{"name": "i", "resources": {"requests": {"cpu": "1 "}}}]}})") ==
-        "initContainers[0] (name \"i\") resources.requests.cpu: invalid quantity \"1 \": unexpected \" \" after \"1\"");
+  CHECK(
+      refusal(
+          R"({"spec": {"containers": [{}], "initContainers": [{"name": "i", "resources": {"requests": {"cpu": "1 "}}}]}})") ==
+      "initContainers[0] (name \"i\") resources.requests.cpu: invalid quantity \"1 \": unexpected \" \" after \"1\"");
 }
 
 TEST_CASE("mutation refuses negative quantities") {

@@ -34,8 +34,7 @@ const policy_set& policies() {
   return *loaded;
 }
 
-admission_request request_for(const std::string& kind_json, const char* object_json,
-                              operation op = operation::create) {
+admission_request request_for(const std::string& kind_json, const char* object_json, operation op = operation::create) {
   admission_request r;
   r.uid = "u1";
   const json::value kind = json::parse(kind_json);
@@ -144,8 +143,8 @@ TEST_CASE("containers, each container, resources, requests and limits of the wro
       // typed pod that is clearly not a peer pod is refused too.
       json::value pod_spec = json::parse(s.pod_spec);
       pod_spec.as_object()["runtimeClassName"] = json::parse(runtime_class);
-      const std::string object = R"({"metadata":{"name":"w"},"spec":{"template":{"spec":)" +
-                                 json::serialize(pod_spec) + "}}}";
+      const std::string object =
+          R"({"metadata":{"name":"w"},"spec":{"template":{"spec":)" + json::serialize(pod_spec) + "}}}";
       INFO(object);
       check_refused_everywhere(request_for(deployment_kind, object.c_str()), s.message);
     }
@@ -174,7 +173,8 @@ TEST_CASE("metadata, annotations, name, generateName and namespace of the wrong 
 }
 
 TEST_CASE("an object that is not a JSON object is refused; an absent one says so") {
-  check_refused_everywhere(request_for(pod_kind, R"("a pod")"), "the request's object must be a JSON object, got string");
+  check_refused_everywhere(request_for(pod_kind, R"("a pod")"),
+                           "the request's object must be a JSON object, got string");
   check_refused_everywhere(request_for(pod_kind, "null"), "the request has no object to evaluate");
 }
 
@@ -192,8 +192,8 @@ TEST_CASE("UPDATE: the way to oldObject's runtime class must have the right type
   check_refused_everywhere(with_old("[]"), "the request's oldObject must be a JSON object, got array");
 
   // The rest of oldObject is never read, so its types do not matter.
-  const admission_request unread = with_old(
-      R"({"metadata":"x","spec":{"template":{"spec":{"runtimeClassName":"kata-remote","containers":"x"}}}})");
+  const admission_request unread =
+      with_old(R"({"metadata":"x","spec":{"template":{"spec":{"runtimeClassName":"kata-remote","containers":"x"}}}})");
   CHECK(read_subject(unread).result == subject_read::status::evaluate);
   CHECK(run_admit(unread, policies()).allowed);  // keeps its runtime class: the UPDATE rule skips it
 

@@ -49,8 +49,7 @@ void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 namespace json = boost::json;
 using namespace peergate::vm;
 
-TEST_CASE("the VM check allocates nothing for a pod without VM annotations or within its limits",
-          "[vm][allocation]") {
+TEST_CASE("the VM check allocates nothing for a pod without VM annotations or within its limits", "[vm][allocation]") {
   peergate::name_matcher_build built =
       peergate::name_matcher::build({{peergate::name_pattern::kind::exact, "Standard_DC2as_v5"}});
   REQUIRE(built.errors.empty());

@@ -48,14 +48,14 @@ TEST_CASE("base64: the standard alphabet with padding, as Go's StdEncoding reads
 }
 
 TEST_CASE("base64: everything Go's StdEncoding refuses is refused", "[vm][initdata]") {
-  CHECK(rejected("Zg"));        // padding required
-  CHECK(rejected("Zg="));       // incomplete padding
+  CHECK(rejected("Zg"));   // padding required
+  CHECK(rejected("Zg="));  // incomplete padding
   CHECK(rejected("Zm8"));
-  CHECK(rejected("Z==="));      // one character cannot make a byte
+  CHECK(rejected("Z==="));  // one character cannot make a byte
   CHECK(rejected("===="));
   CHECK(rejected("Zg==Zg=="));  // data after padding
   CHECK(rejected("Zm9v="));
-  CHECK(rejected("Zm9v Zm9v")); // space
+  CHECK(rejected("Zm9v Zm9v"));  // space
   CHECK(rejected("Zm9v\tZm9v"));
   CHECK(rejected("Zm9v-_8="));  // the URL-safe alphabet
   CHECK(rejected("Zm9v\x80"));
@@ -148,8 +148,8 @@ TEST_CASE("initdata: a zip bomb stops at the cap", "[vm][initdata]") {
 }
 
 TEST_CASE("initdata: zlib-made gzip of any text round-trips", "[vm][initdata]") {
-  for (const std::string& text : {std::string("x"), std::string(""), std::string("[data]\nkey = 'value'\n"),
-                                 std::string(70000, 'q')}) {
+  for (const std::string& text :
+       {std::string("x"), std::string(""), std::string("[data]\nkey = 'value'\n"), std::string(70000, 'q')}) {
     const auto result = decode_initdata(base64(gzip_text(text)));
     CHECK(result.error == initdata_error::none);
     CHECK(result.document == text);

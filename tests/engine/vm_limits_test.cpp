@@ -19,7 +19,8 @@ namespace {
 struct pod_annotations {
   json::value value;
   vm_request request;
-  explicit pod_annotations(std::string_view text) : value(json::parse(text)), request(read_vm_request(&value.as_object())) {}
+  explicit pod_annotations(std::string_view text)
+      : value(json::parse(text)), request(read_vm_request(&value.as_object())) {}
 };
 
 std::string annotations(std::initializer_list<std::pair<std::string_view, std::string_view>> items) {
@@ -105,7 +106,8 @@ TEST_CASE("vcpus, memory and gpus: at most the maximum", "[vm][limits]") {
   CHECK(gpus == vm_violation{vm_rule::gpus, vm_violation_kind::over_limit, "1", "0", ""});
 
   // All three at once, in rule order.
-  const auto all = run(annotations({{"default_gpus", "2"}, {"default_memory", "99999"}, {"default_vcpus", "64"}}), limits);
+  const auto all =
+      run(annotations({{"default_gpus", "2"}, {"default_memory", "99999"}, {"default_vcpus", "64"}}), limits);
   REQUIRE(all.size() == 3);
   CHECK(all[0].rule == vm_rule::vcpus);
   CHECK(all[1].rule == vm_rule::memory);
@@ -115,8 +117,11 @@ TEST_CASE("vcpus, memory and gpus: at most the maximum", "[vm][limits]") {
 TEST_CASE("an omitted limit is not checked, not even parsed", "[vm][limits]") {
   vm_limits limits;
   limits.max_vcpus = 4;
-  CHECK(run(annotations({{"default_memory", "not a number"}, {"default_gpus", "9"}, {"image", "x"},
-                         {"machine_type", "huge"}, {"cc_init_data", "%%%"}}),
+  CHECK(run(annotations({{"default_memory", "not a number"},
+                         {"default_gpus", "9"},
+                         {"image", "x"},
+                         {"machine_type", "huge"},
+                         {"cc_init_data", "%%%"}}),
             limits)
             .empty());
 }
@@ -167,8 +172,7 @@ TEST_CASE("bad size values are invalid violations with a reason, never a pass", 
     CHECK(v == vm_violation{b.rule, vm_violation_kind::invalid, std::string(b.value), "", std::string(b.reason)});
   }
   // A number instead of a string (a YAML manifest read by the CLI).
-  const vm_violation number =
-      only(run(R"({"io.katacontainers.config.hypervisor.default_vcpus": 2})", limits));
+  const vm_violation number = only(run(R"({"io.katacontainers.config.hypervisor.default_vcpus": 2})", limits));
   CHECK(number.kind == vm_violation_kind::invalid);
   CHECK(number.reason == "an annotation value must be a string");
 }
@@ -193,7 +197,8 @@ TEST_CASE("a template's sizes are checked as the mutation computes them", "[vm][
 
 TEST_CASE("instance types and images: exact, glob and regex entries; [] forbids setting them", "[vm][limits]") {
   vm_limits limits;
-  limits.instance_types = allowed({{exact, "Standard_DC2as_v5"}, {glob, "Standard_DC*as_v5"}, {regex, "m6a\\.(large|xlarge)"}});
+  limits.instance_types =
+      allowed({{exact, "Standard_DC2as_v5"}, {glob, "Standard_DC*as_v5"}, {regex, "m6a\\.(large|xlarge)"}});
   limits.images = allowed({{glob, "/subscriptions/*/images/podvm-*"}});
   for (std::string_view type : {"Standard_DC2as_v5", "Standard_DC16as_v5", "m6a.large", "m6a.xlarge"}) {
     INFO(type);
@@ -216,7 +221,8 @@ TEST_CASE("instance types and images: exact, glob and regex entries; [] forbids 
   // Setting it to "" is still setting it.
   CHECK(only(run(annotations({{"machine_type", ""}}), limits)).kind == vm_violation_kind::forbidden);
   const vm_violation not_string = only(run(R"({"io.katacontainers.config.hypervisor.image": ["a"]})", limits));
-  CHECK(not_string == vm_violation{vm_rule::image, vm_violation_kind::invalid, "", "", "an annotation value must be a string"});
+  CHECK(not_string ==
+        vm_violation{vm_rule::image, vm_violation_kind::invalid, "", "", "an annotation value must be a string"});
 }
 
 TEST_CASE("machine_type and sizes are both checked", "[vm][limits]") {
@@ -253,7 +259,8 @@ TEST_CASE("initdata: the document's digest must be listed", "[vm][limits]") {
 
   // One digest per algorithm, however many entries use it.
   peergate::testing::table_digest_provider provider = fixture_digests();
-  limits.initdata_digests = std::vector<allowed_digest>{digest(other256), digest("sha256:" + std::string(64, 'c')), digest(sha256)};
+  limits.initdata_digests =
+      std::vector<allowed_digest>{digest(other256), digest("sha256:" + std::string(64, 'c')), digest(sha256)};
   const pod_annotations pod(annotations({{"cc_init_data", annotation}}));
   CHECK(check(pod.request, limits, provider).empty());
   CHECK(provider.calls == 1);
@@ -273,11 +280,11 @@ TEST_CASE("initdata: [] forbids it without decoding; bad initdata is invalid", "
     std::string value;
     std::string reason;
   };
-  for (const bad& b : {bad{"", "empty"}, bad{"not base64", "not base64"},
-                       bad{read_initdata_fixture("not-gzip.b64"), "not gzip data"},
-                       bad{read_initdata_fixture("truncated.b64"), "truncated gzip stream"},
-                       bad{read_initdata_fixture("trailing-garbage.b64"),
-                           "trailing data after the gzip stream (7 bytes after the gzip stream)"}}) {
+  for (const bad& b :
+       {bad{"", "empty"}, bad{"not base64", "not base64"}, bad{read_initdata_fixture("not-gzip.b64"), "not gzip data"},
+        bad{read_initdata_fixture("truncated.b64"), "truncated gzip stream"},
+        bad{read_initdata_fixture("trailing-garbage.b64"),
+            "trailing data after the gzip stream (7 bytes after the gzip stream)"}}) {
     INFO(b.reason);
     CHECK(only(run(annotations({{"cc_init_data", b.value}}), limits)) ==
           vm_violation{vm_rule::initdata, vm_violation_kind::invalid, "", "", b.reason});
@@ -334,30 +341,46 @@ TEST_CASE("UPDATE: only what the update raises or changes is checked", "[vm][lim
     for (vm_rule r : list) s.insert(r);
     return s;
   };
-  const std::string big = annotations({{"default_vcpus", "8"}, {"default_memory", "8192"}, {"default_gpus", "1"},
-                                       {"machine_type", "a"}, {"image", "i"}, {"cc_init_data", "x"}});
+  const std::string big = annotations({{"default_vcpus", "8"},
+                                       {"default_memory", "8192"},
+                                       {"default_gpus", "1"},
+                                       {"machine_type", "a"},
+                                       {"image", "i"},
+                                       {"cc_init_data", "x"}});
   // Unchanged (a scale of a Deployment, a label edit): never blocked.
   CHECK(rules(big, big).empty());
   CHECK(rules("{}", "{}").empty());
   // Lower sizes, or removed values: never blocked.
-  CHECK(rules(big, annotations({{"default_vcpus", "2"}, {"default_memory", "1024"}, {"default_gpus", "0"},
-                                {"machine_type", "a"}, {"image", "i"}, {"cc_init_data", "x"}}))
+  CHECK(rules(big, annotations({{"default_vcpus", "2"},
+                                {"default_memory", "1024"},
+                                {"default_gpus", "0"},
+                                {"machine_type", "a"},
+                                {"image", "i"},
+                                {"cc_init_data", "x"}}))
             .empty());
   CHECK(rules(big, "{}").empty());
   // Raised or newly set sizes, changed names: checked.
-  CHECK(rules(annotations({{"default_vcpus", "2"}}), annotations({{"default_vcpus", "3"}})) == set_of({vm_rule::vcpus}));
+  CHECK(rules(annotations({{"default_vcpus", "2"}}), annotations({{"default_vcpus", "3"}})) ==
+        set_of({vm_rule::vcpus}));
   CHECK(rules("{}", annotations({{"default_memory", "1"}})) == set_of({vm_rule::memory}));
   CHECK(rules(annotations({{"default_gpus", "two"}}), annotations({{"default_gpus", "1"}})) == set_of({vm_rule::gpus}));
   CHECK(rules(annotations({{"default_gpus", "1"}}), annotations({{"default_gpus", "x"}})) == set_of({vm_rule::gpus}));
   CHECK(rules(annotations({{"default_gpus", "x"}}), annotations({{"default_gpus", "x"}})).empty());
-  CHECK(rules(big, annotations({{"default_vcpus", "8"}, {"default_memory", "8192"}, {"default_gpus", "1"},
-                                {"machine_type", "b"}, {"image", "j"}, {"cc_init_data", "y"}})) ==
+  CHECK(rules(big, annotations({{"default_vcpus", "8"},
+                                {"default_memory", "8192"},
+                                {"default_gpus", "1"},
+                                {"machine_type", "b"},
+                                {"image", "j"},
+                                {"cc_init_data", "y"}})) ==
         set_of({vm_rule::instance_type, vm_rule::image, vm_rule::initdata}));
 
   // A template whose resources grow raises the computed size.
-  const json::value small_spec = json::parse(R"({"containers": [{"resources": {"limits": {"cpu": "2"}, "requests": {"cpu": "1"}}}]})");
-  const json::value large_spec = json::parse(R"({"containers": [{"resources": {"limits": {"cpu": "4"}, "requests": {"cpu": "1"}}}]})");
-  const json::value same_size = json::parse(R"({"containers": [{"resources": {"limits": {"cpu": "1500m"}, "requests": {"cpu": "1"}}}]})");
+  const json::value small_spec =
+      json::parse(R"({"containers": [{"resources": {"limits": {"cpu": "2"}, "requests": {"cpu": "1"}}}]})");
+  const json::value large_spec =
+      json::parse(R"({"containers": [{"resources": {"limits": {"cpu": "4"}, "requests": {"cpu": "1"}}}]})");
+  const json::value same_size =
+      json::parse(R"({"containers": [{"resources": {"limits": {"cpu": "1500m"}, "requests": {"cpu": "1"}}}]})");
   const vm_request small = read_template_vm_request(nullptr, small_spec.as_object(), true);
   const vm_request large = read_template_vm_request(nullptr, large_spec.as_object(), true);
   CHECK(rules_to_check_on_update(small, large) == set_of({vm_rule::vcpus}));

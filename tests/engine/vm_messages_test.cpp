@@ -65,8 +65,8 @@ TEST_CASE("long values are cut so the limit stays on a 256-character line", "[vm
   CHECK(text.find("; allowed: ") != std::string::npos);
   // A long namespace or name can still push it past 256: one_line cuts the line itself.
   const std::string long_name(300, 'n');
-  const std::string cut = line({vm_rule::vcpus, vm_violation_kind::over_limit, "8", "4", ""},
-                               {"Pod", long_name, "team-a", "kata-remote"});
+  const std::string cut =
+      line({vm_rule::vcpus, vm_violation_kind::over_limit, "8", "4", ""}, {"Pod", long_name, "team-a", "kata-remote"});
   CHECK(code_points(cut) == peergate::max_warning_chars);
   CHECK(cut.ends_with("\xE2\x80\xA6"));
 }
@@ -85,7 +85,8 @@ TEST_CASE("policy messages: every placeholder, expanded once", "[vm][messages]")
   const vm_violation sneaky{vm_rule::image, vm_violation_kind::forbidden, "{policy}{limit}", "", ""};
   CHECK(expand_vm_message("[{requested}]", "p", team_a, sneaky) == "[{policy}{limit}]");
   // {requested} and {limit} are cut like the default message's.
-  const vm_violation long_one{vm_rule::image, vm_violation_kind::not_allowed, std::string(100, 'r'), std::string(200, 'l'), ""};
+  const vm_violation long_one{vm_rule::image, vm_violation_kind::not_allowed, std::string(100, 'r'),
+                              std::string(200, 'l'), ""};
   const std::string expanded = expand_vm_message("{requested}|{limit}", "p", team_a, long_one);
   CHECK(code_points(expanded) == max_requested_chars + 1 + max_limit_chars);
 }

@@ -119,8 +119,8 @@ TEST_CASE("pod annotations are found for every evaluated kind", "[vm][request]")
   const json::value tmpl = json::object{{"metadata", json::object{{"annotations", annotations}}}};
   const json::value pod = json::object{{"metadata", json::object{{"annotations", annotations}}}};
   const json::value deployment = json::object{{"spec", json::object{{"template", tmpl}}}};
-  const json::value cron = json::object{
-      {"spec", json::object{{"jobTemplate", json::object{{"spec", json::object{{"template", tmpl}}}}}}}};
+  const json::value cron =
+      json::object{{"spec", json::object{{"jobTemplate", json::object{{"spec", json::object{{"template", tmpl}}}}}}}};
   CHECK(*peergate::vm::find_pod_annotations(evaluated_kind::pod, pod) == annotations.as_object());
   for (evaluated_kind kind : {evaluated_kind::deployment, evaluated_kind::replica_set, evaluated_kind::stateful_set,
                               evaluated_kind::daemon_set, evaluated_kind::job}) {
@@ -146,7 +146,7 @@ TEST_CASE("a template asks for the sizes the mutation will write", "[vm][request
   const vm_request r = read_template_vm_request(&annotations.as_object(), spec.as_object(), true);
   CHECK(r.vcpus.value == 4);  // 3500m limit vs 1200m request: the limit sum 3.5, rounded up
   CHECK(r.vcpus.source == size_source::resources);
-  CHECK(r.memory_mib.valid());  // the mutation's value replaces the bad annotation
+  CHECK(r.memory_mib.valid());        // the mutation's value replaces the bad annotation
   CHECK(r.memory_mib.value == 4096);  // request sum 3Gi+1Mi <= limit sum 4Gi: the limit
   CHECK(r.gpus.value == 2);
   CHECK(r.image.text == "img");
@@ -166,8 +166,7 @@ TEST_CASE("a template asks for the sizes the mutation will write", "[vm][request
 }
 
 TEST_CASE("a template whose resources cannot be summed asks for an unknown size", "[vm][request]") {
-  const json::value spec =
-      json::parse(R"({"containers": [{"name": "a", "resources": {"limits": {"cpu": "lots"}}}]})");
+  const json::value spec = json::parse(R"({"containers": [{"name": "a", "resources": {"limits": {"cpu": "lots"}}}]})");
   const vm_request r = read_template_vm_request(nullptr, spec.as_object(), true);
   CHECK(r.vcpus.error == value_error::bad_resources);
   CHECK(r.memory_mib.error == value_error::bad_resources);
@@ -193,12 +192,12 @@ TEST_CASE("template sizes agree with the mutation on every patch case", "[vm][re
   for (const json::value& c : cases.as_array()) {
     INFO(c.at("name").as_string().c_str());
     const json::value& original = c.at("original");
-    const peergate::testing::pod_mutation mutated = peergate::testing::mutate_peer_pod(original, "kata.peerpods.io/vm", true);
+    const peergate::testing::pod_mutation mutated =
+        peergate::testing::mutate_peer_pod(original, "kata.peerpods.io/vm", true);
     REQUIRE_FALSE(mutated.refused);
     const vm_request after = read_vm_request(peergate::vm::find_pod_annotations(evaluated_kind::pod, mutated.pod));
-    const vm_request predicted =
-        read_template_vm_request(peergate::vm::find_pod_annotations(evaluated_kind::pod, original),
-                                 original.at("spec").as_object(), true);
+    const vm_request predicted = read_template_vm_request(
+        peergate::vm::find_pod_annotations(evaluated_kind::pod, original), original.at("spec").as_object(), true);
     for (auto field : {&vm_request::vcpus, &vm_request::memory_mib, &vm_request::gpus}) {
       CHECK((after.*field).present == (predicted.*field).present);
       CHECK((after.*field).error == (predicted.*field).error);
@@ -208,7 +207,8 @@ TEST_CASE("template sizes agree with the mutation on every patch case", "[vm][re
                           original.at("spec").at("runtimeClassName") == "kata-remote";
     if (upstream) {
       ++upstream_compared;
-      const vm_request expected = read_vm_request(peergate::vm::find_pod_annotations(evaluated_kind::pod, c.at("expected")));
+      const vm_request expected =
+          read_vm_request(peergate::vm::find_pod_annotations(evaluated_kind::pod, c.at("expected")));
       for (auto field : {&vm_request::vcpus, &vm_request::memory_mib, &vm_request::gpus}) {
         CHECK((expected.*field).present == (predicted.*field).present);
         CHECK((expected.*field).value == (predicted.*field).value);

@@ -95,7 +95,8 @@ TEST_CASE("queued lines are all written by flush_and_stop", "[audit][log]") {
   std::string error;
   auto w = audit_log_writer::open(o, &error);
   REQUIRE(w);
-  const std::vector<finding> findings{{"rollout", rule_kind::allowed_namespaces, {.audit = true}, finding_result::violation, "m"}};
+  const std::vector<finding> findings{
+      {"rollout", rule_kind::allowed_namespaces, {.audit = true}, finding_result::violation, "m"}};
   int accepted = 0;
   for (int i = 0; i < 5000; ++i) accepted += w->record(request(), findings);
   REQUIRE(accepted == 5000);
@@ -185,7 +186,7 @@ TEST_CASE("rotation counts what the file already held; a line longer than the li
   o.max_files = 1;
   auto w = audit_log_writer::open(o, nullptr);
   REQUIRE(w);
-  w->enqueue(numbered_line(2), 1);   // 300 > 250: rotates first
+  w->enqueue(numbered_line(2), 1);       // 300 > 250: rotates first
   w->enqueue(numbered_line(3, 400), 1);  // longer than max_bytes: rotates, then alone
   w->flush_and_stop();
   CHECK(lines_of(path.string() + ".1").size() == 1);
@@ -270,7 +271,8 @@ TEST_CASE("on SIGTERM, flush_and_stop writes the lines of every answered request
     o.max_files = 100;
     auto w = audit_log_writer::open(o, nullptr);
     if (!w) ::_exit(3);
-    const std::vector<finding> findings{{"rollout", rule_kind::allowed_namespaces, {.warn = true}, finding_result::violation, "m"}};
+    const std::vector<finding> findings{
+        {"rollout", rule_kind::allowed_namespaces, {.warn = true}, finding_result::violation, "m"}};
     for (int i = 0; i < lines; ++i)
       if (!w->record(request(), findings)) ::_exit(4);
     if (::write(ready[1], "x", 1) != 1) ::_exit(5);  // answered: now the signal

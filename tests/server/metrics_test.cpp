@@ -20,7 +20,8 @@ TEST_CASE("metrics render in the Prometheus text format") {
   const finding denied{"ns-policy", rule_kind::allowed_namespaces, {.deny = true}, finding_result::violation, "no"};
   m.record_finding(denied);
   m.record_finding(denied);
-  m.record_finding({"warn-audit", rule_kind::allowed_namespaces, {.warn = true, .audit = true}, finding_result::violation, "no"});
+  m.record_finding(
+      {"warn-audit", rule_kind::allowed_namespaces, {.warn = true, .audit = true}, finding_result::violation, "no"});
   m.record_finding({"we\"ird\\name", rule_kind::allowed_namespaces, {.warn = true}, finding_result::pass, ""});
   m.record_policy_reload(true);
   m.record_policy_reload(false);

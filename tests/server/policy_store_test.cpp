@@ -17,17 +17,17 @@ using peergate::testing::temp_dir;
 
 namespace {
 
-void write(const fs::path& p, const std::string& text) {
-  std::ofstream(p) << text;
-}
+void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 
 std::string policy(const std::string& actions) {
   return "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicy\nmetadata:\n  name: p\nspec:\n"
-         "  runtimeClassNames: [kata-remote]\n  validationActions: [" + actions + "]\n  allowedNamespaces: [a]\n";
+         "  runtimeClassNames: [kata-remote]\n  validationActions: [" +
+         actions + "]\n  allowedNamespaces: [a]\n";
 }
 
 std::string named_policy(const std::string& name) {
-  return "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicy\nmetadata:\n  name: " + name + "\nspec:\n"
+  return "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicy\nmetadata:\n  name: " + name +
+         "\nspec:\n"
          "  runtimeClassNames: [kata-remote]\n  validationActions: [Deny]\n  allowedNamespaces: [a]\n";
 }
 
@@ -85,7 +85,8 @@ TEST_CASE("snapshots taken while reloads publish new sets are always whole sets"
   for (std::size_t n = 1; n <= 4; ++n) {
     const fs::path dir = tmp.path / std::to_string(n);
     fs::create_directories(dir);
-    for (std::size_t i = 0; i < n; ++i) write(dir / ("p" + std::to_string(i) + ".yaml"), named_policy("p" + std::to_string(i)));
+    for (std::size_t i = 0; i < n; ++i)
+      write(dir / ("p" + std::to_string(i) + ".yaml"), named_policy("p" + std::to_string(i)));
     policy_store loader({dir.string()}, stats);
     REQUIRE(loader.reload("startup"));
     REQUIRE(loader.current()->policies.size() == n);

@@ -26,7 +26,8 @@ struct fixture {
   router routes{policies, stats, [this] { return not_ready_reason; }};
   fixture() { policies.install_for_test(peergate::load_policies({}).policies); }
 
-  http_response post(std::string_view target, std::string_view body, std::string_view content_type = "application/json") {
+  http_response post(std::string_view target, std::string_view body,
+                     std::string_view content_type = "application/json") {
     return routes.handle(http_request_view{"POST", target, content_type, body});
   }
 };
@@ -76,8 +77,10 @@ TEST_CASE("admission requests are decided with the current snapshot") {
   const std::string text = f.stats.render();
   CHECK(text.find(R"(peergate_admission_requests_total{endpoint="admit",decision="denied"} 1)") != std::string::npos);
   CHECK(text.find(R"(peergate_admission_requests_total{endpoint="mutate",decision="allowed"} 1)") != std::string::npos);
-  CHECK(text.find(R"(peergate_policy_results_total{policy="peer-pods-allowed-namespaces",action="deny",result="violation"} 1)") !=
-        std::string::npos);
+  CHECK(
+      text.find(
+          R"(peergate_policy_results_total{policy="peer-pods-allowed-namespaces",action="deny",result="violation"} 1)") !=
+      std::string::npos);
 }
 
 TEST_CASE("bad requests get their status and a short JSON error") {
@@ -105,8 +108,10 @@ TEST_CASE("bad requests get their status and a short JSON error") {
   check_error(r, 413);
   CHECK(r.close);
   const std::string text = f.stats.render();
-  CHECK(text.find(R"(peergate_admission_requests_total{endpoint="admit",decision="bad_request"} 1)") != std::string::npos);
-  CHECK(text.find(R"(peergate_admission_requests_total{endpoint="validate",decision="bad_request"} 5)") != std::string::npos);
+  CHECK(text.find(R"(peergate_admission_requests_total{endpoint="admit",decision="bad_request"} 1)") !=
+        std::string::npos);
+  CHECK(text.find(R"(peergate_admission_requests_total{endpoint="validate",decision="bad_request"} 5)") !=
+        std::string::npos);
   CHECK(text.find(R"(peergate_http_responses_total{code="415"} 2)") != std::string::npos);
 }
 

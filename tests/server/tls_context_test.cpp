@@ -41,7 +41,8 @@ TEST_CASE("cipher suites: IANA names to OpenSSL, with upstream's rules") {
   CHECK(split_list(" a, b,,c ,") == std::vector<std::string>{"a", "b", "c"});
   CHECK(split_list("").empty());
 
-  auto c = resolve_cipher_suites({"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"}, tls_version::v1_2);
+  auto c =
+      resolve_cipher_suites({"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"}, tls_version::v1_2);
   CHECK(c.error.empty());
   CHECK(c.tls12 == "ECDHE-RSA-AES128-GCM-SHA256");
   CHECK(c.tls13 == "TLS_AES_256_GCM_SHA384");
@@ -100,10 +101,14 @@ TEST_CASE("a broken pair is an error, and the store keeps the context it had") {
   REQUIRE(a.ok());
   REQUIRE(b.ok());
 
-  CHECK(build_tls_context({}, tls_material{a.cert_pem, b.key_pem, {}}).error.find("does not match") != std::string::npos);
-  CHECK(build_tls_context({}, tls_material{"garbage", a.key_pem, {}}).error.find("no PEM certificate") != std::string::npos);
-  CHECK(build_tls_context({}, tls_material{a.cert_pem, "garbage", {}}).error.find("no PEM private key") != std::string::npos);
-  CHECK(build_tls_context({}, tls_material{a.cert_pem, a.key_pem, "garbage"}).error.find("client CA") != std::string::npos);
+  CHECK(build_tls_context({}, tls_material{a.cert_pem, b.key_pem, {}}).error.find("does not match") !=
+        std::string::npos);
+  CHECK(build_tls_context({}, tls_material{"garbage", a.key_pem, {}}).error.find("no PEM certificate") !=
+        std::string::npos);
+  CHECK(build_tls_context({}, tls_material{a.cert_pem, "garbage", {}}).error.find("no PEM private key") !=
+        std::string::npos);
+  CHECK(build_tls_context({}, tls_material{a.cert_pem, a.key_pem, "garbage"}).error.find("client CA") !=
+        std::string::npos);
 
   tls_settings files;
   files.cert_file = (dir.path / "tls.crt").string();

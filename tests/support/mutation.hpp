@@ -12,7 +12,7 @@
 namespace peergate::testing {
 
 struct pod_mutation {
-  bool refused = false;    // as patch_mutation::refused
+  bool refused = false;  // as patch_mutation::refused
   std::string reason;
   boost::json::value pod;  // the mutated pod (a copy); meaningful only when !refused
 };

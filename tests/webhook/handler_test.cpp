@@ -72,7 +72,8 @@ TEST_CASE("error bodies are one JSON object holding the message, whatever it con
     INFO(message);
     const json::value body = json::parse(error_body(message));
     REQUIRE(body.as_object().size() == 1);
-    CHECK(body.at("error").as_string() == (message == "bad \xFF byte" ? std::string_view("bad \xEF\xBF\xBD byte") : message));
+    CHECK(body.at("error").as_string() ==
+          (message == "bad \xFF byte" ? std::string_view("bad \xEF\xBF\xBD byte") : message));
   }
 }
 

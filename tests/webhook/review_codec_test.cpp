@@ -34,12 +34,14 @@ std::string decode_base64(std::string_view in) {
 }  // namespace
 
 TEST_CASE("the upstream AdmissionReview fixture decodes field by field") {
-  auto r = decode_review(read(PEERGATE_SHARED_DIR "/fixtures/upstream/k8s-api-testdata-admission.k8s.io.v1.AdmissionReview.json"));
+  auto r = decode_review(
+      read(PEERGATE_SHARED_DIR "/fixtures/upstream/k8s-api-testdata-admission.k8s.io.v1.AdmissionReview.json"));
   // operationValue is a placeholder, not an operation: a clear error, not a crash.
   REQUIRE_FALSE(r.review);
   CHECK_THAT(r.error, Catch::Contains("request.operation \"operationValue\""));
 
-  json::value doc = json::parse(read(PEERGATE_SHARED_DIR "/fixtures/upstream/k8s-api-testdata-admission.k8s.io.v1.AdmissionReview.json"));
+  json::value doc = json::parse(
+      read(PEERGATE_SHARED_DIR "/fixtures/upstream/k8s-api-testdata-admission.k8s.io.v1.AdmissionReview.json"));
   doc.at("request").as_object()["operation"] = "UPDATE";
   auto ok = decode_review(doc);
   REQUIRE(ok.review);
@@ -66,12 +68,18 @@ TEST_CASE("malformed reviews give clear errors") {
       {R"({"kind":"Pod","apiVersion":"v1"})", "kind is \"Pod\""},
       {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v2"})", "unsupported AdmissionReview apiVersion"},
       {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1"})", "no request object"},
-      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"operation":"CREATE"}})", "request.uid is required"},
-      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"","operation":"CREATE"}})", "must not be empty"},
-      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":7,"operation":"CREATE"}})", "request.uid must be a string"},
-      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u","operation":"CREATE"}})", "request.kind must be an object"},
-      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u","operation":"CREATE","kind":{"kind":"Pod"},"userInfo":{"groups":"x"}}})", "groups must be a list"},
-      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u","operation":"CREATE","kind":{"kind":"Pod"},"dryRun":"yes"}})", "dryRun"},
+      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"operation":"CREATE"}})",
+       "request.uid is required"},
+      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"","operation":"CREATE"}})",
+       "must not be empty"},
+      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":7,"operation":"CREATE"}})",
+       "request.uid must be a string"},
+      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u","operation":"CREATE"}})",
+       "request.kind must be an object"},
+      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u","operation":"CREATE","kind":{"kind":"Pod"},"userInfo":{"groups":"x"}}})",
+       "groups must be a list"},
+      {R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u","operation":"CREATE","kind":{"kind":"Pod"},"dryRun":"yes"}})",
+       "dryRun"},
   };
   for (auto [body, expected] : cases) {
     INFO(body);
@@ -86,7 +94,9 @@ TEST_CASE("deeply nested objects (managedFields) decode beyond Boost.JSON's defa
   for (int i = 0; i < 100; ++i) nested += R"({"f":)";
   nested += "1";
   for (int i = 0; i < 100; ++i) nested += "}";
-  auto r = decode_review(R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u","operation":"CREATE","kind":{"kind":"Pod"},"object":)" + nested + "}}");
+  auto r = decode_review(
+      R"({"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u","operation":"CREATE","kind":{"kind":"Pod"},"object":)" +
+      nested + "}}");
   CHECK(r.review);
 }
 

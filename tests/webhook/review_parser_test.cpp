@@ -19,9 +19,7 @@ using peergate::webhook::parse_review_body;
 
 namespace {
 
-json::value reference(std::string_view body) {
-  return json::parse(body, {}, peergate::kubernetes_parse_options());
-}
+json::value reference(std::string_view body) { return json::parse(body, {}, peergate::kubernetes_parse_options()); }
 
 json::value parsed(std::string_view body) {
   std::error_code ec;
@@ -85,10 +83,10 @@ TEST_CASE("the review parser leaves out managedFields of request.object and requ
 }
 
 TEST_CASE("every kind of value is skipped whole, and escaped keys are read as their text") {
-  for (const char* value : {R"([1, [2, {"a": [3]}], "x"])", R"({"a": {"b": {"c": [null]}}})", R"("text \" ] }")", "12.5e3",
-                            "-7", "18446744073709551615", "true", "null", "[]", "{}"}) {
-    const std::string body = std::string(R"({"request": {"object": {"metadata": {"a": 1, "managedFields": )") + value +
-                             R"(, "b": 2}}}})";
+  for (const char* value : {R"([1, [2, {"a": [3]}], "x"])", R"({"a": {"b": {"c": [null]}}})", R"("text \" ] }")",
+                            "12.5e3", "-7", "18446744073709551615", "true", "null", "[]", "{}"}) {
+    const std::string body =
+        std::string(R"({"request": {"object": {"metadata": {"a": 1, "managedFields": )") + value + R"(, "b": 2}}}})";
     INFO(body);
     const json::value v = parsed(body);
     CHECK(json::serialize(v) == R"({"request":{"object":{"metadata":{"a":1,"b":2}}}})");

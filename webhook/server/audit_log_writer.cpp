@@ -131,10 +131,8 @@ void audit_log_writer::write_batch(std::string_view rest) {
     }
     const std::string_view part = rest.substr(0, take);
     const auto n = static_cast<std::uint64_t>(std::count(part.begin(), part.end(), '\n'));
-    if (write_all(part))
-      lines_written_ += n;
-    else
-      lines_failed_ += n;
+    if (write_all(part)) lines_written_ += n;
+    else lines_failed_ += n;
     rest.remove_prefix(take);
   }
 }

@@ -28,9 +28,9 @@ namespace peergate::webhook::server {
 
 struct audit_log_options {
   std::string path;
-  std::uint64_t max_bytes = 100ull << 20;  // rotate before a line would take FILE past this; 0: never
-  unsigned max_files = 5;                  // rotated files kept (FILE.1 .. FILE.N); 0: none kept
-  std::size_t max_queued_bytes = 8u << 20; // lines waiting for the writer; beyond, new lines are dropped
+  std::uint64_t max_bytes = 100ull << 20;   // rotate before a line would take FILE past this; 0: never
+  unsigned max_files = 5;                   // rotated files kept (FILE.1 .. FILE.N); 0: none kept
+  std::size_t max_queued_bytes = 8u << 20;  // lines waiting for the writer; beyond, new lines are dropped
 };
 
 struct audit_log_stats {
@@ -78,9 +78,9 @@ class audit_log_writer {
   std::uint64_t file_size_ = 0;
 
   mutable std::mutex mutex_;
-  std::condition_variable wake_;     // the writer: there is work, or stop
-  std::condition_variable drained_;  // flush(): a batch was written
-  std::string queue_;                // whole lines waiting
+  std::condition_variable wake_;            // the writer: there is work, or stop
+  std::condition_variable drained_;         // flush(): a batch was written
+  std::string queue_;                       // whole lines waiting
   std::uint64_t enqueued_bytes_total_ = 0;  // bytes ever queued; flush() waits for handled to reach it
   std::uint64_t handled_bytes_total_ = 0;
   std::uint64_t dropped_since_marker_ = 0;

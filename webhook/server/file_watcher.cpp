@@ -19,8 +19,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::uint32_t watch_mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
-                                     IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
+constexpr std::uint32_t watch_mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_MODIFY |
+                                     IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
 constexpr std::size_t max_entries = 10000;  // bounds the work for a path that points at a huge tree
 
 std::string stat_text(const std::string& path) {
@@ -40,9 +40,8 @@ void directories_for(const std::string& path, std::set<std::string>& out) {
   if (p.has_parent_path()) out.insert(p.parent_path().string());
   if (!fs::is_directory(p, ec)) return;
   out.insert(p.lexically_normal().string());
-  fs::recursive_directory_iterator it(p, fs::directory_options::follow_directory_symlink |
-                                             fs::directory_options::skip_permission_denied,
-                                      ec);
+  fs::recursive_directory_iterator it(
+      p, fs::directory_options::follow_directory_symlink | fs::directory_options::skip_permission_denied, ec);
   for (; !ec && it != fs::recursive_directory_iterator() && out.size() < max_entries; it.increment(ec)) {
     if (it.depth() > 16) {
       it.disable_recursion_pending();
@@ -76,9 +75,8 @@ std::string file_watcher::fingerprint(const std::vector<std::string>& paths) {
     std::error_code ec;
     if (!fs::is_directory(path, ec)) continue;
     std::vector<std::string> files;
-    fs::recursive_directory_iterator it(path, fs::directory_options::follow_directory_symlink |
-                                                  fs::directory_options::skip_permission_denied,
-                                        ec);
+    fs::recursive_directory_iterator it(
+        path, fs::directory_options::follow_directory_symlink | fs::directory_options::skip_permission_denied, ec);
     for (; !ec && it != fs::recursive_directory_iterator() && files.size() < max_entries; it.increment(ec)) {
       if (it.depth() > 16) {
         it.disable_recursion_pending();

@@ -24,8 +24,8 @@ class file_watcher {
   using callback = std::function<void(const char* cause)>;
 
   struct options {
-    std::chrono::milliseconds debounce{200};      // quiet time after the last event
-    std::chrono::milliseconds max_delay{2000};    // reload at the latest this long after the first event
+    std::chrono::milliseconds debounce{200};         // quiet time after the last event
+    std::chrono::milliseconds max_delay{2000};       // reload at the latest this long after the first event
     std::chrono::milliseconds poll_interval{30000};  // 0 = no polling (unless inotify is unavailable)
   };
 
@@ -64,7 +64,7 @@ class file_watcher {
   options options_;
   std::vector<group> groups_;
   int inotify_fd_ = -1;
-  int wake_fd_ = -1;  // eventfd: trigger_all() and stop()
+  int wake_fd_ = -1;                    // eventfd: trigger_all() and stop()
   std::map<int, std::string> watches_;  // watch descriptor -> directory
   std::atomic<bool> stopping_{false};
   std::atomic<bool> triggered_{false};

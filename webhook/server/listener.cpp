@@ -99,8 +99,8 @@ std::string_view sv(beast::string_view s) { return std::string_view(s.data(), s.
 // A request the parser refused (as opposed to a client that went away mid-request).
 bool is_malformed(const beast::error_code& ec) {
   static const boost::system::error_category& http_category = beast::error_code(http::error::bad_target).category();
-  return ec && ec.category() == http_category && ec != http::error::end_of_stream && ec != http::error::partial_message &&
-         ec != http::error::need_more && ec != http::error::need_buffer;
+  return ec && ec.category() == http_category && ec != http::error::end_of_stream &&
+         ec != http::error::partial_message && ec != http::error::need_more && ec != http::error::need_buffer;
 }
 
 // One TLS connection: handshake, then requests until the client closes, a timeout, an error or
@@ -114,7 +114,9 @@ class session : public std::enable_shared_from_this<session> {
 
   ~session() { state_->remove(this); }
 
-  void start() { net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::on_start, shared_from_this())); }
+  void start() {
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::on_start, shared_from_this()));
+  }
 
   // Posted to the strand when the server drains. A connection waiting for the client (in the
   // handshake, or idle between requests) closes now, unless the client has already sent more:
@@ -138,7 +140,8 @@ class session : public std::enable_shared_from_this<session> {
   void on_start() {
     phase_ = phase::handshake;
     lowest().expires_after(options().handshake_timeout);
-    stream_.async_handshake(ssl::stream_base::server, beast::bind_front_handler(&session::on_handshake, shared_from_this()));
+    stream_.async_handshake(ssl::stream_base::server,
+                            beast::bind_front_handler(&session::on_handshake, shared_from_this()));
   }
 
   void on_handshake(beast::error_code ec) {
@@ -165,7 +168,8 @@ class session : public std::enable_shared_from_this<session> {
     if (buffer_.size() != 0) return read_header();
     phase_ = phase::idle;
     lowest().expires_after(options().idle_timeout);
-    stream_.async_read_some(buffer_.prepare(read_chunk), beast::bind_front_handler(&session::on_first_bytes, shared_from_this()));
+    stream_.async_read_some(buffer_.prepare(read_chunk),
+                            beast::bind_front_handler(&session::on_first_bytes, shared_from_this()));
   }
 
   void on_first_bytes(beast::error_code ec, std::size_t n) {
@@ -185,7 +189,8 @@ class session : public std::enable_shared_from_this<session> {
     parser_->header_limit(static_cast<std::uint32_t>(options().max_header_bytes));
     parser_->body_limit(options().max_body_bytes);
     lowest().expires_after(options().header_timeout);
-    http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_header, shared_from_this()));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
 
   void on_header(beast::error_code ec, std::size_t header_bytes) {
@@ -200,7 +205,9 @@ class session : public std::enable_shared_from_this<session> {
 
     const auto& req = parser_->get();
     if (log_enabled(log_level::trace)) {
-      log_line(log_level::trace, "request headers read").field("method", sv(req.method_string())).field("target", sv(req.target()));
+      log_line(log_level::trace, "request headers read")
+          .field("method", sv(req.method_string()))
+          .field("target", sv(req.target()));
     }
     if (const auto length = parser_->content_length(); length && *length > options().max_body_bytes)
       return reject(413, "request body too large: the limit is " + std::to_string(options().max_body_bytes) + " bytes");
@@ -236,7 +243,8 @@ class session : public std::enable_shared_from_this<session> {
   void process() {
     phase_ = phase::processing;
     const auto& req = parser_->get();
-    const http_request_view view{sv(req.method_string()), sv(req.target()), sv(req[http::field::content_type]), req.body()};
+    const http_request_view view{sv(req.method_string()), sv(req.target()), sv(req[http::field::content_type]),
+                                 req.body()};
     http_response response = state_->routes.handle(view);
     // While draining or retiring, the answer says `Connection: close` unless the client has
     // already sent its next request: that one is read and answered too, and the last answer closes.
@@ -250,7 +258,8 @@ class session : public std::enable_shared_from_this<session> {
   // A request refused before its body was read: answer, then discard what the client still
   // sends for a moment (so it can read the answer instead of a reset), then close.
   void reject(int status, const std::string& message) {
-    const std::string_view target = parser_ && parser_->is_header_done() ? sv(parser_->get().target()) : std::string_view();
+    const std::string_view target =
+        parser_ && parser_->is_header_done() ? sv(parser_->get().target()) : std::string_view();
     http_response response = state_->routes.reject(target, status, message);
     keep_alive_ = false;
     linger_ = true;
@@ -390,7 +399,9 @@ std::string listener::open(const tcp::endpoint& endpoint) {
   acceptor_.set_option(net::socket_base::reuse_address(true), ec);
   if (endpoint.address().is_v6()) acceptor_.set_option(net::ip::v6_only(false), ec);
   acceptor_.bind(endpoint, ec);
-  if (ec) return "cannot bind " + endpoint.address().to_string() + ":" + std::to_string(endpoint.port()) + ": " + ec.message();
+  if (ec)
+    return "cannot bind " + endpoint.address().to_string() + ":" + std::to_string(endpoint.port()) + ": " +
+           ec.message();
   acceptor_.listen(net::socket_base::max_listen_connections, ec);
   if (ec) return "cannot listen: " + ec.message();
   return {};

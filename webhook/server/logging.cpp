@@ -83,8 +83,9 @@ class batching_sink final : public spdlog::sinks::base_sink<std::mutex> {
       writing.swap(pending_);
       lock.unlock();
       if (dropped != 0) {
-        const std::string note = R"({"level":"warn","msg":"log lines dropped: the writer could not keep up","dropped":)" +
-                                 std::to_string(dropped) + "}\n";
+        const std::string note =
+            R"({"level":"warn","msg":"log lines dropped: the writer could not keep up","dropped":)" +
+            std::to_string(dropped) + "}\n";
         write_all(note);
       }
       write_all(writing);
@@ -201,9 +202,8 @@ void init_logging(const logging_options& options) {
 
   s.sink = std::make_shared<batching_sink>(STDERR_FILENO, options.max_pending_bytes);
   auto logger = std::make_shared<spdlog::logger>("peergate", s.sink);
-  const char* pattern = options.format == log_format::json
-                            ? R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ",%v})"
-                            : "%Y-%m-%dT%H:%M:%S.%fZ %v";
+  const char* pattern =
+      options.format == log_format::json ? R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ",%v})" : "%Y-%m-%dT%H:%M:%S.%fZ %v";
   logger->set_formatter(std::make_unique<spdlog::pattern_formatter>(pattern, spdlog::pattern_time_type::utc));
   logger->set_level(to_spdlog(options.level));
   s.logger = logger;

@@ -98,7 +98,8 @@ void metrics::record_admission(endpoint e, decision_label d, std::chrono::nanose
   while (b < duration_buckets.size() && seconds > duration_buckets[b]) ++b;
   if (b < duration_buckets.size()) h.buckets[b].fetch_add(1, std::memory_order_relaxed);
   h.count.fetch_add(1, std::memory_order_relaxed);
-  h.sum_ns.fetch_add(static_cast<std::uint64_t>(duration.count() < 0 ? 0 : duration.count()), std::memory_order_relaxed);
+  h.sum_ns.fetch_add(static_cast<std::uint64_t>(duration.count() < 0 ? 0 : duration.count()),
+                     std::memory_order_relaxed);
 }
 
 void metrics::record_finding(const finding& f) {
@@ -214,21 +215,25 @@ std::string metrics::render() const {
     }
   }
 
-  header(out, "peergate_policy_reloads_total", "counter", "Policy reloads, by result (a failed reload keeps the last good set).");
+  header(out, "peergate_policy_reloads_total", "counter",
+         "Policy reloads, by result (a failed reload keeps the last good set).");
   sample(out, "peergate_policy_reloads_total", "result=\"success\"", reloads_success_.load(std::memory_order_relaxed));
   sample(out, "peergate_policy_reloads_total", "result=\"failure\"", reloads_failure_.load(std::memory_order_relaxed));
 
   header(out, "peergate_policies_loaded", "gauge", "Policies in the set being served, by kind.");
   sample(out, "peergate_policies_loaded", "kind=\"PeerPodPolicy\"", policies_loaded_.load(std::memory_order_relaxed));
-  sample(out, "peergate_policies_loaded", "kind=\"PeerPodMutation\"", mutations_loaded_.load(std::memory_order_relaxed));
+  sample(out, "peergate_policies_loaded", "kind=\"PeerPodMutation\"",
+         mutations_loaded_.load(std::memory_order_relaxed));
 
-  header(out, "peergate_tls_reloads_total", "counter", "Serving certificate reloads, by result (a failed reload keeps the old pair).");
+  header(out, "peergate_tls_reloads_total", "counter",
+         "Serving certificate reloads, by result (a failed reload keeps the old pair).");
   sample(out, "peergate_tls_reloads_total", "result=\"success\"", tls_reloads_success_.load(std::memory_order_relaxed));
   sample(out, "peergate_tls_reloads_total", "result=\"failure\"", tls_reloads_failure_.load(std::memory_order_relaxed));
 
   header(out, "peergate_tls_certificate_expiry_timestamp_seconds", "gauge",
          "Expiry (notAfter) of the serving certificate in use, Unix time.");
-  sample(out, "peergate_tls_certificate_expiry_timestamp_seconds", "", certificate_expiry_.load(std::memory_order_relaxed));
+  sample(out, "peergate_tls_certificate_expiry_timestamp_seconds", "",
+         certificate_expiry_.load(std::memory_order_relaxed));
 
   header(out, "peergate_http_responses_total", "counter", "HTTP responses sent, by status code.");
   for (std::size_t i = 0; i <= http_statuses.size(); ++i) {
@@ -240,7 +245,8 @@ std::string metrics::render() const {
   sample(out, "peergate_connections_active", "", connections_active_.load(std::memory_order_relaxed));
   header(out, "peergate_connections_total", "counter", "Client connections accepted.");
   sample(out, "peergate_connections_total", "", connections_total_.load(std::memory_order_relaxed));
-  header(out, "peergate_connections_rejected_total", "counter", "Connections closed at once because --max-connections was reached.");
+  header(out, "peergate_connections_rejected_total", "counter",
+         "Connections closed at once because --max-connections was reached.");
   sample(out, "peergate_connections_rejected_total", "", connections_rejected_.load(std::memory_order_relaxed));
 
   header(out, "peergate_connection_timeouts_total", "counter", "Connections closed by a timeout, by phase.");

@@ -55,9 +55,9 @@ std::optional<std::size_t> parse_byte_size(std::string_view text) {
     std::string_view suffix;
     std::uint64_t factor;
   };
-  static constexpr unit units[] = {{"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}, {"Ki", 1ull << 10},
-                                   {"Mi", 1ull << 20},  {"Gi", 1ull << 30},  {"K", 1000},         {"M", 1000000},
-                                   {"G", 1000000000},   {"B", 1}};
+  static constexpr unit units[] = {
+      {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}, {"Ki", 1ull << 10}, {"Mi", 1ull << 20},
+      {"Gi", 1ull << 30},  {"K", 1000},         {"M", 1000000},      {"G", 1000000000},  {"B", 1}};
   std::uint64_t factor = 1;
   std::string_view number = text;
   for (const unit& u : units) {
@@ -124,9 +124,10 @@ std::string validate(const server_options& o) {
   if (o.max_body_bytes == 0) problem("--max-body-bytes must be at least 1");
   if (o.threads > 256) problem("--threads must be at most 256");
   using ms = std::chrono::milliseconds;
-  for (auto [name, value] : {std::pair{"--handshake-timeout", o.handshake_timeout}, std::pair{"--header-timeout", o.header_timeout},
-                             std::pair{"--body-timeout", o.body_timeout}, std::pair{"--idle-timeout", o.idle_timeout},
-                             std::pair{"--write-timeout", o.write_timeout}}) {
+  for (auto [name, value] :
+       {std::pair{"--handshake-timeout", o.handshake_timeout}, std::pair{"--header-timeout", o.header_timeout},
+        std::pair{"--body-timeout", o.body_timeout}, std::pair{"--idle-timeout", o.idle_timeout},
+        std::pair{"--write-timeout", o.write_timeout}}) {
     if (value <= ms(0)) problem(std::string(name) + " must be positive");
   }
   return problems;
@@ -162,8 +163,8 @@ unsigned default_thread_count() {
       cpus = std::min(cpus, *limit);
   // cgroup v1 (older nodes): the same quota in two files; -1 = none, which parses as no quota.
   for (const char* dir : {"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"}) {
-    const std::string v1 = read_line(std::string(dir) + "/cpu.cfs_quota_us") + " " +
-                           read_line(std::string(dir) + "/cpu.cfs_period_us");
+    const std::string v1 =
+        read_line(std::string(dir) + "/cpu.cfs_quota_us") + " " + read_line(std::string(dir) + "/cpu.cfs_period_us");
     if (const std::optional<unsigned> limit = cpus_from_cgroup_cpu_max(v1)) cpus = std::min(cpus, *limit);
   }
   return cpus;

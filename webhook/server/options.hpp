@@ -26,7 +26,7 @@ struct server_options {
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds header_timeout{10'000};  // from the first byte of a request to the end of its headers
   std::chrono::milliseconds body_timeout{30'000};
-  std::chrono::milliseconds idle_timeout{90'000};    // keep-alive: between requests
+  std::chrono::milliseconds idle_timeout{90'000};  // keep-alive: between requests
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds shutdown_timeout{25'000};  // drain deadline on SIGTERM/SIGINT
   // On SIGTERM/SIGINT, keep accepting (readyz says 503) this long before draining: the endpoints

@@ -1,8 +1,8 @@
 #pragma once
 // The policy set being served: an immutable snapshot behind a shared_ptr that a reload swaps
 // (published<>, a mutex-guarded pointer). A request takes one snapshot for its whole life, so it
-// always sees one consistent set. reload() builds a new set off the I/O threads and swaps it in only when it loaded with no
-// errors; a broken reload keeps the last good set, logs every diagnostic and is counted.
+// always sees one consistent set. reload() builds a new set off the I/O threads and swaps it in only when it loaded
+// with no errors; a broken reload keeps the last good set, logs every diagnostic and is counted.
 
 #include <memory>
 #include <string>

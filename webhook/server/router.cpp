@@ -192,7 +192,9 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
   const policy_snapshot snapshot = policies_.current();
   if (!snapshot) {
     metrics_.record_admission(ep, decision_label::error, clock::now() - start);
-    log_line(log_level::error, "admission").field("endpoint", to_string(ep)).field("decision", "error")
+    log_line(log_level::error, "admission")
+        .field("endpoint", to_string(ep))
+        .field("decision", "error")
         .field("message", "no policies loaded");
     return json_response(503, error_body("no policies loaded"));
   }
@@ -204,9 +206,14 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
   metrics_.record_admission(ep, decision, elapsed);
   if (audit_log_ && result.result != outcome::bad_request) {
     // Queued, never written on this thread; a full queue drops and counts (audit_log_writer.hpp).
-    audit_log_->record({.uid = result.uid, .user = result.username, .operation = result.operation,
-                        .kind = result.kind, .namespace_name = result.namespace_name, .name = result.name,
-                        .generate_name = result.generate_name, .denied = result.result != outcome::allowed,
+    audit_log_->record({.uid = result.uid,
+                        .user = result.username,
+                        .operation = result.operation,
+                        .kind = result.kind,
+                        .namespace_name = result.namespace_name,
+                        .name = result.name,
+                        .generate_name = result.generate_name,
+                        .denied = result.result != outcome::allowed,
                         .message = result.message},
                        result.findings);
   }
@@ -246,10 +253,8 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
         .field("operation", result.operation)
         .field("kind", result.kind)
         .field("namespace", result.namespace_name);
-    if (result.name.empty() && !result.generate_name.empty())
-      audit.field("generateName", result.generate_name);
-    else
-      audit.field("name", result.name);
+    if (result.name.empty() && !result.generate_name.empty()) audit.field("generateName", result.generate_name);
+    else audit.field("name", result.name);
     audit.field("user", result.username).field("message", f.message);
   }
   return json_response(result.http_status, std::move(result.body));

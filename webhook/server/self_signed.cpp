@@ -16,7 +16,8 @@ generated_certificate generate_self_signed(const std::string& directory, int day
   std::string dir = directory;
   if (dir.empty()) {
     const char* tmpdir = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp") + "/peergate-certs-XXXXXX";
+    std::string pattern =
+        std::string(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp") + "/peergate-certs-XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) {
       out.error = "cannot create a directory for the embedded certificate (" + pattern + "): " + std::strerror(errno);
       return out;

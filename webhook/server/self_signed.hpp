@@ -6,8 +6,6 @@
 #include <string>
 #include <vector>
 
-
-
 namespace peergate::webhook::server {
 
 struct generated_certificate {

@@ -54,12 +54,11 @@ bool write_port_file(const std::string& path, unsigned port, std::string& error)
 }
 
 void log_certificate(log_level level, const char* msg, const certificate_info& c) {
-  log_line(level, msg)
-      .field("subject", c.subject)
-      .field("issuer", c.issuer)
-      .field("not_after", c.not_after);
+  log_line(level, msg).field("subject", c.subject).field("issuer", c.issuer).field("not_after", c.not_after);
   if (c.not_after != 0 && c.not_after < static_cast<std::int64_t>(std::time(nullptr)))
-    log_line(log_level::warn, "serving certificate has expired").field("subject", c.subject).field("not_after", c.not_after);
+    log_line(log_level::warn, "serving certificate has expired")
+        .field("subject", c.subject)
+        .field("not_after", c.not_after);
 }
 
 const char* signal_name(int signo) {
@@ -103,7 +102,8 @@ std::optional<tcp::endpoint> listen_endpoint(const server_options& options) {
   boost::system::error_code ec;
   const net::ip::address ip = net::ip::make_address(address->host, ec);
   if (ec) {
-    log_line(log_level::error, "invalid options").field("error", "bad listen address \"" + address->host + "\": an IP address is expected");
+    log_line(log_level::error, "invalid options")
+        .field("error", "bad listen address \"" + address->host + "\": an IP address is expected");
     return std::nullopt;
   }
   return tcp::endpoint(ip, address->port);
@@ -147,15 +147,14 @@ std::unique_ptr<tls_context_store> build_tls_contexts(const server_options& opti
 // The audit log, when --audit-log names one.
 struct opened_audit_log {
   std::unique_ptr<audit_log_writer> writer;  // null when off
-  bool failed = false;                        // named but cannot be opened (logged)
+  bool failed = false;                       // named but cannot be opened (logged)
 };
 opened_audit_log open_audit_log(const server_options& options) {
   if (options.audit_log.empty()) return {};
   std::string error;
-  opened_audit_log opened{audit_log_writer::open({.path = options.audit_log,
-                                                   .max_bytes = options.audit_log_max_bytes,
-                                                   .max_files = options.audit_log_max_files},
-                                                  &error)};
+  opened_audit_log opened{audit_log_writer::open(
+      {.path = options.audit_log, .max_bytes = options.audit_log_max_bytes, .max_files = options.audit_log_max_files},
+      &error)};
   if (!opened.writer) {
     log_line(log_level::error, "cannot start: audit log").field("error", error);
     opened.failed = true;
@@ -174,8 +173,8 @@ void close_audit_log(audit_log_writer& audit_log) {
 
 // Reloads on file changes (and SIGHUP, through trigger_all) run on the watcher thread, never on
 // an I/O thread.
-void watch_files(file_watcher& watcher, const server_options& options, policy_store& policies,
-                 tls_context_store& tls, metrics& stats) {
+void watch_files(file_watcher& watcher, const server_options& options, policy_store& policies, tls_context_store& tls,
+                 metrics& stats) {
   if (!options.policy_paths.empty()) {
     watcher.add_group("policies", options.policy_paths, [&policies](const char* cause) { policies.reload(cause); });
   }
@@ -185,11 +184,15 @@ void watch_files(file_watcher& watcher, const server_options& options, policy_st
       stats.record_tls_reload(built.ok());
       if (built.ok()) {
         stats.set_certificate_expiry(built.certificate.not_after);
-        log_line(log_level::info, "tls certificate reloaded").field("cause", cause)
-            .field("subject", built.certificate.subject).field("not_after", built.certificate.not_after);
+        log_line(log_level::info, "tls certificate reloaded")
+            .field("cause", cause)
+            .field("subject", built.certificate.subject)
+            .field("not_after", built.certificate.not_after);
       } else {
-        log_line(log_level::error, "tls certificate reload failed").field("cause", cause)
-            .field("error", built.error).field("kept_previous", true);
+        log_line(log_level::error, "tls certificate reload failed")
+            .field("cause", cause)
+            .field("error", built.error)
+            .field("kept_previous", true);
       }
     });
   }
@@ -216,7 +219,8 @@ class serving_loop {
   ~serving_loop() { alive_->store(false); }
 
   // Binds; returns "" or why it could not.
-  std::string listen(const tcp::endpoint& endpoint, const router& routes, const tls_context_store& tls, metrics& stats) {
+  std::string listen(const tcp::endpoint& endpoint, const router& routes, const tls_context_store& tls,
+                     metrics& stats) {
     listener_ = std::make_shared<listener>(ioc_, options_, routes, tls, stats);
     return listener_->open(endpoint);
   }
@@ -324,16 +328,19 @@ int serve(const server_options& options) {
   const opened_audit_log audit_log = open_audit_log(options);
   if (audit_log.failed) return 1;
 
-  file_watcher watcher(file_watcher::options{options.reload_debounce, std::chrono::milliseconds(2000),
-                                             options.watch_poll_interval});
+  file_watcher watcher(
+      file_watcher::options{options.reload_debounce, std::chrono::milliseconds(2000), options.watch_poll_interval});
   watch_files(watcher, options, policies, *tls, stats);
   std::atomic<bool> shutting_down{false};
-  const router routes(policies, stats, [&]() -> std::string {
-    if (shutting_down.load()) return "shutting down";
-    if (!policies.loaded()) return "no policies loaded";
-    if (!tls->loaded()) return "no serving certificate loaded";
-    return {};
-  }, audit_log.writer.get());
+  const router routes(
+      policies, stats,
+      [&]() -> std::string {
+        if (shutting_down.load()) return "shutting down";
+        if (!policies.loaded()) return "no policies loaded";
+        if (!tls->loaded()) return "no serving certificate loaded";
+        return {};
+      },
+      audit_log.writer.get());
   int code = 0;
   {
     serving_loop loop(options, threads, watcher, shutting_down);

@@ -48,8 +48,8 @@ std::string name_text(const X509_NAME* name) {
 
 // Offers only HTTP/1.1 in ALPN: a client that asks for h2 alone gets no ALPN answer and
 // speaks HTTP/1.1 (or gives up), never h2.
-int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* in,
-                unsigned int in_len, void*) {
+int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* in, unsigned int in_len,
+                void*) {
   static constexpr unsigned char http11[] = {'h', 't', 't', 'p', '/', '1', '.', '1'};
   unsigned int i = 0;
   while (i < in_len) {
@@ -79,9 +79,8 @@ const std::map<std::string, cipher_names, std::less<>>& cipher_table() {
     if (ctx == nullptr) return t;
     SSL_CTX_set_security_level(ctx, 0);
     SSL_CTX_set_cipher_list(ctx, "ALL:COMPLEMENTOFALL:@SECLEVEL=0");
-    SSL_CTX_set_ciphersuites(ctx,
-                             "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:"
-                             "TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256");
+    SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:"
+                                  "TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256");
     STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(ctx);
     for (int i = 0; ciphers != nullptr && i < sk_SSL_CIPHER_num(ciphers); ++i) {
       const SSL_CIPHER* c = sk_SSL_CIPHER_value(ciphers, i);
@@ -126,7 +125,8 @@ tls_version_result parse_tls_version(std::string_view text) {
   if (text == "1.3" || text == "VersionTLS13") return {tls_version::v1_3, {}};
   if (text == "1.0" || text == "1.1" || text == "VersionTLS10" || text == "VersionTLS11")
     return {std::nullopt, "TLS " + std::string(text) + " is insecure and refused: use 1.2 or 1.3"};
-  return {std::nullopt, "unknown TLS version \"" + std::string(text) + "\" (expected 1.2, 1.3, VersionTLS12 or VersionTLS13)"};
+  return {std::nullopt,
+          "unknown TLS version \"" + std::string(text) + "\" (expected 1.2, 1.3, VersionTLS12 or VersionTLS13)"};
 }
 
 std::vector<std::string> split_list(std::string_view text) {
@@ -228,7 +228,8 @@ tls_build_result build_tls_context(const tls_settings& settings, const tls_mater
     pkey_ptr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
     if (!key) {
       result.error = "no PEM private key found in the key" +
-                     (settings.key_file.empty() ? std::string() : " file " + settings.key_file) + ": " + openssl_errors();
+                     (settings.key_file.empty() ? std::string() : " file " + settings.key_file) + ": " +
+                     openssl_errors();
       return result;
     }
     if (SSL_CTX_use_PrivateKey(c, key.get()) != 1 || SSL_CTX_check_private_key(c) != 1) {
