@@ -40,6 +40,7 @@ class quantity {
 
   quantity& operator+=(const quantity& other);
   friend quantity operator+(quantity a, const quantity& b) { return a += b; }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 sees a literal 0 in the defaulted <=>.
   friend auto operator<=>(const quantity&, const quantity&) = default;
 
  private:

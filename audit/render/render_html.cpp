@@ -112,7 +112,7 @@ void write_data(const report& rep, std::ostream& out) {
     append_json_quoted(s, rep.column_label(c));
   }
   s += "],\"rows\":[";
-  out << script_safe(std::move(s));
+  out << script_safe(s);
   std::unordered_map<std::uint32_t, std::size_t> ns_index, message_index;
   std::vector<std::uint32_t> namespaces, messages;
   auto index_of = [](auto& m, std::vector<std::uint32_t>& list, std::uint32_t id) {
@@ -158,11 +158,11 @@ void write_data(const report& rep, std::ostream& out) {
     append_json_quoted(s, rep.str(namespaces[i]));
   }
   s += "],\"messages\":[";
-  out << script_safe(std::move(s));
+  out << script_safe(s);
   for (std::size_t i = 0; i < messages.size(); ++i) {
     s = i ? ",\n" : "";
     append_json_quoted(s, rep.str(messages[i]));
-    out << script_safe(std::move(s));
+    out << script_safe(s);
   }
   out << "]}";
 }

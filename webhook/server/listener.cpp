@@ -443,7 +443,7 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
   }
   SSL* ssl = state_->tls.new_connection();
   if (ssl == nullptr) {
-    log_line(log_level::error, "no TLS context for a new connection");
+    log_line(log_level::error, "no TLS context for a new connection").emit();
     return do_accept();
   }
   beast::error_code ignored;

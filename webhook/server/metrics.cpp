@@ -113,7 +113,7 @@ void metrics::record_finding(const finding& f) {
 }
 
 void metrics::count_policy_result(std::string_view policy, std::string_view action, std::string_view result) {
-  const auto key = std::make_tuple(policy, action, result);
+  const result_view key{policy, action, result};
   {
     std::shared_lock lock(policy_results_mutex_);
     if (auto it = policy_results_.find(key); it != policy_results_.end()) {

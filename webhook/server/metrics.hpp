@@ -78,8 +78,17 @@ class metrics {
   std::array<std::array<counter, decision_count>, endpoint_count> requests_{};
   std::array<histogram, endpoint_count> durations_{};
 
+  // {policy, action, result}, looked up by string_views without building strings per request.
+  using result_key = std::tuple<std::string, std::string, std::string>;
+  using result_view = std::tuple<std::string_view, std::string_view, std::string_view>;
+  struct result_key_less {
+    using is_transparent = void;
+    static result_view view(const result_key& k) { return {std::get<0>(k), std::get<1>(k), std::get<2>(k)}; }
+    static const result_view& view(const result_view& v) { return v; }
+    bool operator()(const auto& a, const auto& b) const { return view(a) < view(b); }
+  };
   mutable std::shared_mutex policy_results_mutex_;
-  std::map<std::tuple<std::string, std::string, std::string>, std::unique_ptr<counter>, std::less<>> policy_results_;
+  std::map<result_key, std::unique_ptr<counter>, result_key_less> policy_results_;
 
   counter reloads_success_{0};
   counter reloads_failure_{0};

@@ -79,7 +79,7 @@ void run_io(net::io_context& ioc) {
     } catch (const std::exception& e) {
       log_line(log_level::error, "unexpected exception on an I/O thread").field("error", e.what());
     } catch (...) {
-      log_line(log_level::error, "unexpected exception on an I/O thread");
+      log_line(log_level::error, "unexpected exception on an I/O thread").emit();
     }
   }
 }
@@ -112,7 +112,7 @@ std::optional<tcp::endpoint> listen_endpoint(const server_options& options) {
 // Policies are loaded before listening: a set with errors means no start.
 bool load_policies(policy_store& policies) {
   if (policies.reload("startup")) return true;
-  log_line(log_level::error, "cannot start: the policies have errors");
+  log_line(log_level::error, "cannot start: the policies have errors").emit();
   return false;
 }
 
