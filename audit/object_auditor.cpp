@@ -93,7 +93,7 @@ void object_auditor::add(input_item&& item) {
     if (!e.owner->name.empty()) link.name_hash = hash_name(e.owner->kind, e.namespace_name, e.owner->name);
   }
   report_.rows.push_back(std::move(r));
-  owners_.push_back(std::move(link));
+  owners_.push_back(link);
 }
 
 std::uint32_t object_auditor::first_with(const std::deque<hashed_row>& index, std::uint64_t hash) {

@@ -122,7 +122,7 @@ TEST_CASE("policyreport: a ClusterPolicyReport with the totals and a PolicyRepor
   CHECK(docs[0]["summary"]["error"].as<int>() == 3);
   CHECK(docs[0]["results"].size() == 3);  // the unreadable item, once per policy: it has no namespace
   CHECK(docs[0]["results"][0]["properties"]["input"].as<std::string>() == "cluster.json:99 items[9]");
-  const YAML::Node team = docs[3];
+  const YAML::Node& team = docs[3];
   CHECK(team["kind"].as<std::string>() == "PolicyReport");
   CHECK(team["metadata"]["namespace"].as<std::string>() == "team-a");
   CHECK(team["metadata"]["name"].as<std::string>() == "peergate");

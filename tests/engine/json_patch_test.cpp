@@ -13,7 +13,7 @@ namespace {
 json::array check_round_trip(std::string_view from_text, std::string_view to_text) {
   const json::value from = json::parse(from_text);
   const json::value to = json::parse(to_text);
-  const json::array ops = patch::diff(from, to);
+  json::array ops = patch::diff(from, to);
   json::value doc = from;
   std::string error;
   INFO("patch: " << json::serialize(ops));
@@ -46,7 +46,7 @@ TEST_CASE("json_patch: escape_token follows RFC 6901") {
   CHECK(patch::escape_token("a~b") == "a~0b");
   CHECK(patch::escape_token("~/") == "~0~1");
   CHECK(patch::escape_token("~1") == "~01");
-  CHECK(patch::escape_token("") == "");
+  CHECK(patch::escape_token("").empty());
   CHECK(patch::escape_token("plain") == "plain");
 }
 

@@ -34,7 +34,7 @@ std::string fixture(const std::string& name) { return read_initdata_fixture(name
 }  // namespace
 
 TEST_CASE("base64: the standard alphabet with padding, as Go's StdEncoding reads it", "[vm][initdata]") {
-  CHECK(decoded("") == "");
+  CHECK(decoded("").empty());
   CHECK(decoded("Zg==") == "f");
   CHECK(decoded("Zm8=") == "fo");
   CHECK(decoded("Zm9v") == "foo");

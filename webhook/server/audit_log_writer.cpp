@@ -105,7 +105,8 @@ bool audit_log_writer::write_all(std::string_view text) {
   return true;
 }
 
-void audit_log_writer::write_batch(std::string_view rest) {
+void audit_log_writer::write_batch(std::string_view batch) {
+  std::string_view rest = batch;  // what is still to be written
   while (!rest.empty()) {
     // The longest run of whole lines that keeps the file within max_bytes.
     std::size_t take = rest.size();
