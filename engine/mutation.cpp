@@ -133,6 +133,18 @@ std::int64_t pick(const quantity& request, const quantity& limit, std::int64_t (
 
 }  // namespace
 
+bool compute_pod_vm_size(const json::object& spec, pod_vm_size* size, std::string* reason) {
+  resource_totals totals;
+  if (!sum_containers(spec, "containers", &totals, reason) || !sum_containers(spec, "initContainers", &totals, reason))
+    return false;
+  size->vcpus = pick(totals.cpu_request, totals.cpu_limit, &quantity::ceil_units);
+  size->memory_mib = pick(totals.memory_request, totals.memory_limit, &quantity::ceil_mebibytes);
+  // Upstream writes gpuRequest.String(); for the whole numbers Kubernetes allows for extended
+  // resources that is the same decimal string.
+  size->gpus = totals.gpu_request.sign() > 0 ? totals.gpu_request.ceil_units() : 0;
+  return true;
+}
+
 patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_view extended_resource,
                                         bool sizing_annotations) {
   patch_mutation result;
@@ -163,23 +175,18 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
                   std::string(extended_resource));
   }
 
-  resource_totals totals;
+  pod_vm_size size;
   std::string reason;
-  if (!sum_containers(*spec, "containers", &totals, &reason) ||
-      !sum_containers(*spec, "initContainers", &totals, &reason)) {
-    return refuse(std::move(reason));
-  }
+  if (!compute_pod_vm_size(*spec, &size, &reason)) return refuse(std::move(reason));
 
   // Nothing was changed above; from here on every change is made and recorded in the patch.
   json::object& out = *pod_object;
   json::array& ops = result.patch;
 
   if (sizing_annotations) {
-    const std::int64_t vcpus = pick(totals.cpu_request, totals.cpu_limit, &quantity::ceil_units);
-    const std::int64_t memory = pick(totals.memory_request, totals.memory_limit, &quantity::ceil_mebibytes);
-    // Upstream writes gpuRequest.String(); for the whole numbers Kubernetes allows for extended
-    // resources that is the same decimal string.
-    const std::int64_t gpus = totals.gpu_request.sign() > 0 ? totals.gpu_request.ceil_units() : 0;
+    const std::int64_t vcpus = size.vcpus;
+    const std::int64_t memory = size.memory_mib;
+    const std::int64_t gpus = size.gpus;
 
     json::object wanted;
     if (vcpus > 0) wanted[vcpus_annotation] = std::to_string(vcpus);

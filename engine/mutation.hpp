@@ -4,7 +4,9 @@
 // every container's resources emptied, and the peer-pod extended resource on containers[0].
 
 #include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -22,6 +24,20 @@ struct patch_mutation {
   std::string reason;
   boost::json::array patch;  // RFC 6902 operations that turn the original pod into the mutated one
 };
+
+// The VM size the mutation writes for a pod spec: cpu, memory and GPU requests and limits summed
+// over containers and initContainers, upstream's choice between limit and request, rounded up to
+// whole vCPUs and MiB. 0: no annotation. VM governance reads the size a workload template will
+// ask for through the same function.
+struct pod_vm_size {
+  std::int64_t vcpus = 0;
+  std::int64_t memory_mib = 0;
+  std::int64_t gpus = 0;
+};
+
+// False, with the reason, when a quantity cannot be read (the mutation refuses such a pod). The
+// JSON types of `spec` must have been checked first (pod_spec_type_problem).
+bool compute_pod_vm_size(const boost::json::object& spec, pod_vm_size* size, std::string* reason);
 
 // Mutates a Pod object (the whole object: apiVersion, kind, metadata, spec) that the caller has
 // already decided is a peer pod of the configured runtime class in a non-excluded namespace, in

@@ -8,6 +8,8 @@
 #include <optional>
 #include <system_error>
 
+#include "engine/mutation.hpp"
+#include "engine/pod_template.hpp"
 #include "engine/quantity.hpp"
 
 namespace peergate::vm {
@@ -42,95 +44,6 @@ count_value read_count(const json::object& annotations, std::string_view key, st
     return out;
   }
   return parse_count(std::string_view(s->data(), s->size()), cap);
-}
-
-// --- the mutation's sizing, following engine/mutation.cpp and REFERENCE.md section 2 ---
-
-struct totals {
-  quantity cpu_request;
-  quantity cpu_limit;
-  quantity memory_request;
-  quantity memory_limit;
-  quantity gpu_request;
-};
-
-// Adds list[name] to *total; false with *error set when it is not a non-negative quantity.
-bool add_quantity(const json::object& list, std::string_view name, const std::string& where, quantity* total,
-                  std::string* error) {
-  const json::value* value = list.if_contains(name);
-  if (value == nullptr || value->is_null()) return true;
-  const std::string field = where + "." + std::string(name);
-  const auto text = quantity_text(*value);
-  if (!text) {
-    *error = field + ": a quantity must be a string or a number";
-    return false;
-  }
-  std::string reason;
-  const auto parsed = quantity::parse(*text, &reason);
-  if (!parsed) {
-    *error = field + ": invalid quantity \"" + *text + "\": " + reason;
-    return false;
-  }
-  if (parsed->sign() < 0) {
-    *error = field + ": negative quantity \"" + *text + "\" is not allowed";
-    return false;
-  }
-  *total += *parsed;
-  return true;
-}
-
-bool add_list(const json::object& resources, std::string_view list_name, const std::string& label, quantity* cpu,
-              quantity* memory, quantity* gpu, std::string* error) {
-  const json::value* list = resources.if_contains(list_name);
-  if (list == nullptr || list->is_null()) return true;
-  const std::string where = label + " resources." + std::string(list_name);
-  const json::object* items = list->if_object();
-  if (items == nullptr) {
-    *error = where + " must be an object of resource quantities";
-    return false;
-  }
-  // GPU limits are validated like any quantity but not summed: upstream reads GPU requests only.
-  quantity ignored;
-  return add_quantity(*items, "cpu", where, cpu, error) && add_quantity(*items, "memory", where, memory, error) &&
-         add_quantity(*items, "nvidia.com/gpu", where, gpu != nullptr ? gpu : &ignored, error);
-}
-
-bool sum_containers(const json::object& spec, std::string_view list_name, totals* sums, std::string* error) {
-  const json::value* list = spec.if_contains(list_name);
-  if (list == nullptr || list->is_null()) return true;
-  const json::array* containers = list->if_array();
-  if (containers == nullptr) {
-    *error = "spec." + std::string(list_name) + " must be an array";
-    return false;
-  }
-  for (std::size_t i = 0; i < containers->size(); ++i) {
-    const std::string label = std::string(list_name) + "[" + std::to_string(i) + "]";
-    const json::object* container = (*containers)[i].if_object();
-    if (container == nullptr) {
-      *error = label + " must be an object";
-      return false;
-    }
-    const json::value* resources = container->if_contains("resources");
-    if (resources == nullptr || resources->is_null()) continue;
-    const json::object* r = resources->if_object();
-    if (r == nullptr) {
-      *error = label + " resources must be an object";
-      return false;
-    }
-    if (!add_list(*r, "requests", label, &sums->cpu_request, &sums->memory_request, &sums->gpu_request, error) ||
-        !add_list(*r, "limits", label, &sums->cpu_limit, &sums->memory_limit, nullptr, error)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Upstream's choice: the limit when a request exists and the limit is at least as large,
-// otherwise the request if positive; 0 means "no annotation".
-std::int64_t pick(const quantity& request, const quantity& limit, std::int64_t (quantity::*round)() const) {
-  if (!request.is_zero() && limit >= request) return (limit.*round)();
-  if (request.sign() > 0) return (request.*round)();
-  return 0;
 }
 
 // A size the mutation computed, in place of the template's annotation. Above the cap it is kept
@@ -207,14 +120,14 @@ vm_request read_vm_request(const boost::json::object* annotations) {
 
 mutation_sizes compute_mutation_sizes(const boost::json::object& pod_spec) {
   mutation_sizes out;
-  totals sums;
-  if (!sum_containers(pod_spec, "containers", &sums, &out.error) ||
-      !sum_containers(pod_spec, "initContainers", &sums, &out.error)) {
-    return out;
-  }
-  out.vcpus = pick(sums.cpu_request, sums.cpu_limit, &quantity::ceil_units);
-  out.memory_mib = pick(sums.memory_request, sums.memory_limit, &quantity::ceil_mebibytes);
-  out.gpus = sums.gpu_request.sign() > 0 ? sums.gpu_request.ceil_units() : 0;
+  // The mutation's own sizing, after the same type checks the chain makes before it mutates.
+  out.error = pod_spec_type_problem(pod_spec, "spec");
+  if (!out.error.empty()) return out;
+  pod_vm_size size;
+  if (!compute_pod_vm_size(pod_spec, &size, &out.error)) return out;
+  out.vcpus = size.vcpus;
+  out.memory_mib = size.memory_mib;
+  out.gpus = size.gpus;
   return out;
 }
 

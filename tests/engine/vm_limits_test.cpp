@@ -192,7 +192,7 @@ TEST_CASE("a template's sizes are checked as the mutation computes them", "[vm][
   REQUIRE(violations.size() == 2);  // vcpus and memory are both unknown
   CHECK(violations[0].kind == vm_violation_kind::invalid);
   CHECK(violations[0].requested.empty());
-  CHECK(violations[0].reason.find("containers[0] resources.requests.cpu: invalid quantity \"6x\"") == 0);
+  CHECK(violations[0].reason.find("containers[0] (name \"a\") resources.requests.cpu: invalid quantity \"6x\"") == 0);
 }
 
 TEST_CASE("instance types and images: exact, glob and regex entries; [] forbids setting them", "[vm][limits]") {

@@ -171,7 +171,7 @@ TEST_CASE("a template whose resources cannot be summed asks for an unknown size"
   CHECK(r.vcpus.error == value_error::bad_resources);
   CHECK(r.memory_mib.error == value_error::bad_resources);
   CHECK(r.gpus.error == value_error::bad_resources);
-  CHECK(r.resources_error.find("containers[0] resources.limits.cpu: invalid quantity \"lots\"") == 0);
+  CHECK(r.resources_error.find("containers[0] (name \"a\") resources.limits.cpu: invalid quantity \"lots\"") == 0);
   CHECK(peergate::vm::compute_mutation_sizes(
             json::parse(R"({"containers": [{"resources": {"requests": {"memory": "-1Gi"}}}]})").as_object())
             .error == "containers[0] resources.requests.memory: negative quantity \"-1Gi\" is not allowed");
