@@ -4,22 +4,14 @@
 #include <catch2/catch.hpp>
 #include <sstream>
 
+#include "tests/support/log_request.hpp"
+
 using namespace peergate;
 using namespace peergate::audit;
 namespace json = boost::json;
+using peergate::testing::sample_log_request;
 
 namespace {
-
-log_request request() {
-  log_request r;
-  r.uid = "705ab4f5-6393-11e8-b7cc-42010a800002";
-  r.user = "alice";
-  r.operation = "CREATE";
-  r.kind = "Pod";
-  r.namespace_name = "team-a";
-  r.name = "web";
-  return r;
-}
 
 const std::chrono::system_clock::time_point fixed_time{std::chrono::microseconds(1700000000123456)};
 
@@ -37,7 +29,7 @@ TEST_CASE("a line per Warn or Audit violation and per denial, with the request's
       {"other", rule_kind::allowed_namespaces, {.deny = true}, finding_result::pass, ""},
       {"peer-pods", rule_kind::mutation, {}, finding_result::skip, "excluded"},
   };
-  log_request r = request();
+  log_request r = sample_log_request();
   r.denied = true;
   r.message = "[enforced] not here";
   std::size_t count = 0;
@@ -56,7 +48,7 @@ TEST_CASE("a line per Warn or Audit violation and per denial, with the request's
 }
 
 TEST_CASE("generateName stands in for a missing name; a denial without a finding is logged", "[audit][log-line]") {
-  log_request r = request();
+  log_request r = sample_log_request();
   r.name = "";
   r.generate_name = "web-7c5d-";
   r.denied = true;
@@ -75,11 +67,11 @@ TEST_CASE("generateName stands in for a missing name; a denial without a finding
   // Allowed without a Warn or Audit violation: nothing to log.
   const std::vector<finding> passed{
       {"enforced", rule_kind::allowed_namespaces, {.deny = true}, finding_result::pass, ""}};
-  CHECK(format_log_lines(request(), passed, fixed_time).empty());
+  CHECK(format_log_lines(sample_log_request(), passed, fixed_time).empty());
 }
 
 TEST_CASE("the reader reads back what the writer formats", "[audit][log-line]") {
-  log_request r = request();
+  log_request r = sample_log_request();
   r.name = "";
   r.generate_name = "web-7c5d-";
   const std::vector<finding> findings{

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "engine/policy/loader.hpp"
+#include "tests/support/log_request.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "webhook/server/metrics.hpp"
 #include "webhook/server/policy_store.hpp"
@@ -24,6 +25,7 @@ using namespace peergate;
 using namespace peergate::webhook::server;
 namespace json = boost::json;
 namespace fs = std::filesystem;
+using peergate::testing::sample_log_request;
 
 using peergate::testing::temp_dir;
 
@@ -45,17 +47,6 @@ std::string numbered_line(std::size_t seq, std::size_t size = 100) {
 }
 
 std::int64_t seq_of(const std::string& line) { return json::parse(line).at("seq").as_int64(); }
-
-audit::log_request request() {
-  audit::log_request r;
-  r.uid = "705ab4f5-6393-11e8-b7cc-42010a800002";
-  r.user = "alice";
-  r.operation = "CREATE";
-  r.kind = "Pod";
-  r.namespace_name = "team-a";
-  r.name = "web";
-  return r;
-}
 
 }  // namespace
 
@@ -98,14 +89,14 @@ TEST_CASE("queued lines are all written by flush_and_stop", "[audit][log]") {
   const std::vector<finding> findings{
       {"rollout", rule_kind::allowed_namespaces, {.audit = true}, finding_result::violation, "m"}};
   int accepted = 0;
-  for (int i = 0; i < 5000; ++i) accepted += w->record(request(), findings);
+  for (int i = 0; i < 5000; ++i) accepted += w->record(sample_log_request(), findings);
   REQUIRE(accepted == 5000);
   w->flush_and_stop();
   CHECK(lines_of(o.path).size() == 5000);
   CHECK(w->stats().lines_written == 5000);
   CHECK(w->stats().lines_dropped == 0);
   // After the stop nothing is written, and it is counted.
-  CHECK_FALSE(w->record(request(), findings));
+  CHECK_FALSE(w->record(sample_log_request(), findings));
   CHECK(w->stats().lines_dropped == 1);
   CHECK(lines_of(o.path).size() == 5000);
 }
@@ -274,7 +265,7 @@ TEST_CASE("on SIGTERM, flush_and_stop writes the lines of every answered request
     const std::vector<finding> findings{
         {"rollout", rule_kind::allowed_namespaces, {.warn = true}, finding_result::violation, "m"}};
     for (int i = 0; i < lines; ++i)
-      if (!w->record(request(), findings)) ::_exit(4);
+      if (!w->record(sample_log_request(), findings)) ::_exit(4);
     if (::write(ready[1], "x", 1) != 1) ::_exit(5);  // answered: now the signal
     int sig = 0;
     ::sigwait(&set, &sig);
