@@ -156,7 +156,7 @@ std::vector<column_outcome> error_outcomes(std::size_t columns, const std::strin
   return std::vector<column_outcome>(columns, column_outcome{result::error, 0, reason});
 }
 
-object_evaluation evaluate_object(json::value object, const policy_set& policies,
+object_evaluation evaluate_object(json::value object, const policy_set& policies, const vm::digest_provider& digests,
                                   const std::string& default_namespace) {
   object_evaluation out;
   const std::size_t columns = policies.policies.size() + policies.mutations.size();
@@ -201,7 +201,7 @@ object_evaluation evaluate_object(json::value object, const policy_set& policies
     out.outcomes = error_outcomes(columns, read.problem);
     return out;
   }
-  const decision d = run_validate(request, policies);
+  const decision d = run_validate(request, policies, digests);
   if (!d.allowed && d.findings.empty()) {  // refused before any policy looked at it
     out.outcomes = error_outcomes(columns, d.message);
     return out;

@@ -13,6 +13,7 @@
 
 #include "audit/report.hpp"
 #include "engine/policy/model.hpp"
+#include "engine/vm/digest.hpp"
 
 namespace peergate::audit {
 
@@ -47,7 +48,7 @@ struct object_evaluation {
 // `object` is any JSON value read from the input; what cannot be evaluated becomes error
 // outcomes with the reason. The object is moved into the request that is evaluated.
 object_evaluation evaluate_object(boost::json::value object, const policy_set& policies,
-                                  const std::string& default_namespace);
+                                  const vm::digest_provider& digests, const std::string& default_namespace);
 
 // Error outcomes for every column, for an item that could not be read at all.
 std::vector<column_outcome> error_outcomes(std::size_t columns, const std::string& reason);

@@ -14,6 +14,7 @@
 #include "audit/object_stream.hpp"
 #include "audit/report.hpp"
 #include "engine/policy/model.hpp"
+#include "engine/vm/digest.hpp"
 
 namespace peergate::audit {
 
@@ -21,7 +22,9 @@ class object_auditor {
  public:
   // `default_namespace` is used for objects without metadata.namespace (hand-written
   // manifests), as `kubectl apply` would.
-  explicit object_auditor(policy_snapshot policies, std::string default_namespace = "default");
+  // `digests` digests initdata documents for VM policies; it must outlive the auditor.
+  object_auditor(policy_snapshot policies, const vm::digest_provider& digests,
+                 std::string default_namespace = "default");
 
   // Items added from now on come from `name` (a file, "<stdin>").
   void begin_source(std::string_view name);
@@ -48,6 +51,7 @@ class object_auditor {
   static std::uint32_t first_with(const std::deque<hashed_row>& index, std::uint64_t hash);
 
   policy_snapshot policies_;
+  const vm::digest_provider* digests_;
   std::string default_namespace_;
   report report_;
   std::uint32_t source_ = 0;

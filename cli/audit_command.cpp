@@ -18,6 +18,7 @@
 #include "audit/render/render.hpp"
 #include "engine/files_under.hpp"
 #include "engine/policy/loader.hpp"
+#include "webhook/digest_openssl.hpp"
 
 namespace peergate::cli {
 
@@ -93,7 +94,7 @@ audit::report audit_objects(const audit_flags& f) {
     if (::isatty(STDIN_FILENO)) throw bad_input{"no input: give -f FILE or DIR, or -f - to read standard input"};
     files.push_back("-");
   }
-  audit::object_auditor auditor(loaded.policies, f.default_namespace);
+  audit::object_auditor auditor(loaded.policies, webhook::openssl_digests(), f.default_namespace);
   for (const std::string& path : files) {
     std::error_code ec;
     if (path != "-" && fs::is_directory(path, ec)) {

@@ -27,8 +27,10 @@ int run_check(const check_options& o) {
       // The implicit default mutation has no file: count only the ones written down.
       const auto mutations = std::count_if(loaded.policies->mutations.begin(), loaded.policies->mutations.end(),
                                            [](const mutation_settings& m) { return !m.where.file.empty(); });
-      std::cout << "; loaded " << policies << (policies == 1 ? " policy" : " policies") << " and " << mutations
-                << (mutations == 1 ? " mutation" : " mutations");
+      const std::size_t vm_policies = loaded.policies->vm_policies.size();
+      std::cout << "; loaded " << policies << (policies == 1 ? " policy" : " policies");
+      if (vm_policies > 0) std::cout << ", " << vm_policies << (vm_policies == 1 ? " VM policy" : " VM policies");
+      std::cout << " and " << mutations << (mutations == 1 ? " mutation" : " mutations");
     }
     std::cout << "\n";
   }

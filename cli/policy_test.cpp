@@ -11,6 +11,7 @@
 #include "engine/json_fields.hpp"
 #include "engine/json_patch.hpp"
 #include "engine/policy/loader.hpp"
+#include "webhook/digest_openssl.hpp"
 
 namespace peergate::cli {
 
@@ -152,7 +153,7 @@ case_outcome run_case(const suite_context& suite, const json::object& c) {
   const step_kind step = step_name == "mutate"     ? step_kind::mutate
                          : step_name == "validate" ? step_kind::validate
                                                    : step_kind::admit;
-  const decision d = run_step(step, decoded.review->request, *suite.policies);
+  const decision d = run_step(step, decoded.review->request, *suite.policies, webhook::openssl_digests());
   auto expect = c.find("expect");
   if (expect == c.end() || !expect->value().is_object()) {
     out.diff.push_back("the case has no expect mapping");

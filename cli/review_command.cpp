@@ -8,6 +8,7 @@
 
 #include "cli/input.hpp"
 #include "engine/chain.hpp"
+#include "webhook/digest_openssl.hpp"
 #include "webhook/review_codec.hpp"
 
 namespace peergate::cli {
@@ -61,7 +62,7 @@ int run_review(const review_options& o) {
         std::cerr << "peergate review: " << label << ": " << decoded.error << "\n";
         return exit_usage;
       }
-      const decision d = run_step(step, decoded.review->request, *policies);
+      const decision d = run_step(step, decoded.review->request, *policies, webhook::openssl_digests());
       if (o.output == "text") print_summary(label, d);
       else std::cout << webhook::encode_response(decoded.review->api_version, decoded.review->request.uid, d) << "\n";
       if (!d.allowed) status = exit_failed;

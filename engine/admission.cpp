@@ -32,8 +32,20 @@ const char* to_string(rule_kind r) {
     case rule_kind::allowed_namespaces: return "allowed-namespaces";
     case rule_kind::accounting: return "accounting";
     case rule_kind::mutation: return "mutation";
+    case rule_kind::vm_instance_type: return "instance-type";
+    case rule_kind::vm_vcpus: return "vcpus";
+    case rule_kind::vm_memory: return "memory";
+    case rule_kind::vm_gpus: return "gpus";
+    case rule_kind::vm_image: return "image";
+    case rule_kind::vm_initdata: return "initdata";
   }
   return "allowed-namespaces";
+}
+
+std::optional<rule_kind> rule_kind_named(std::string_view word) {
+  for (rule_kind r : all_rule_kinds)
+    if (word == to_string(r)) return r;
+  return std::nullopt;
 }
 
 const char* to_string(finding_result r) {

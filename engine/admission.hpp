@@ -4,6 +4,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -72,7 +73,19 @@ enum class rule_kind {
   allowed_namespaces,  // a PeerPodPolicy: is the runtime class allowed in this namespace
   accounting,          // a PeerPodMutation's check for peer pods not counted against its resource
   mutation,            // the mutation step itself
+  // A PeerPodVMPolicy's limits (engine/vm/vm_limits.hpp), one rule each: the machine_type,
+  // default_vcpus, default_memory, default_gpus, image and cc_init_data the VM is asked with.
+  vm_instance_type,
+  vm_vcpus,
+  vm_memory,
+  vm_gpus,
+  vm_image,
+  vm_initdata,
 };
+inline constexpr rule_kind all_rule_kinds[] = {
+    rule_kind::allowed_namespaces, rule_kind::accounting, rule_kind::mutation, rule_kind::vm_instance_type,
+    rule_kind::vm_vcpus,           rule_kind::vm_memory,  rule_kind::vm_gpus,  rule_kind::vm_image,
+    rule_kind::vm_initdata};
 
 // What one policy (or the accounting check, or the mutation) concluded about one request.
 enum class finding_result {
@@ -104,7 +117,11 @@ struct decision {
 
 const char* to_string(operation op);
 const char* to_string(policy_action a);  // "deny", "warn", "audit"
-const char* to_string(rule_kind r);      // "allowed-namespaces", "accounting", "mutation"
+// "allowed-namespaces", "accounting", "mutation", and the VM rules' own words: "instance-type",
+// "vcpus", "memory", "gpus", "image", "initdata" (vm::to_string of the same rule).
+const char* to_string(rule_kind r);
+// The rule_kind of a word of to_string, for test expectations; nullopt for an unknown word.
+std::optional<rule_kind> rule_kind_named(std::string_view word);
 const char* to_string(finding_result r);
 
 }  // namespace peergate

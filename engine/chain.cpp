@@ -5,6 +5,8 @@
 #include "engine/messages.hpp"
 #include "engine/mutation.hpp"
 #include "engine/request_subject.hpp"
+#include "engine/vm/vm_messages.hpp"
+#include "engine/vm/vm_request.hpp"
 
 namespace peergate {
 
@@ -30,21 +32,37 @@ decision refuse(int code, std::string_view message) {
 
 // Whether any policy or mutation is about this runtime class: only then does a missing
 // namespace matter.
+bool names_class(const std::vector<std::string>& classes, const std::string& rc) {
+  return std::find(classes.begin(), classes.end(), rc) != classes.end();
+}
+
 bool is_peer_runtime_class(const policy_set& policies, const std::string& rc) {
   if (policies.mutation_for(rc)) return true;
-  return std::any_of(policies.policies.begin(), policies.policies.end(), [&](const peer_pod_policy& p) {
-    return std::find(p.runtime_class_names.begin(), p.runtime_class_names.end(), rc) != p.runtime_class_names.end();
-  });
+  return std::any_of(policies.policies.begin(), policies.policies.end(),
+                     [&](const peer_pod_policy& p) { return names_class(p.runtime_class_names, rc); }) ||
+         std::any_of(policies.vm_policies.begin(), policies.vm_policies.end(),
+                     [&](const peer_pod_vm_policy& p) { return names_class(p.runtime_class_names, rc); });
+}
+
+bool is_exempt(const name_matcher& usernames, const name_matcher& groups, const user_info& user) {
+  return usernames.matches(user.username) ||
+         std::any_of(user.groups.begin(), user.groups.end(), [&](const std::string& g) { return groups.matches(g); });
 }
 
 // Adds a violation's consequences to the decision, one per action of its policy: a denial
-// reason, a warning, an audit annotation. The finding itself is recorded once.
+// reason, a warning, an audit annotation (one per policy: a VM policy's violations of several
+// rules share its key, joined by "; "). The finding itself is recorded once.
 void apply_actions(decision& d, std::vector<std::string>& denials, finding f) {
-  const std::string text = one_line("[" + f.policy + "] " + f.message);
+  const std::string text = finding_line(f.policy, f.message);
   if (f.actions.deny) denials.push_back(text);
   if (f.actions.warn && std::find(d.warnings.begin(), d.warnings.end(), text) == d.warnings.end())
     d.warnings.push_back(text);
-  if (f.actions.audit) d.audit_annotations.emplace_back(f.policy, one_line(f.message, 1024));
+  if (f.actions.audit) {
+    auto same_policy = std::find_if(d.audit_annotations.begin(), d.audit_annotations.end(),
+                                    [&](const auto& annotation) { return annotation.first == f.policy; });
+    if (same_policy == d.audit_annotations.end()) d.audit_annotations.emplace_back(f.policy, one_line(f.message, 1024));
+    else same_policy->second = one_line(same_policy->second + "; " + f.message, 1024);
+  }
   d.findings.push_back(std::move(f));
 }
 
@@ -57,12 +75,8 @@ void check_policies(const request_subject& s, const admission_request& request, 
                     std::vector<std::string>& denials) {
   for (const auto& p : policies.policies) {
     finding f{p.name, rule_kind::allowed_namespaces, p.actions};
-    const auto& classes = p.runtime_class_names;
-    if (std::find(classes.begin(), classes.end(), *s.runtime_class) == classes.end()) continue;
-    const bool exempt = p.exempt_usernames.matches(request.user.username) ||
-                        std::any_of(request.user.groups.begin(), request.user.groups.end(),
-                                    [&](const std::string& g) { return p.exempt_groups.matches(g); });
-    if (exempt) {
+    if (!names_class(p.runtime_class_names, *s.runtime_class)) continue;
+    if (is_exempt(p.exempt_usernames, p.exempt_groups, request.user)) {
       f.result = finding_result::skip;
       f.message = "user \"" + request.user.username + "\" is exempt";
       d.findings.push_back(std::move(f));
@@ -111,6 +125,85 @@ void check_accounting(const request_subject& s, const policy_set& policies, deci
   apply_actions(d, denials, std::move(f));
 }
 
+rule_kind rule_of(vm::vm_rule rule) {
+  switch (rule) {
+    case vm::vm_rule::instance_type: return rule_kind::vm_instance_type;
+    case vm::vm_rule::vcpus: return rule_kind::vm_vcpus;
+    case vm::vm_rule::memory: return rule_kind::vm_memory;
+    case vm::vm_rule::gpus: return rule_kind::vm_gpus;
+    case vm::vm_rule::image: return rule_kind::vm_image;
+    case vm::vm_rule::initdata: return rule_kind::vm_initdata;
+  }
+  return rule_kind::vm_vcpus;
+}
+
+// What VM `object` asks for: a pod's own annotations (after the mutation step, so the sizes it
+// wrote), or for a workload, its template's annotations with the sizes the mutation will write
+// into every pod the template creates. `pod_spec` is the object's (nullptr when it has none).
+vm::vm_request requested_vm(const request_subject& s, const boost::json::value& object,
+                            const boost::json::object* pod_spec, const policy_set& policies) {
+  const boost::json::object* annotations = vm::find_pod_annotations(s.kind, object);
+  if (s.kind == evaluated_kind::pod || pod_spec == nullptr) return vm::read_vm_request(annotations);
+  const mutation_settings* m = policies.mutation_for(*s.runtime_class);
+  const bool mutation_writes_sizes =
+      m != nullptr && m->sizing_annotations && !m->excluded_namespaces.matches(s.namespace_name);
+  return vm::read_template_vm_request(annotations, *pod_spec, mutation_writes_sizes);
+}
+
+// The same for the object before an UPDATE (read_subject checked the types on the way to its
+// pod spec).
+vm::vm_request requested_vm_before(const request_subject& s, const admission_request& request,
+                                   const policy_set& policies) {
+  const boost::json::object* old_spec =
+      request.old_object.is_object() ? read_pod_spec(s.kind, request.old_object.get_object()).pod_spec : nullptr;
+  return requested_vm(s, request.old_object, old_spec, policies);
+}
+
+// Each PeerPodVMPolicy for the runtime class and namespace, on its own: one finding per rule it
+// checks. `update_rules` is set for an UPDATE that keeps the runtime class: then only what the
+// update raised or changed is checked (rules_to_check_on_update), so lowering a limit never
+// blocks scaling what already runs.
+void check_vm_policies(const request_subject& s, const admission_request& request, const boost::json::value& object,
+                       const policy_set& policies, const vm::digest_provider& digests, bool keeps_runtime_class,
+                       decision& d, std::vector<std::string>& denials) {
+  std::optional<vm::vm_request> asked;  // read once, when a policy first needs it
+  std::optional<vm::vm_rule_set> changed_by_update;
+  for (const auto& p : policies.vm_policies) {
+    if (!names_class(p.runtime_class_names, *s.runtime_class) || !p.applies_to_namespace(s.namespace_name)) continue;
+    vm::vm_rule_set rules = p.limits.configured_rules();
+    if (is_exempt(p.exempt_usernames, p.exempt_groups, request.user)) {
+      for (vm::vm_rule rule : vm::all_vm_rules)
+        if (rules.contains(rule))
+          d.findings.push_back({p.name, rule_of(rule), p.actions, finding_result::skip,
+                                "user \"" + request.user.username + "\" is exempt"});
+      continue;
+    }
+    if (!asked) asked = requested_vm(s, object, s.pod_spec, policies);
+    if (keeps_runtime_class) {
+      if (!changed_by_update)
+        changed_by_update = vm::rules_to_check_on_update(requested_vm_before(s, request, policies), *asked);
+      rules = rules & *changed_by_update;
+    }
+    if (rules.empty()) continue;
+    const std::vector<vm::vm_violation> violations = vm::check(*asked, p.limits, digests, rules);
+    const vm::vm_message_subject subject{s.kind_name, s.display_name, s.namespace_name, *s.runtime_class};
+    for (vm::vm_rule rule : vm::all_vm_rules) {
+      if (!rules.contains(rule)) continue;
+      finding f{p.name, rule_of(rule), p.actions};
+      auto violated = std::find_if(violations.begin(), violations.end(),
+                                   [rule](const vm::vm_violation& v) { return v.rule == rule; });
+      if (violated == violations.end()) {
+        d.findings.push_back(std::move(f));  // pass
+        continue;
+      }
+      f.result = finding_result::violation;
+      f.message = p.message.empty() ? vm::default_vm_message(*violated, subject)
+                                    : vm::expand_vm_message(p.message, p.name, subject, *violated);
+      apply_actions(d, denials, std::move(f));
+    }
+  }
+}
+
 // The mutation step on `object` (the request's object, or a copy of it), changed in place.
 decision mutate(const admission_request& request, boost::json::value& object, const policy_set& policies) {
   subject_read read = read_subject(request, object);
@@ -149,7 +242,8 @@ decision mutate(const admission_request& request, boost::json::value& object, co
 }
 
 // The validation step on `object`: the request's own, or the one the mutation produced.
-decision validate(const admission_request& request, const boost::json::value& object, const policy_set& policies) {
+decision validate(const admission_request& request, const boost::json::value& object, const policy_set& policies,
+                  const vm::digest_provider& digests) {
   subject_read read = read_subject(request, object);
   if (read.result == subject_read::status::not_evaluated) return {};
   if (read.result == subject_read::status::invalid) return refuse(400, read.problem);
@@ -159,13 +253,19 @@ decision validate(const admission_request& request, const boost::json::value& ob
   if (s.namespace_name.empty())
     return refuse(400, "the request has no namespace: cannot tell whether peer pods are allowed");
   // An UPDATE that keeps the runtime class does not introduce a peer pod: the object passed (or
-  // predates) admission. Blocking it would block scaling, relabelling and finalizer removal.
-  if (request.op == operation::update && old_runtime_class(request, s.kind) == s.runtime_class) return {};
+  // predates) admission. Blocking it would block scaling, relabelling and finalizer removal; only
+  // a bigger or different VM than before is checked, by the VM policies.
+  const bool keeps_runtime_class =
+      request.op == operation::update && old_runtime_class(request, s.kind) == s.runtime_class;
 
   decision d;
   std::vector<std::string> denials;
-  check_policies(s, request, policies, d, denials);
-  check_accounting(s, policies, d, denials);
+  if (!keeps_runtime_class) {
+    check_policies(s, request, policies, d, denials);
+    check_accounting(s, policies, d, denials);
+  }
+  if (!policies.vm_policies.empty())
+    check_vm_policies(s, request, object, policies, digests, keeps_runtime_class, d, denials);
   if (!denials.empty()) {
     d.allowed = false;
     d.code = 403;
@@ -176,10 +276,11 @@ decision validate(const admission_request& request, const boost::json::value& ob
 }
 
 // mutate, then validate the mutated object: denied (no patch), or allowed with the patch.
-decision admit(const admission_request& request, boost::json::value& object, const policy_set& policies) {
+decision admit(const admission_request& request, boost::json::value& object, const policy_set& policies,
+               const vm::digest_provider& digests) {
   decision mutation = mutate(request, object, policies);
   if (!mutation.allowed) return mutation;
-  decision validation = validate(request, object, policies);
+  decision validation = validate(request, object, policies, digests);
   validation.findings.insert(validation.findings.begin(), mutation.findings.begin(), mutation.findings.end());
   if (validation.allowed) validation.patch = std::move(mutation.patch);
   return validation;
@@ -187,8 +288,9 @@ decision admit(const admission_request& request, boost::json::value& object, con
 
 }  // namespace
 
-decision run_validate(const admission_request& request, const policy_set& policies) {
-  return validate(request, request.object, policies);
+decision run_validate(const admission_request& request, const policy_set& policies,
+                      const vm::digest_provider& digests) {
+  return validate(request, request.object, policies, digests);
 }
 
 // The const entry points work on a copy of the object; run_step_in_place, on the request's own.
@@ -197,27 +299,29 @@ decision run_mutate(const admission_request& request, const policy_set& policies
   return mutate(request, object, policies);
 }
 
-decision run_admit(const admission_request& request, const policy_set& policies) {
+decision run_admit(const admission_request& request, const policy_set& policies, const vm::digest_provider& digests) {
   boost::json::value object(request.object, request.object.storage());
-  return admit(request, object, policies);
+  return admit(request, object, policies, digests);
 }
 
-decision run_step_in_place(step_kind step, admission_request& request, const policy_set& policies) {
+decision run_step_in_place(step_kind step, admission_request& request, const policy_set& policies,
+                           const vm::digest_provider& digests) {
   switch (step) {
     case step_kind::mutate: return mutate(request, request.object, policies);
-    case step_kind::validate: return validate(request, request.object, policies);
+    case step_kind::validate: return validate(request, request.object, policies, digests);
     case step_kind::admit: break;
   }
-  return admit(request, request.object, policies);
+  return admit(request, request.object, policies, digests);
 }
 
-decision run_step(step_kind step, const admission_request& request, const policy_set& policies) {
+decision run_step(step_kind step, const admission_request& request, const policy_set& policies,
+                  const vm::digest_provider& digests) {
   switch (step) {
-    case step_kind::admit: return run_admit(request, policies);
+    case step_kind::admit: return run_admit(request, policies, digests);
     case step_kind::mutate: return run_mutate(request, policies);
-    case step_kind::validate: return run_validate(request, policies);
+    case step_kind::validate: return run_validate(request, policies, digests);
   }
-  return run_admit(request, policies);
+  return run_admit(request, policies, digests);
 }
 
 }  // namespace peergate

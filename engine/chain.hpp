@@ -1,9 +1,12 @@
 #pragma once
 // The admission chain: mutate, then validate the mutated object, one decision.
-// Each step is a small pure function of (request, policies).
+// Each step is a small pure function of (request, policies). The validation step digests
+// initdata documents for PeerPodVMPolicies with `digests`: the engine does not link a crypto
+// library, so the caller passes one (webhook/digest_openssl.hpp).
 
 #include "engine/admission.hpp"
 #include "engine/policy/model.hpp"
+#include "engine/vm/digest.hpp"
 
 namespace peergate {
 
@@ -15,17 +18,20 @@ const char* to_string(step_kind s);
 // mutated safely.
 decision run_mutate(const admission_request& request, const policy_set& policies);
 
-// The validation step alone: namespace policies and the accounting check on `request.object`.
-decision run_validate(const admission_request& request, const policy_set& policies);
+// The validation step alone on `request.object`: namespace policies, the accounting check and
+// the VM policies.
+decision run_validate(const admission_request& request, const policy_set& policies, const vm::digest_provider& digests);
 
 // mutate, then validate the mutated object; denied (no patch) or allowed with patch,
 // warnings and audit annotations.
-decision run_admit(const admission_request& request, const policy_set& policies);
+decision run_admit(const admission_request& request, const policy_set& policies, const vm::digest_provider& digests);
 
-decision run_step(step_kind step, const admission_request& request, const policy_set& policies);
+decision run_step(step_kind step, const admission_request& request, const policy_set& policies,
+                  const vm::digest_provider& digests);
 
 // The same decision, computed on the request's own object, which is left mutated: for callers
 // that own the decoded request (the webhook), it saves copying the pod.
-decision run_step_in_place(step_kind step, admission_request& request, const policy_set& policies);
+decision run_step_in_place(step_kind step, admission_request& request, const policy_set& policies,
+                           const vm::digest_provider& digests);
 
 }  // namespace peergate

@@ -47,6 +47,12 @@ enum class diagnostic_code {
   duplicate_mutation,
   allowed_but_excluded,
   environment_mismatch,
+  invalid_limit,
+  invalid_quantity,
+  memory_without_unit,
+  invalid_digest,
+  no_vm_limits,
+  vm_namespaces_without_peer_pods,
   internal_error,
 };
 

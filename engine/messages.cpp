@@ -67,6 +67,12 @@ std::string one_line(std::string_view text, std::size_t max_chars) {
   return out;
 }
 
+std::string finding_line(std::string_view policy, std::string_view message) {
+  std::string text = "[" + std::string(policy) + "] ";
+  text += message;
+  return one_line(text);
+}
+
 std::string expand_message(std::string_view templ, const message_fields& f) {
   std::string out;
   for (std::size_t i = 0; i < templ.size();) {
@@ -79,6 +85,9 @@ std::string expand_message(std::string_view templ, const message_fields& f) {
                                         : word == "runtimeClassName" ? &f.runtime_class
                                         : word == "kind"             ? &f.kind
                                         : word == "name"             ? &f.name
+                                        : word == "rule"             ? &f.rule
+                                        : word == "requested"        ? &f.requested
+                                        : word == "limit"            ? &f.limit
                                                                      : nullptr;
         if (value) {
           out += *value;

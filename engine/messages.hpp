@@ -18,15 +18,25 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
 // when cut.
 std::string one_line(std::string_view text, std::size_t max_chars = max_warning_chars);
 
+// The line a denial or warning shows for a violation: "[policy] message", made one line of at
+// most 256 characters.
+std::string finding_line(std::string_view policy, std::string_view message);
+
 struct message_fields {
   std::string_view policy;
   std::string_view namespace_name;
   std::string_view runtime_class;
   std::string_view kind;
   std::string_view name;
+  // A PeerPodVMPolicy's violation (engine/vm/vm_messages.hpp); the loader allows these three
+  // placeholders in VM policies only, so they stay empty for the others.
+  std::string_view rule;
+  std::string_view requested;
+  std::string_view limit;
 };
 
-// Replaces {policy} {namespace} {runtimeClassName} {kind} {name}; other text is kept as is.
+// Replaces {policy} {namespace} {runtimeClassName} {kind} {name} {rule} {requested} {limit} in
+// one pass (a value that holds a placeholder is not expanded again); other text is kept as is.
 std::string expand_message(std::string_view templ, const message_fields& fields);
 
 }  // namespace peergate

@@ -45,4 +45,9 @@ std::optional<std::string> openssl_digest_provider::hex_digest(vm::digest_algori
   return out;
 }
 
+const vm::digest_provider& openssl_digests() {
+  static const openssl_digest_provider provider;
+  return provider;
+}
+
 }  // namespace peergate::webhook

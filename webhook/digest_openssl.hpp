@@ -17,4 +17,7 @@ class openssl_digest_provider final : public vm::digest_provider {
   std::optional<std::string> hex_digest(vm::digest_algorithm algorithm, std::string_view bytes) const override;
 };
 
+// The one provider every caller of the chain uses (stateless, so one is enough).
+const vm::digest_provider& openssl_digests();
+
 }  // namespace peergate::webhook

@@ -5,6 +5,7 @@
 
 #include "engine/json_text.hpp"
 #include "engine/pod_template.hpp"
+#include "webhook/digest_openssl.hpp"
 #include "webhook/review_codec.hpp"
 
 namespace peergate::webhook {
@@ -48,7 +49,7 @@ struct step_context {
 };
 decision evaluate_step(admission_request& request, const void* context) {
   const auto& c = *static_cast<const step_context*>(context);
-  return run_step_in_place(c.step, request, c.policies);
+  return run_step_in_place(c.step, request, c.policies, openssl_digests());
 }
 }  // namespace
 

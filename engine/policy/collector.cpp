@@ -27,12 +27,14 @@ constexpr std::string_view written_wins =
     "field to follow the variable";
 
 // A set variable that a document's own value contradicts: the document wins, and says so.
-void check_against_environment(const policy_document& policy, const mutation_defaults& defaults,
+// (spec.runtimeClassNames of either policy kind.)
+void check_against_environment(const std::optional<std::vector<std::string>>& runtime_class_names,
+                               const source_location& where, const mutation_defaults& defaults,
                                diagnostic_reporter& out) {
-  if (!defaults.runtime_class_from_environment || !policy.runtime_class_names) return;
-  for (const std::string& name : *policy.runtime_class_names)
+  if (!defaults.runtime_class_from_environment || !runtime_class_names) return;
+  for (const std::string& name : *runtime_class_names)
     if (name == defaults.runtime_class_name) return;
-  out.report(diagnostic_code::environment_mismatch, policy.runtime_class_names_where,
+  out.report(diagnostic_code::environment_mismatch, where,
              "spec.runtimeClassNames does not include \"" + defaults.runtime_class_name +
                  "\" from TARGET_RUNTIMECLASS" + std::string(written_wins));
 }
@@ -67,9 +69,13 @@ void policy_collector::collect(const std::string& source, std::vector<named_docu
     names_.emplace(document.name, document.where);
 
     if (auto* policy = std::get_if<policy_document>(&document.content)) {
-      check_against_environment(*policy, defaults_, out);
+      check_against_environment(policy->runtime_class_names, policy->runtime_class_names_where, defaults_, out);
       if (!policy->runtime_class_names) policy->runtime_class_names = {defaults_.runtime_class_name};
       collected_.policies.push_back({std::move(document.name), std::move(document.where), std::move(*policy)});
+    } else if (auto* vm_policy = std::get_if<vm_policy_document>(&document.content)) {
+      check_against_environment(vm_policy->runtime_class_names, vm_policy->runtime_class_names_where, defaults_, out);
+      if (!vm_policy->runtime_class_names) vm_policy->runtime_class_names = {defaults_.runtime_class_name};
+      collected_.vm_policies.push_back({std::move(document.name), std::move(document.where), std::move(*vm_policy)});
     } else if (auto* mutation = std::get_if<mutation_document>(&document.content)) {
       check_against_environment(*mutation, defaults_, out);
       if (!mutation->runtime_class_name) mutation->runtime_class_name = defaults_.runtime_class_name;

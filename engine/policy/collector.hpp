@@ -30,6 +30,12 @@ struct named_policy {
   policy_document spec;   // runtime_class_names always set
 };
 
+struct named_vm_policy {
+  std::string name;
+  source_location where;    // metadata.name
+  vm_policy_document spec;  // runtime_class_names always set
+};
+
 struct named_mutation {
   std::string name;        // implicit_mutation_name for the implicit default
   source_location where;   // metadata.name; empty for the implicit default
@@ -37,9 +43,10 @@ struct named_mutation {
 };
 
 struct collected_documents {
-  std::vector<named_policy> policies;     // in load order
-  std::vector<named_mutation> mutations;  // in load order; the implicit default when none; never empty
-  std::vector<std::string> sources;       // files (or embedded names) read, in order
+  std::vector<named_policy> policies;        // in load order
+  std::vector<named_vm_policy> vm_policies;  // in load order
+  std::vector<named_mutation> mutations;     // in load order; the implicit default when none; never empty
+  std::vector<std::string> sources;          // files (or embedded names) read, in order
 };
 
 class policy_collector {

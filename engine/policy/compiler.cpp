@@ -61,6 +61,57 @@ std::optional<peer_pod_policy> compile_policy(const named_policy& document, diag
   };
 }
 
+// instanceTypes or images: [] forbids any value; otherwise the matcher of the entries.
+std::optional<vm::allowed_names> compile_allowed_names(const std::vector<located_pattern>& entries,
+                                                       const source_location& where, const std::string& path,
+                                                       diagnostic_reporter& out) {
+  if (entries.empty()) return vm::allowed_names::none();
+  auto matcher = build_matcher(entries, {}, where, path, out);
+  if (!matcher) return std::nullopt;
+  std::string display;
+  for (const auto& entry : entries) display += (display.empty() ? "" : ", ") + entry.pattern.display();
+  return vm::allowed_names::any_of([m = std::move(*matcher)](std::string_view value) { return m.matches(value); },
+                                   std::move(display));
+}
+
+std::optional<peer_pod_vm_policy> compile_vm_policy(const named_vm_policy& document, diagnostic_reporter& out) {
+  const vm_policy_document& spec = document.spec;
+  bool ok = true;
+  std::optional<name_matcher> namespaces;
+  if (spec.namespaces) {
+    namespaces = build_matcher(*spec.namespaces, {}, spec.namespaces_where, "spec.namespaces", out);
+    ok = ok && namespaces.has_value();
+  }
+  auto usernames = build_matcher(spec.exempt_usernames, {}, spec.exemptions_where, "spec.exemptions.usernames", out);
+  auto groups = build_matcher(spec.exempt_groups, {}, spec.exemptions_where, "spec.exemptions.groups", out);
+  vm::vm_limits limits;
+  if (spec.instance_types) {
+    limits.instance_types =
+        compile_allowed_names(*spec.instance_types, spec.instance_types_where, "spec.vm.instanceTypes", out);
+    ok = ok && limits.instance_types.has_value();
+  }
+  if (spec.images) {
+    limits.images = compile_allowed_names(*spec.images, spec.images_where, "spec.vm.images", out);
+    ok = ok && limits.images.has_value();
+  }
+  limits.max_vcpus = spec.max_vcpus;
+  limits.max_memory = spec.max_memory;
+  limits.max_gpus = spec.max_gpus;
+  limits.initdata_digests = spec.initdata_digests;
+  if (!ok || !usernames || !groups) return std::nullopt;
+  return peer_pod_vm_policy{
+      .name = document.name,
+      .where = document.where,
+      .runtime_class_names = spec.runtime_class_names.value(),
+      .actions = spec.actions,
+      .namespaces = std::move(namespaces),
+      .exempt_usernames = std::move(*usernames),
+      .exempt_groups = std::move(*groups),
+      .limits = std::move(limits),
+      .message = spec.message,
+  };
+}
+
 std::optional<mutation_settings> compile_mutation(const named_mutation& document, diagnostic_reporter& out) {
   const mutation_document& spec = document.spec;
   // The names written down first, then the presets' (the order the manifests list them in).
@@ -127,6 +178,79 @@ void check_allowed_against_excluded(const peer_pod_policy& p, const policy_docum
   }
 }
 
+// Whether some string matches both globs (* any run, ? one character): a walk over pairs of
+// positions, each glob's * either consuming the other's next character or ending.
+bool globs_can_overlap(std::string_view a, std::string_view b) {
+  std::vector<std::vector<bool>> seen(a.size() + 1, std::vector<bool>(b.size() + 1, false));
+  std::vector<std::pair<std::size_t, std::size_t>> todo{{0, 0}};
+  while (!todo.empty()) {
+    auto [i, j] = todo.back();
+    todo.pop_back();
+    if (seen[i][j]) continue;
+    seen[i][j] = true;
+    if (i == a.size() && j == b.size()) return true;
+    const bool a_star = i < a.size() && a[i] == '*';
+    const bool b_star = j < b.size() && b[j] == '*';
+    if (a_star) todo.emplace_back(i + 1, j);
+    if (b_star) todo.emplace_back(i, j + 1);
+    if (a_star && j < b.size() && !b_star) todo.emplace_back(i, j + 1);
+    if (b_star && i < a.size() && !a_star) todo.emplace_back(i + 1, j);
+    if (i < a.size() && j < b.size() && !a_star && !b_star && (a[i] == '?' || b[j] == '?' || a[i] == b[j]))
+      todo.emplace_back(i + 1, j + 1);
+  }
+  return false;
+}
+
+// Whether the namespace entry `entry` surely shares no namespace with `allowed`. Exact names are
+// decided by matching, two globs by globs_can_overlap; a regex against a glob or a regex cannot
+// be decided here, so it counts as overlapping (no warning rather than a wrong one).
+bool surely_disjoint(const name_pattern& entry, const name_matcher& allowed) {
+  if (entry.type == name_pattern::kind::exact) return !allowed.matches(entry.text);
+  auto single = name_matcher::build({entry});
+  if (!single.matcher) return false;
+  for (const name_pattern& a : allowed.patterns()) {
+    if (a.type == name_pattern::kind::exact) {
+      if (single.matcher->matches(a.text)) return false;
+    } else if (a.type == name_pattern::kind::glob && entry.type == name_pattern::kind::glob) {
+      if (globs_can_overlap(entry.text, a.text)) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Warns at each namespace entry of a VM policy where, for each of its runtime classes, a
+// PeerPodPolicy that denies allows no peer pod: the entry can never apply, most often a typo or a
+// namespace renamed in one policy only.
+void check_vm_namespaces_against_policies(const peer_pod_vm_policy& vm_policy, const vm_policy_document& written,
+                                          const std::vector<peer_pod_policy>& policies, diagnostic_reporter& out) {
+  if (!vm_policy.namespaces) return;
+  const auto& entries = vm_policy.namespaces->patterns();
+  for (std::size_t index = 0; index < entries.size() && index < written.namespaces->size(); ++index) {
+    const peer_pod_policy* first_blocking = nullptr;
+    bool every_class_blocked = true;
+    for (const std::string& rc : vm_policy.runtime_class_names) {
+      auto blocks = [&](const peer_pod_policy& p) {
+        return p.actions.deny &&
+               std::find(p.runtime_class_names.begin(), p.runtime_class_names.end(), rc) !=
+                   p.runtime_class_names.end() &&
+               surely_disjoint(entries[index], p.allowed_namespaces);
+      };
+      auto blocking = std::find_if(policies.begin(), policies.end(), blocks);
+      if (blocking == policies.end()) {
+        every_class_blocked = false;
+        break;
+      }
+      if (!first_blocking) first_blocking = &*blocking;
+    }
+    if (!every_class_blocked || !first_blocking) continue;
+    out.report(diagnostic_code::vm_namespaces_without_peer_pods, (*written.namespaces)[index].where,
+               "VM policy " + quoted(vm_policy.name) + " covers " + entries[index].display() +
+                   ", where the PeerPodPolicy " + quoted(first_blocking->name) +
+                   " allows no peer pods (allowed: " + first_blocking->allowed_summary + "): this entry never applies");
+  }
+}
 }  // namespace
 
 policy_set compile_policy_set(collected_documents collected, diagnostic_reporter& out) {
@@ -142,6 +266,12 @@ policy_set compile_policy_set(collected_documents collected, diagnostic_reporter
   }
   for (std::size_t i = 0; i < set.policies.size(); ++i)
     check_allowed_against_excluded(set.policies[i], *written[i], set.mutations, out);
+  for (const auto& document : collected.vm_policies) {
+    if (auto p = compile_vm_policy(document, out)) {
+      check_vm_namespaces_against_policies(*p, document.spec, set.policies, out);
+      set.vm_policies.push_back(std::move(*p));
+    }
+  }
   set.sources = std::move(collected.sources);
   return set;
 }

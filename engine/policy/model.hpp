@@ -2,12 +2,14 @@
 // The loaded, compiled policies: an immutable snapshot shared by all requests in flight.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/admission.hpp"  // validation_actions
 #include "engine/diagnostics.hpp"
 #include "engine/match/name_matcher.hpp"
+#include "engine/vm/vm_limits.hpp"
 
 namespace peergate {
 
@@ -28,6 +30,24 @@ struct peer_pod_policy {
   std::string allowed_summary;  // "confidential-ai, team-*, /ml-.../" shortened, for the default message
 };
 
+// kind: PeerPodVMPolicy: what the cloud VM of a peer pod may be (engine/vm/vm_limits.hpp), in
+// the namespaces it covers.
+struct peer_pod_vm_policy {
+  std::string name;
+  source_location where;
+  std::vector<std::string> runtime_class_names;
+  validation_actions actions;
+  std::optional<name_matcher> namespaces;  // nullopt: every namespace
+  name_matcher exempt_usernames;
+  name_matcher exempt_groups;
+  vm::vm_limits limits;
+  std::string message;  // template with the PeerPodPolicy placeholders and {rule} {requested} {limit}; "" = default
+
+  bool applies_to_namespace(std::string_view namespace_name) const {
+    return !namespaces || namespaces->matches(namespace_name);
+  }
+};
+
 enum class unaccounted_action { warn, audit, deny, ignore };
 
 // kind: PeerPodMutation (or the implicit default when none is loaded)
@@ -44,6 +64,7 @@ struct mutation_settings {
 
 struct policy_set {
   std::vector<peer_pod_policy> policies;
+  std::vector<peer_pod_vm_policy> vm_policies;
   std::vector<mutation_settings> mutations;  // never empty: the implicit default when none was loaded
   std::vector<std::string> sources;          // files (or embedded names) loaded, in order
 

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
+#include <span>
 #include <sstream>
 
 #include "engine/kubernetes_names.hpp"
@@ -34,6 +34,8 @@ namespace {
 
 constexpr std::string_view policy_kind = "PeerPodPolicy";
 constexpr std::string_view mutation_kind = "PeerPodMutation";
+constexpr std::string_view vm_policy_kind = "PeerPodVMPolicy";
+constexpr std::string_view expected_kinds = "PeerPodPolicy, PeerPodVMPolicy or PeerPodMutation";
 constexpr std::string_view test_kind = "PeerPodPolicyTest";
 
 using enum diagnostic_code;
@@ -271,18 +273,22 @@ std::vector<located_pattern> read_subject_list(document_reader& r, const YAML::N
   return out;
 }
 
-const std::set<std::string, std::less<>> placeholders = {"policy", "namespace", "runtimeClassName", "kind", "name"};
+constexpr std::string_view policy_placeholders[] = {"policy", "namespace", "runtimeClassName", "kind", "name"};
+constexpr std::string_view vm_policy_placeholders[] = {"policy", "namespace", "runtimeClassName", "kind",
+                                                       "name",   "rule",      "requested",        "limit"};
 
-void check_message_template(document_reader& r, const YAML::Node& node, const std::string& text) {
+void check_message_template(document_reader& r, const YAML::Node& node, const std::string& text,
+                            std::span<const std::string_view> placeholders) {
   for (std::size_t open = text.find('{'); open != std::string::npos; open = text.find('{', open + 1)) {
     std::size_t close = text.find('}', open);
     if (close == std::string::npos) break;
     std::string word = text.substr(open + 1, close - open - 1);
-    if (!placeholders.contains(word))
+    if (std::find(placeholders.begin(), placeholders.end(), word) == placeholders.end()) {
+      std::string known;
+      for (std::string_view p : placeholders) known += (known.empty() ? "{" : " {") + std::string(p) + "}";
       r.report(unknown_placeholder, r.where_in_scalar(node, open),
-               "unknown placeholder {" + word +
-                   "} in spec.message (known: {policy} {namespace} "
-                   "{runtimeClassName} {kind} {name})");
+               "unknown placeholder {" + word + "} in spec.message (known: " + known + ")");
+    }
   }
   if (text.find_first_of("\r\n\t") != std::string::npos)
     r.report(message_control_characters, node,
@@ -316,25 +322,52 @@ void read_actions(document_reader& r, const YAML::Node& spec, validation_actions
         "a denied request shows its message already; use [Warn] or [Warn, Audit] before switching to [Deny]");
 }
 
+// spec.runtimeClassNames of either policy kind.
+void read_runtime_class_names(document_reader& r, const YAML::Node& spec,
+                              std::optional<std::vector<std::string>>& names_out, source_location& where) {
+  const YAML::Node rc = spec["runtimeClassNames"];
+  if (!rc) return;
+  where = r.where(rc);
+  auto names = r.string_list(rc, "spec.runtimeClassNames");
+  if (rc.IsSequence() && rc.size() == 0)
+    r.report(empty_list, rc, "spec.runtimeClassNames must not be empty (omit it for the default runtime class)");
+  names_out.emplace();
+  for (auto& [n, node] : names) {
+    if (!is_dns1123_subdomain(n))
+      r.report(invalid_name, node,
+               "runtime class name \"" + n + "\" is not a valid RuntimeClass name (DNS-1123 subdomain)");
+    names_out->push_back(n);
+  }
+}
+
+// spec.exemptions of either policy kind.
+void read_exemptions(document_reader& r, const YAML::Node& spec, std::vector<located_pattern>& usernames,
+                     std::vector<located_pattern>& groups, source_location& where) {
+  const YAML::Node ex = spec["exemptions"];
+  if (!ex) return;
+  where = r.where(ex);
+  if (!r.check_mapping(ex, "spec.exemptions", {"usernames", "groups"})) return;
+  if (const YAML::Node u = ex["usernames"]) usernames = read_subject_list(r, u, "spec.exemptions.usernames");
+  if (const YAML::Node g = ex["groups"]) groups = read_subject_list(r, g, "spec.exemptions.groups");
+}
+
+void read_message(document_reader& r, const YAML::Node& spec, std::span<const std::string_view> placeholders,
+                  std::string& message) {
+  const YAML::Node m = spec["message"];
+  if (!m) return;
+  if (auto text = r.string_value(m, "spec.message")) {
+    check_message_template(r, m, *text, placeholders);
+    message = *text;
+  }
+}
+
 std::optional<policy_document> read_policy(document_reader& r, const YAML::Node& spec) {
   if (!r.check_mapping(spec, "spec",
                        {"runtimeClassNames", "validationActions", "allowedNamespaces", "exemptions", "message"}))
     return std::nullopt;
   policy_document p;
   const std::size_t errors_before = r.errors();
-  if (const YAML::Node rc = spec["runtimeClassNames"]) {
-    p.runtime_class_names_where = r.where(rc);
-    auto names = r.string_list(rc, "spec.runtimeClassNames");
-    if (rc.IsSequence() && rc.size() == 0)
-      r.report(empty_list, rc, "spec.runtimeClassNames must not be empty (omit it for the default runtime class)");
-    p.runtime_class_names.emplace();
-    for (auto& [n, node] : names) {
-      if (!is_dns1123_subdomain(n))
-        r.report(invalid_name, node,
-                 "runtime class name \"" + n + "\" is not a valid RuntimeClass name (DNS-1123 subdomain)");
-      p.runtime_class_names->push_back(n);
-    }
-  }
+  read_runtime_class_names(r, spec, p.runtime_class_names, p.runtime_class_names_where);
   read_actions(r, spec, p.actions);
   if (const YAML::Node allowed = spec["allowedNamespaces"]) {
     p.allowed_namespaces_where = r.where(allowed);
@@ -349,20 +382,8 @@ std::optional<policy_document> read_policy(document_reader& r, const YAML::Node&
     r.report(missing_field, spec,
              "spec.allowedNamespaces is required (list the namespaces where peer pods may run; [] allows none)");
   }
-  if (const YAML::Node ex = spec["exemptions"]) {
-    p.exemptions_where = r.where(ex);
-    if (r.check_mapping(ex, "spec.exemptions", {"usernames", "groups"})) {
-      if (const YAML::Node u = ex["usernames"])
-        p.exempt_usernames = read_subject_list(r, u, "spec.exemptions.usernames");
-      if (const YAML::Node g = ex["groups"]) p.exempt_groups = read_subject_list(r, g, "spec.exemptions.groups");
-    }
-  }
-  if (const YAML::Node m = spec["message"]) {
-    if (auto text = r.string_value(m, "spec.message")) {
-      check_message_template(r, m, *text);
-      p.message = *text;
-    }
-  }
+  read_exemptions(r, spec, p.exempt_usernames, p.exempt_groups, p.exemptions_where);
+  read_message(r, spec, policy_placeholders, p.message);
   if (r.errors() != errors_before) return std::nullopt;
   return p;
 }
@@ -429,6 +450,169 @@ std::optional<mutation_document> read_mutation(document_reader& r, const YAML::N
   return m;
 }
 
+// One entry of spec.vm.instanceTypes or spec.vm.images: an exact value, a glob (* and ?), or
+// {regex: ...}. Instance types and image references hold any characters, so nothing but
+// emptiness is checked of an exact value or a glob.
+void read_value_entry(document_reader& r, const YAML::Node& item, const std::string& path,
+                      std::vector<located_pattern>& out) {
+  if (item.IsMap()) {
+    if (!r.check_mapping(item, path, {"regex"})) return;
+    const YAML::Node regex = item["regex"];
+    if (!regex) {
+      r.report(wrong_type, item, path + " must be a value, a glob, or a mapping {regex: PATTERN}");
+      return;
+    }
+    auto text = r.string_value(regex, path + ".regex");
+    if (!text) return;
+    if (auto problem = regex_syntax_error(*text)) {
+      r.report(invalid_regex, regex, "invalid regex \"" + *text + "\": " + *problem);
+      return;
+    }
+    add_pattern(out, name_pattern::kind::regex, *text, r.where(regex));
+    return;
+  }
+  auto text = r.string_value(item, path);
+  if (!text) return;
+  if (text->empty()) {
+    r.report(empty_entry, item, path + ": an empty entry matches nothing");
+    return;
+  }
+  const bool glob = text->find_first_of("*?") != std::string::npos;
+  add_pattern(out, glob ? name_pattern::kind::glob : name_pattern::kind::exact, *text, r.where(item));
+}
+
+// A list of values; [] is meaningful (setting the annotation is forbidden).
+std::optional<std::vector<located_pattern>> read_value_list(document_reader& r, const YAML::Node& node,
+                                                            const std::string& path, source_location& where) {
+  where = r.where(node);
+  if (!node.IsSequence()) {
+    r.report(wrong_type, node, path + " must be a list, not " + node_type_name(node) + " ([] forbids setting it)");
+    return std::nullopt;
+  }
+  std::vector<located_pattern> out;
+  std::size_t i = 0;
+  for (const auto& entry : node) read_value_entry(r, entry, path + "[" + std::to_string(i++) + "]", out);
+  return out;
+}
+
+// maxVCPUs or maxGPUs: a whole number from 0 to Kata's limit (2^32 - 1), written as a YAML integer.
+std::optional<std::uint64_t> read_count_limit(document_reader& r, const YAML::Node& node, const std::string& path) {
+  constexpr std::uint64_t largest = 4294967295u;
+  const std::string text = node.IsScalar() ? node.Scalar() : std::string();
+  if (!node.IsScalar() || node.Tag() == "!") {
+    r.report(wrong_type, node,
+             path + " must be a whole number, not " + (node.IsScalar() ? "a quoted string" : node_type_name(node)));
+    return std::nullopt;
+  }
+  if (!text.empty() && text[0] == '-') {
+    r.report(invalid_limit, node, path + " cannot be negative: " + text);
+    return std::nullopt;
+  }
+  std::uint64_t value = 0;
+  bool digits = !text.empty();
+  for (char c : text) {
+    if (c < '0' || c > '9') {
+      digits = false;
+      break;
+    }
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    if (value > largest) break;
+  }
+  if (!digits) {
+    r.report(invalid_limit, node, path + " must be a whole number of at least 0, not \"" + text + "\"");
+    return std::nullopt;
+  }
+  if (value > largest) {
+    r.report(invalid_limit, node, path + " " + text + " is above 4294967295, the largest value Kata reads");
+    return std::nullopt;
+  }
+  return value;
+}
+
+// maxMemory: a Kubernetes quantity ("16Gi"). A bare number is bytes, as everywhere in
+// Kubernetes; one below 1Mi is most likely MiB written without the unit.
+std::optional<vm::memory_limit> read_memory_limit(document_reader& r, const YAML::Node& node) {
+  if (!node.IsScalar()) {
+    r.report(wrong_type, node, "spec.vm.maxMemory must be a quantity such as 16Gi, not " + node_type_name(node));
+    return std::nullopt;
+  }
+  std::string problem;
+  std::optional<vm::memory_limit> limit = vm::memory_limit::parse(node.Scalar(), &problem);
+  if (!limit) {
+    r.report(invalid_quantity, node, "spec.vm.maxMemory: " + problem);
+    return std::nullopt;
+  }
+  const std::string& text = node.Scalar();
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos && limit->mebibytes <= 1)
+    r.report(memory_without_unit, node,
+             "spec.vm.maxMemory " + text + " is " + text + " bytes (a quantity without a unit); did you mean " + text +
+                 "Mi?");
+  return limit;
+}
+
+std::optional<std::vector<vm::allowed_digest>> read_initdata_digests(document_reader& r, const YAML::Node& init) {
+  if (!r.check_mapping(init, "spec.vm.initData", {"digests"})) return std::nullopt;
+  const YAML::Node list = init["digests"];
+  if (!list) {
+    r.report(missing_field, init,
+             "spec.vm.initData.digests is required (the allowed documents; [] forbids the override)");
+    return std::nullopt;
+  }
+  std::vector<vm::allowed_digest> out;
+  for (auto& [text, item] : r.string_list(list, "spec.vm.initData.digests")) {
+    std::string problem;
+    if (auto digest = vm::parse_allowed_digest(text, &problem)) out.push_back(std::move(*digest));
+    else r.report(invalid_digest, item, "spec.vm.initData.digests: " + problem);
+  }
+  return out;
+}
+
+void read_vm_limits(document_reader& r, const YAML::Node& vm, vm_policy_document& p) {
+  if (!r.check_mapping(vm, "spec.vm", {"instanceTypes", "maxVCPUs", "maxMemory", "maxGPUs", "images", "initData"}))
+    return;
+  if (const YAML::Node n = vm["instanceTypes"])
+    p.instance_types = read_value_list(r, n, "spec.vm.instanceTypes", p.instance_types_where);
+  if (const YAML::Node n = vm["maxVCPUs"]) p.max_vcpus = read_count_limit(r, n, "spec.vm.maxVCPUs");
+  if (const YAML::Node n = vm["maxMemory"]) p.max_memory = read_memory_limit(r, n);
+  if (const YAML::Node n = vm["maxGPUs"]) p.max_gpus = read_count_limit(r, n, "spec.vm.maxGPUs");
+  if (const YAML::Node n = vm["images"]) p.images = read_value_list(r, n, "spec.vm.images", p.images_where);
+  if (const YAML::Node n = vm["initData"]) p.initdata_digests = read_initdata_digests(r, n);
+  const bool any =
+      vm["instanceTypes"] || vm["maxVCPUs"] || vm["maxMemory"] || vm["maxGPUs"] || vm["images"] || vm["initData"];
+  if (!any)
+    r.report(no_vm_limits, vm,
+             "spec.vm sets no limit, so this policy checks nothing (set instanceTypes, maxVCPUs, maxMemory, maxGPUs, "
+             "images or initData)");
+}
+
+std::optional<vm_policy_document> read_vm_policy(document_reader& r, const YAML::Node& spec) {
+  if (!r.check_mapping(spec, "spec",
+                       {"runtimeClassNames", "validationActions", "namespaces", "exemptions", "vm", "message"}))
+    return std::nullopt;
+  vm_policy_document p;
+  const std::size_t errors_before = r.errors();
+  read_runtime_class_names(r, spec, p.runtime_class_names, p.runtime_class_names_where);
+  read_actions(r, spec, p.actions);
+  if (const YAML::Node ns = spec["namespaces"]) {
+    p.namespaces_where = r.where(ns);
+    if (!ns.IsSequence()) {
+      r.report(wrong_type, ns,
+               "spec.namespaces must be a list of namespace entries, not " + node_type_name(ns) +
+                   " (omit it for every namespace)");
+    } else if (ns.size() == 0) {
+      r.report(empty_list, ns, "spec.namespaces must not be empty (omit it for every namespace)");
+    } else {
+      p.namespaces = read_namespace_list(r, ns, "spec.namespaces");
+    }
+  }
+  read_exemptions(r, spec, p.exempt_usernames, p.exempt_groups, p.exemptions_where);
+  if (const YAML::Node vm = spec["vm"]) read_vm_limits(r, vm, p);
+  else r.report(missing_field, spec, "spec.vm is required (the limits: instanceTypes, maxVCPUs, maxMemory, ...)");
+  read_message(r, spec, vm_policy_placeholders, p.message);
+  if (r.errors() != errors_before) return std::nullopt;
+  return p;
+}
+
 // metadata.name when it is a valid, unreserved name, or nullopt after an error.
 std::optional<std::string> read_metadata_name(document_reader& r, const YAML::Node& doc, source_location& at) {
   const YAML::Node metadata = doc["metadata"];
@@ -466,14 +650,14 @@ void read_document(document_reader& r, const YAML::Node& doc, std::vector<named_
   if (!r.check_mapping(doc, "document", {"apiVersion", "kind", "metadata", "spec"})) return;
   const YAML::Node api = doc["apiVersion"], kind_node = doc["kind"];
   if (!kind_node) {
-    r.report(missing_field, doc, "document has no \"kind\" (expected PeerPodPolicy or PeerPodMutation)");
+    r.report(missing_field, doc, "document has no \"kind\" (expected " + std::string(expected_kinds) + ")");
     return;
   }
   auto kind = r.string_value(kind_node, "kind");
   if (!kind) return;
   if (*kind == test_kind) return;  // test suites may live beside the policies they test
-  if (*kind != policy_kind && *kind != mutation_kind) {
-    r.report(unknown_kind, kind_node, "unknown kind \"" + *kind + "\" (expected PeerPodPolicy or PeerPodMutation)");
+  if (*kind != policy_kind && *kind != mutation_kind && *kind != vm_policy_kind) {
+    r.report(unknown_kind, kind_node, "unknown kind \"" + *kind + "\" (expected " + std::string(expected_kinds) + ")");
     return;
   }
   if (!api) {
@@ -488,6 +672,8 @@ void read_document(document_reader& r, const YAML::Node& doc, std::vector<named_
     r.report(missing_field, doc, *kind + " has no \"spec\"");
   } else if (*kind == policy_kind) {
     if (auto p = read_policy(r, spec)) document.content = std::move(*p);
+  } else if (*kind == vm_policy_kind) {
+    if (auto p = read_vm_policy(r, spec)) document.content = std::move(*p);
   } else {
     if (auto m = read_mutation(r, spec)) document.content = std::move(*m);
   }

@@ -4,6 +4,7 @@
 // YAML types, duplicate and unknown keys, enum words, name syntax, globs, regex syntax, message
 // placeholders. It knows nothing of other files, of the mutation defaults, or of matchers.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <variant>
@@ -52,12 +53,33 @@ struct mutation_document {
   unaccounted_action unaccounted = unaccounted_action::warn;
 };
 
+// kind: PeerPodVMPolicy, as written. Each limit is nullopt when not written (not checked).
+struct vm_policy_document {
+  std::optional<std::vector<std::string>> runtime_class_names;  // nullopt: not written, the default applies
+  source_location runtime_class_names_where;
+  validation_actions actions;
+  std::optional<std::vector<located_pattern>> namespaces;  // nullopt: every namespace
+  source_location namespaces_where;
+  std::vector<located_pattern> exempt_usernames;
+  std::vector<located_pattern> exempt_groups;
+  source_location exemptions_where;
+  std::optional<std::vector<located_pattern>> instance_types;  // [] forbids setting machine_type
+  source_location instance_types_where;
+  std::optional<std::uint64_t> max_vcpus;
+  std::optional<vm::memory_limit> max_memory;
+  std::optional<std::uint64_t> max_gpus;
+  std::optional<std::vector<located_pattern>> images;  // [] forbids the image override
+  source_location images_where;
+  std::optional<std::vector<vm::allowed_digest>> initdata_digests;  // [] forbids the initdata override
+  std::string message;
+};
+
 // A document with a valid metadata.name. `content` is empty when the document had errors; its
 // name still counts, so a second document of that name is still a duplicate.
 struct named_document {
   std::string name;
   source_location where;  // metadata.name
-  std::variant<std::monostate, policy_document, mutation_document> content;
+  std::variant<std::monostate, policy_document, mutation_document, vm_policy_document> content;
 };
 
 // The name of the mutation settings used when no PeerPodMutation is loaded; reserved, so its

@@ -38,6 +38,9 @@ class vm_rule_set {
   constexpr void insert(vm_rule rule) { bits_ = static_cast<std::uint8_t>(bits_ | bit(rule)); }
   constexpr bool empty() const { return bits_ == 0; }
   friend constexpr bool operator==(vm_rule_set, vm_rule_set) = default;
+  friend constexpr vm_rule_set operator&(vm_rule_set a, vm_rule_set b) {
+    return vm_rule_set(static_cast<std::uint8_t>(a.bits_ & b.bits_));
+  }
 
  private:
   constexpr explicit vm_rule_set(std::uint8_t bits) : bits_(bits) {}

@@ -1,7 +1,5 @@
 #include "engine/vm/vm_messages.hpp"
 
-#include <optional>
-
 #include "engine/messages.hpp"
 
 namespace peergate::vm {
@@ -71,37 +69,14 @@ std::string expand_vm_message(std::string_view templ, std::string_view policy, c
                               const vm_violation& violation) {
   const std::string requested = clip(violation.requested, max_requested_chars);
   const std::string limit = clip(violation.limit, max_limit_chars);
-  std::string out;
-  for (std::size_t i = 0; i < templ.size();) {
-    if (templ[i] == '{') {
-      const std::size_t close = templ.find('}', i);
-      if (close != std::string_view::npos) {
-        const std::string_view word = templ.substr(i + 1, close - i - 1);
-        const std::optional<std::string_view> value = word == "policy"             ? policy
-                                                      : word == "namespace"        ? subject.namespace_name
-                                                      : word == "runtimeClassName" ? subject.runtime_class
-                                                      : word == "kind"             ? subject.kind
-                                                      : word == "name"             ? subject.name
-                                                      : word == "rule"             ? to_string(violation.rule)
-                                                      : word == "requested"        ? std::string_view(requested)
-                                                      : word == "limit"            ? std::string_view(limit)
-                                                                                   : std::optional<std::string_view>();
-        if (value) {
-          out += *value;
-          i = close + 1;
-          continue;
-        }
-      }
-    }
-    out += templ[i++];
-  }
-  return out;
-}
-
-std::string vm_violation_line(std::string_view policy, std::string_view message) {
-  std::string text = "[" + std::string(policy) + "] ";
-  text += message;
-  return one_line(text);
+  return expand_message(templ, {.policy = policy,
+                                .namespace_name = subject.namespace_name,
+                                .runtime_class = subject.runtime_class,
+                                .kind = subject.kind,
+                                .name = subject.name,
+                                .rule = to_string(violation.rule),
+                                .requested = requested,
+                                .limit = limit});
 }
 
 }  // namespace peergate::vm

@@ -1,6 +1,6 @@
 #pragma once
 // The texts of VM policy violations, by the rules of engine/messages.hpp: one line, at most 256
-// characters for what reaches the apiserver, every quoted value from the request made safe.
+// characters for what reaches the apiserver (finding_line), every quoted value made safe.
 //
 //   [team-vm-limits] Pod "train-*" asks for a VM with 8 vCPUs in namespace "team-a"; at most 4 allowed
 
@@ -35,9 +35,5 @@ std::string default_vm_message(const vm_violation& violation, const vm_message_s
 // value that contains a placeholder is not expanded again); other text is kept as is.
 std::string expand_vm_message(std::string_view templ, std::string_view policy, const vm_message_subject& subject,
                               const vm_violation& violation);
-
-// The line a denial or warning shows: "[policy] " + message, made one line of at most 256
-// characters by one_line (the same text the chain's apply_action makes).
-std::string vm_violation_line(std::string_view policy, std::string_view message);
 
 }  // namespace peergate::vm

@@ -5,6 +5,7 @@
 
 #include "engine/policy/loader.hpp"
 #include "tests/support/policies.hpp"
+#include "tests/support/vm_fixtures.hpp"
 
 using namespace peergate;
 using namespace peergate::audit;
@@ -13,6 +14,9 @@ namespace json = boost::json;
 using peergate::testing::load_test_policies;
 
 namespace {
+
+// No case has initdata: nothing is ever digested.
+const peergate::testing::table_digest_provider no_digests;
 
 const char* policies_yaml = R"yaml(apiVersion: peergate.dev/v1alpha1
 kind: PeerPodPolicy
@@ -70,7 +74,7 @@ const row* find(const report& r, const std::string& kind, const std::string& nam
 }  // namespace
 
 TEST_CASE("pods fold into ReplicaSets and those into their Deployment, counting pods", "[audit][auditor]") {
-  object_auditor a(policies());
+  object_auditor a(policies(), no_digests);
   a.begin_source("list.json");
   // kubectl lists pods before their owners.
   add(a, object("v1", "Pod", "team", "web-1-a", "p1", ref{"ReplicaSet", "web-1", "rs1"}));
@@ -91,7 +95,7 @@ TEST_CASE("pods fold into ReplicaSets and those into their Deployment, counting 
 }
 
 TEST_CASE("jobs fold into their CronJob; owners are matched by name when there is no uid", "[audit][auditor]") {
-  object_auditor a(policies());
+  object_auditor a(policies(), no_digests);
   add(a, object("v1", "Pod", "peer-pods", "nightly-1-x", "", ref{"Job", "nightly-1", ""}));
   add(a, object("batch/v1", "Job", "peer-pods", "nightly-1", "", ref{"CronJob", "nightly", ""}));
   add(a, object("batch/v1", "CronJob", "peer-pods", "nightly", ""));
@@ -103,7 +107,7 @@ TEST_CASE("jobs fold into their CronJob; owners are matched by name when there i
 }
 
 TEST_CASE("an owner that is not in the input, or another object of the same name, is no owner", "[audit][auditor]") {
-  object_auditor a(policies());
+  object_auditor a(policies(), no_digests);
   add(a, object("v1", "Pod", "team", "lonely", "p1", ref{"ReplicaSet", "gone", "rs-gone"}));
   add(a, object("v1", "Pod", "team", "stale", "p2", ref{"ReplicaSet", "web", "rs-old"}));
   add(a, object("apps/v1", "ReplicaSet", "team", "web", "rs-new"));
@@ -117,7 +121,7 @@ TEST_CASE("an owner that is not in the input, or another object of the same name
 }
 
 TEST_CASE("a row shows the worst of its owner and what it folded, and says where it comes from", "[audit][auditor]") {
-  object_auditor a(policies());
+  object_auditor a(policies(), no_digests);
   // The Deployment's template no longer asks for a peer pod, an old pod still is one.
   add(a, object("v1", "Pod", "team", "api-old-x", "p1", ref{"ReplicaSet", "api-old", "rs1"}));
   add(a, object("apps/v1", "ReplicaSet", "team", "api-old", "rs1", ref{"Deployment", "api", "d1"}, false));
@@ -130,7 +134,7 @@ TEST_CASE("a row shows the worst of its owner and what it folded, and says where
 }
 
 TEST_CASE("the same object given twice is audited once", "[audit][auditor]") {
-  object_auditor a(policies());
+  object_auditor a(policies(), no_digests);
   a.begin_source("a.json");
   add(a, object("v1", "Pod", "team", "p", "uid-1"));
   a.begin_source("b.json");
@@ -142,7 +146,7 @@ TEST_CASE("the same object given twice is audited once", "[audit][auditor]") {
 }
 
 TEST_CASE("unreadable items and inputs are error rows with their position", "[audit][auditor]") {
-  object_auditor a(policies());
+  object_auditor a(policies(), no_digests);
   a.begin_source("list.json");
   input_item bad;
   bad.line = 12;
@@ -167,7 +171,7 @@ TEST_CASE("unreadable items and inputs are error rows with their position", "[au
 }
 
 TEST_CASE("rows come out by namespace, kind and name", "[audit][auditor]") {
-  object_auditor a(policies());
+  object_auditor a(policies(), no_digests);
   add(a, object("v1", "Pod", "b", "z", "1"));
   add(a, object("v1", "Pod", "a", "y", "2"));
   add(a, object("apps/v1", "Deployment", "a", "x", "3"));

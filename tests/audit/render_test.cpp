@@ -10,6 +10,7 @@
 #include "engine/json_text.hpp"
 #include "engine/policy/loader.hpp"
 #include "tests/support/policies.hpp"
+#include "tests/support/vm_fixtures.hpp"
 
 using namespace peergate;
 using namespace peergate::audit;
@@ -18,6 +19,9 @@ namespace json = boost::json;
 using peergate::testing::load_test_policies;
 
 namespace {
+
+// No case has initdata: nothing is ever digested.
+const peergate::testing::table_digest_provider no_digests;
 
 const char* policies_yaml = R"yaml(apiVersion: peergate.dev/v1alpha1
 kind: PeerPodPolicy
@@ -40,7 +44,7 @@ spec: {}
 )yaml";
 
 report sample_report() {
-  object_auditor a(load_test_policies("render.yaml", policies_yaml));
+  object_auditor a(load_test_policies("render.yaml", policies_yaml), no_digests);
   a.begin_source("cluster.json");
   std::uint64_t line = 1;
   auto add = [&](const char* text) {

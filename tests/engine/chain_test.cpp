@@ -6,6 +6,7 @@
 #include "engine/json_patch.hpp"
 #include "engine/policy/loader.hpp"
 #include "tests/support/policies.hpp"
+#include "tests/support/vm_fixtures.hpp"
 
 using namespace peergate;
 namespace json = boost::json;
@@ -13,6 +14,9 @@ namespace json = boost::json;
 using peergate::testing::load_test_policies;
 
 namespace {
+
+// The chain cases have no initdata: nothing is ever digested.
+const peergate::testing::table_digest_provider no_digests;
 
 const char* policies_yaml = R"yaml(apiVersion: peergate.dev/v1alpha1
 kind: PeerPodPolicy
@@ -75,7 +79,7 @@ json::value workload(const std::string& kind, const std::string& api) {
 }  // namespace
 
 TEST_CASE("a peer pod in an allowed namespace passes and is mutated by admit") {
-  auto d = run_admit(request_for(pod("peer-pods"), "peer-pods"), *policies());
+  auto d = run_admit(request_for(pod("peer-pods"), "peer-pods"), *policies(), no_digests);
   CHECK(d.allowed);
   CHECK(d.warnings.empty());
   REQUIRE_FALSE(d.patch.empty());
@@ -89,13 +93,13 @@ TEST_CASE("a peer pod in an allowed namespace passes and is mutated by admit") {
 }
 
 TEST_CASE("globs and regexes allow their namespaces") {
-  CHECK(run_validate(request_for(pod("team-a"), "team-a"), *policies()).allowed);
-  CHECK(run_validate(request_for(pod("ml-42"), "ml-42"), *policies()).allowed);
-  CHECK_FALSE(run_validate(request_for(pod("ml-x"), "ml-x"), *policies()).allowed);
+  CHECK(run_validate(request_for(pod("team-a"), "team-a"), *policies(), no_digests).allowed);
+  CHECK(run_validate(request_for(pod("ml-42"), "ml-42"), *policies(), no_digests).allowed);
+  CHECK_FALSE(run_validate(request_for(pod("ml-x"), "ml-x"), *policies(), no_digests).allowed);
 }
 
 TEST_CASE("a peer pod elsewhere is denied (403) with every denying policy's message, plus warn and audit") {
-  auto d = run_admit(request_for(pod("default"), "default"), *policies());
+  auto d = run_admit(request_for(pod("default"), "default"), *policies(), no_digests);
   CHECK_FALSE(d.allowed);
   CHECK(d.code == 403);
   CHECK(d.patch.empty());
@@ -111,7 +115,7 @@ TEST_CASE("a peer pod elsewhere is denied (403) with every denying policy's mess
 
 TEST_CASE("pods without the runtime class, and other runtime classes, are untouched") {
   for (const char* rc : {static_cast<const char*>(nullptr), "runc", "kata"}) {
-    auto d = run_admit(request_for(pod("default", rc), "default"), *policies());
+    auto d = run_admit(request_for(pod("default", rc), "default"), *policies(), no_digests);
     CHECK(d.allowed);
     CHECK(d.patch.empty());
     CHECK(d.warnings.empty());
@@ -121,11 +125,11 @@ TEST_CASE("pods without the runtime class, and other runtime classes, are untouc
 TEST_CASE("exempt users and groups skip the policy, with glob usernames") {
   auto r = request_for(pod("default"), "default");
   r.user = {"system:serviceaccount:ci:deployer", {}};
-  auto d = run_validate(r, *policies());
+  auto d = run_validate(r, *policies(), no_digests);
   CHECK(d.allowed);  // exempt from deny-elsewhere, still warned by warn-audit
   CHECK(d.warnings.size() == 1);
   r.user = {"bob", {"system:authenticated", "system:masters"}};
-  CHECK(run_validate(r, *policies()).allowed);
+  CHECK(run_validate(r, *policies(), no_digests).allowed);
 }
 
 TEST_CASE("pod templates of every workload kind are evaluated") {
@@ -134,10 +138,10 @@ TEST_CASE("pod templates of every workload kind are evaluated") {
                                                        {"Job", "batch/v1"},        {"CronJob", "batch/v1"}};
   for (auto [kind, api] : kinds) {
     INFO(kind);
-    auto denied = run_admit(request_for(workload(kind, api), "default"), *policies());
+    auto denied = run_admit(request_for(workload(kind, api), "default"), *policies(), no_digests);
     CHECK_FALSE(denied.allowed);
     CHECK_THAT(denied.message, Catch::Contains(std::string(kind) + " \"w\""));
-    auto allowed = run_admit(request_for(workload(kind, api), "team-x"), *policies());
+    auto allowed = run_admit(request_for(workload(kind, api), "team-x"), *policies(), no_digests);
     CHECK(allowed.allowed);
     CHECK(allowed.patch.empty());  // workloads are validated, never mutated
   }
@@ -145,31 +149,31 @@ TEST_CASE("pod templates of every workload kind are evaluated") {
 
 TEST_CASE("other kinds, DELETE, CONNECT and subresources are allowed untouched") {
   json::value cm = json::parse(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}})");
-  CHECK(run_admit(request_for(cm, "default"), *policies()).findings.empty());
+  CHECK(run_admit(request_for(cm, "default"), *policies(), no_digests).findings.empty());
   for (operation op : {operation::remove, operation::connect}) {
-    auto d = run_admit(request_for(pod("default"), "default", op), *policies());
+    auto d = run_admit(request_for(pod("default"), "default", op), *policies(), no_digests);
     CHECK(d.allowed);
     CHECK(d.patch.empty());
   }
   auto status = request_for(pod("default"), "default", operation::update);
   status.sub_resource = "status";
-  CHECK(run_admit(status, *policies()).allowed);
+  CHECK(run_admit(status, *policies(), no_digests).allowed);
 }
 
 TEST_CASE("UPDATE: introducing the runtime class is checked, keeping it is not") {
   auto introduce = request_for(workload("Deployment", "apps/v1"), "default", operation::update);
   introduce.old_object = workload("Deployment", "apps/v1");
   introduce.old_object.at("spec").at("template").at("spec").as_object().erase("runtimeClassName");
-  CHECK_FALSE(run_admit(introduce, *policies()).allowed);
+  CHECK_FALSE(run_admit(introduce, *policies(), no_digests).allowed);
 
   auto keep = request_for(workload("Deployment", "apps/v1"), "default", operation::update);
   keep.old_object = workload("Deployment", "apps/v1");
-  auto d = run_admit(keep, *policies());
+  auto d = run_admit(keep, *policies(), no_digests);
   CHECK(d.allowed);
   CHECK(d.warnings.empty());
 
   auto no_old = request_for(workload("Deployment", "apps/v1"), "default", operation::update);
-  CHECK_FALSE(run_admit(no_old, *policies()).allowed);
+  CHECK_FALSE(run_admit(no_old, *policies(), no_digests).allowed);
 }
 
 TEST_CASE("UPDATE of a pod is never mutated") {
@@ -179,16 +183,16 @@ TEST_CASE("UPDATE of a pod is never mutated") {
 
 TEST_CASE("the namespace comes from the request, else the object; a mismatch is refused") {
   auto from_object = request_for(pod("default"), "");
-  CHECK_FALSE(run_validate(from_object, *policies()).allowed);
-  CHECK(run_validate(request_for(pod("peer-pods"), ""), *policies()).allowed);
+  CHECK_FALSE(run_validate(from_object, *policies(), no_digests).allowed);
+  CHECK(run_validate(request_for(pod("peer-pods"), ""), *policies(), no_digests).allowed);
   auto mismatch = request_for(pod("peer-pods"), "default");
-  auto d = run_validate(mismatch, *policies());
+  auto d = run_validate(mismatch, *policies(), no_digests);
   CHECK_FALSE(d.allowed);
   CHECK(d.code == 400);
   CHECK_THAT(d.message, Catch::Contains("differs"));
   json::value no_ns = pod("x");
   no_ns.at("metadata").as_object().erase("namespace");
-  auto none = run_validate(request_for(no_ns, ""), *policies());
+  auto none = run_validate(request_for(no_ns, ""), *policies(), no_digests);
   CHECK_FALSE(none.allowed);
   CHECK(none.code == 400);
 }
@@ -196,7 +200,7 @@ TEST_CASE("the namespace comes from the request, else the object; a mismatch is 
 TEST_CASE("accounting: a peer pod in an excluded namespace without the extended resource is warned") {
   auto r = request_for(pod("kube-system"), "kube-system");
   r.user.groups.push_back("system:masters");  // exempt from the namespace policies
-  auto d = run_admit(r, *policies());
+  auto d = run_admit(r, *policies(), no_digests);
   CHECK(d.allowed);
   CHECK(d.patch.empty());  // the mutation skips excluded namespaces
   REQUIRE(d.warnings.size() == 2);
@@ -205,7 +209,7 @@ TEST_CASE("accounting: a peer pod in an excluded namespace without the extended 
 
   json::value counted = pod("kube-system");
   counted.at("spec").at("containers").at(0).at("resources").at("limits").as_object()["kata.peerpods.io/vm"] = "1";
-  auto ok = run_admit(request_for(counted, "kube-system"), *policies());
+  auto ok = run_admit(request_for(counted, "kube-system"), *policies(), no_digests);
   for (const auto& w : ok.warnings) CHECK_THAT(w, !Catch::Contains("not counted"));
 }
 
@@ -216,14 +220,14 @@ TEST_CASE("accounting action follows unaccountedPeerPods") {
                                             action + "}\n");
   };
   auto req = request_for(pod("kube-system"), "kube-system");
-  auto deny = run_admit(req, *load_with("Deny"));
+  auto deny = run_admit(req, *load_with("Deny"), no_digests);
   CHECK_FALSE(deny.allowed);
   CHECK_THAT(deny.message, Catch::StartsWith("[m] peer pod not counted"));
-  auto audit = run_admit(req, *load_with("Audit"));
+  auto audit = run_admit(req, *load_with("Audit"), no_digests);
   CHECK(audit.allowed);
   CHECK(audit.warnings.empty());
   CHECK(audit.audit_annotations.size() == 1);
-  auto ignore = run_admit(req, *load_with("Ignore"));
+  auto ignore = run_admit(req, *load_with("Ignore"), no_digests);
   CHECK(ignore.warnings.empty());
   CHECK(ignore.audit_annotations.empty());
 }
@@ -231,14 +235,14 @@ TEST_CASE("accounting action follows unaccountedPeerPods") {
 TEST_CASE("a peer pod that cannot be mutated is refused with a clear message, not a crash") {
   json::value empty = pod("peer-pods");
   empty.at("spec").as_object()["containers"] = json::array{};
-  auto d = run_admit(request_for(empty, "peer-pods"), *policies());
+  auto d = run_admit(request_for(empty, "peer-pods"), *policies(), no_digests);
   CHECK_FALSE(d.allowed);
   CHECK(d.code == 400);
   CHECK_THAT(d.message, Catch::Contains("container"));
 
   json::value bad = pod("peer-pods");
   bad.at("spec").at("containers").at(0).at("resources").at("limits").as_object()["cpu"] = "2x";
-  auto d2 = run_admit(request_for(bad, "peer-pods"), *policies());
+  auto d2 = run_admit(request_for(bad, "peer-pods"), *policies(), no_digests);
   CHECK_FALSE(d2.allowed);
   CHECK_THAT(d2.message, Catch::Contains("2x"));
 }
@@ -263,7 +267,7 @@ TEST_CASE("warnings are one line, at most 256 characters, without duplicates") {
                                        "\"\n"
                                        "  allowedNamespaces: [" +
                                        many + "last]\n");
-  auto d = run_validate(request_for(pod("default"), "default"), *policies);
+  auto d = run_validate(request_for(pod("default"), "default"), *policies, no_digests);
   REQUIRE(d.warnings.size() == 1);
   CHECK(d.warnings[0].find('\n') == std::string::npos);
   CHECK_THAT(d.warnings[0], Catch::StartsWith("[w] line one line two web"));
@@ -274,9 +278,9 @@ TEST_CASE("warnings are one line, at most 256 characters, without duplicates") {
 
 TEST_CASE("a namespace mismatch only matters for peer pods") {
   auto ordinary = request_for(pod("other", nullptr), "default");
-  CHECK(run_admit(ordinary, *policies()).allowed);
+  CHECK(run_admit(ordinary, *policies(), no_digests).allowed);
   auto peer = request_for(pod("other"), "default");
-  auto d = run_admit(peer, *policies());
+  auto d = run_admit(peer, *policies(), no_digests);
   CHECK_FALSE(d.allowed);
   CHECK(d.code == 400);
 }

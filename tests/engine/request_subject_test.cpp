@@ -9,6 +9,7 @@
 
 #include "engine/chain.hpp"
 #include "tests/support/policies.hpp"
+#include "tests/support/vm_fixtures.hpp"
 
 using namespace peergate;
 namespace json = boost::json;
@@ -16,6 +17,9 @@ namespace json = boost::json;
 using peergate::testing::load_test_policies;
 
 namespace {
+
+// The chain cases have no initdata: nothing is ever digested.
+const peergate::testing::table_digest_provider no_digests;
 
 const char* policies_yaml = R"yaml(apiVersion: peergate.dev/v1alpha1
 kind: PeerPodPolicy
@@ -57,14 +61,14 @@ void check_refused_everywhere(const admission_request& request, const std::strin
   CHECK(read.problem == message);
   for (step_kind step : {step_kind::admit, step_kind::mutate, step_kind::validate}) {
     INFO("step " << to_string(step));
-    const decision d = run_step(step, request, policies());
+    const decision d = run_step(step, request, policies(), no_digests);
     CHECK_FALSE(d.allowed);
     CHECK(d.code == 400);
     CHECK(d.message == message);
     CHECK(d.patch.empty());
 
     admission_request own = request;
-    const decision in_place = run_step_in_place(step, own, policies());
+    const decision in_place = run_step_in_place(step, own, policies(), no_digests);
     CHECK_FALSE(in_place.allowed);
     CHECK(in_place.code == 400);
     CHECK(in_place.message == message);
@@ -195,7 +199,7 @@ TEST_CASE("UPDATE: the way to oldObject's runtime class must have the right type
   const admission_request unread =
       with_old(R"({"metadata":"x","spec":{"template":{"spec":{"runtimeClassName":"kata-remote","containers":"x"}}}})");
   CHECK(read_subject(unread).result == subject_read::status::evaluate);
-  CHECK(run_admit(unread, policies()).allowed);  // keeps its runtime class: the UPDATE rule skips it
+  CHECK(run_admit(unread, policies(), no_digests).allowed);  // keeps its runtime class: the UPDATE rule skips it
 
   // oldObject is not read on CREATE.
   admission_request create = with_old(R"("not read")");
@@ -218,7 +222,7 @@ TEST_CASE("absent and null fields are not set: no pod spec is not a peer pod, an
     const admission_request r = request_for(pod_kind, object);
     CHECK(read_subject(r).result == subject_read::status::evaluate);
     for (step_kind step : {step_kind::admit, step_kind::mutate, step_kind::validate}) {
-      const decision d = run_step(step, r, policies());
+      const decision d = run_step(step, r, policies(), no_digests);
       CHECK(d.allowed);
       CHECK(d.patch.empty());
     }
@@ -235,10 +239,10 @@ TEST_CASE("a well-typed peer pod is still evaluated: null parts of a peer pod ar
     "spec":{"runtimeClassName":"kata-remote","containers":[{"name":"c","resources":{"requests":null}}]}})");
   admission_request in_peer_pods = r;
   in_peer_pods.namespace_name = "peer-pods";
-  const decision allowed = run_admit(in_peer_pods, policies());
+  const decision allowed = run_admit(in_peer_pods, policies(), no_digests);
   CHECK(allowed.allowed);
   CHECK_FALSE(allowed.patch.empty());
-  const decision denied = run_admit(r, policies());
+  const decision denied = run_admit(r, policies(), no_digests);
   CHECK_FALSE(denied.allowed);
   CHECK(denied.code == 403);
 }

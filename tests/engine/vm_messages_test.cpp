@@ -12,7 +12,7 @@ namespace {
 const vm_message_subject team_a{"Pod", "train-*", "team-a", "kata-remote"};
 
 std::string line(const vm_violation& v, const vm_message_subject& s = team_a) {
-  return vm_violation_line("team-vm-limits", default_vm_message(v, s));
+  return peergate::finding_line("team-vm-limits", default_vm_message(v, s));
 }
 
 std::size_t code_points(const std::string& s) {
