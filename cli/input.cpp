@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/json_fields.hpp"
+#include "engine/pod_template.hpp"
 #include "engine/json_parse.hpp"
 #include "engine/yaml_json.hpp"
 
@@ -41,6 +42,21 @@ parsed_documents parse_documents(const std::string& text) {
   return out;
 }
 
+namespace {
+
+// A bare object as the apiserver hands it to webhooks: a Pod's requests defaulted to its limits
+// (a manifest written with limits only is sized by them in the cluster, so here too).
+json::value apiserver_defaulted(const json::value& document, const group_version_kind& gvk) {
+  json::value object = document;
+  if (!gvk.group.empty() || gvk.kind != "Pod") return object;
+  json::value* spec = object.get_object().if_contains("spec");
+  if (spec != nullptr && spec->is_object() && needs_requests_from_limits(spec->get_object()))
+    default_requests_from_limits(spec->get_object());
+  return object;
+}
+
+}  // namespace
+
 webhook::decode_result review_from_document(const json::value& document, const object_context& context) {
   const json::object* obj = document.if_object();
   if (obj && obj->contains("kind") && (*obj).at("kind") == "AdmissionReview") return webhook::decode_review(document);
@@ -67,7 +83,7 @@ webhook::decode_result review_from_document(const json::value& document, const o
       {"kind", {{"group", gvk.group}, {"version", gvk.version}, {"kind", gvk.kind}}},
       {"operation", context.operation},
       {"userInfo", {{"username", context.username}, {"groups", std::move(groups)}}},
-      {"object", document},
+      {"object", apiserver_defaulted(document, gvk)},
       {"oldObject", nullptr},
       {"dryRun", true},
   };

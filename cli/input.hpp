@@ -29,7 +29,8 @@ struct object_context {
 };
 
 // A review as-is (kind AdmissionReview), or a bare object wrapped in a review built from
-// `context`.
+// `context`; a bare Pod is defaulted as the apiserver defaults it before admission (requests
+// from limits), so it is sized as it would be in the cluster.
 webhook::decode_result review_from_document(const boost::json::value& document, const object_context& context);
 
 }  // namespace peergate::cli

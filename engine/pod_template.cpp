@@ -156,4 +156,55 @@ std::string metadata_string(const boost::json::value& object, std::string_view f
   return string_field(object_field(object.if_object(), "metadata"), field);
 }
 
+namespace {
+
+constexpr std::string_view container_lists[] = {"containers", "initContainers"};
+
+// The container's limits when one of them has no request of its own, else nullptr.
+const json::object* limits_without_requests(const json::value& container) {
+  const json::object* c = container.if_object();
+  const json::value* resources = c ? c->if_contains("resources") : nullptr;
+  const json::object* r = resources ? resources->if_object() : nullptr;
+  const json::value* limits = r ? r->if_contains("limits") : nullptr;
+  if (limits == nullptr || !limits->is_object()) return nullptr;
+  const json::value* requests = r->if_contains("requests");
+  if (requests != nullptr && !requests->is_null() && !requests->is_object()) return nullptr;
+  const json::object* present = requests != nullptr ? requests->if_object() : nullptr;
+  for (const auto& limit : limits->get_object())
+    if (present == nullptr || !present->contains(limit.key())) return &limits->get_object();
+  return nullptr;
+}
+
+}  // namespace
+
+bool needs_requests_from_limits(const json::object& pod_spec) {
+  for (std::string_view list : container_lists) {
+    const json::value* containers = pod_spec.if_contains(list);
+    if (containers == nullptr || !containers->is_array()) continue;
+    for (const json::value& c : containers->get_array())
+      if (limits_without_requests(c) != nullptr) return true;
+  }
+  return false;
+}
+
+void default_requests_from_limits(json::object& pod_spec) {
+  for (std::string_view list : container_lists) {
+    json::value* containers = pod_spec.if_contains(list);
+    if (containers == nullptr || !containers->is_array()) continue;
+    for (json::value& c : containers->get_array()) {
+      const json::object* limits = limits_without_requests(c);
+      if (limits == nullptr) continue;
+      // Built aside and stored once: Boost.JSON's operator[] may rehash the object it indexes,
+      // so no reference into `resources` is held across an insertion.
+      json::object requests;
+      json::object& resources = c.get_object().at("resources").get_object();
+      if (const json::value* written = resources.if_contains("requests"); written && written->is_object())
+        requests = written->get_object();
+      for (const auto& limit : *limits)
+        if (!requests.contains(limit.key())) requests.emplace(limit.key(), limit.value());
+      resources.insert_or_assign("requests", std::move(requests));
+    }
+  }
+}
+
 }  // namespace peergate

@@ -56,6 +56,13 @@ runtime_class_read read_runtime_class(const boost::json::object* pod_spec);
 // True when any container or init container requests or limits `resource`.
 bool requests_resource(const boost::json::object& pod_spec, std::string_view resource);
 
+// The apiserver's defaulting of a Pod (SetDefaults_Pod, pkg/apis/core/v1/defaults.go): each
+// container's and init container's requests default to its limits, resource by resource. It
+// runs before any webhook sees a Pod, never on a pod template. The first says whether a pod spec
+// needs it; fields of another JSON type than Kubernetes' are left alone (the steps report them).
+bool needs_requests_from_limits(const boost::json::object& pod_spec);
+void default_requests_from_limits(boost::json::object& pod_spec);
+
 // metadata.<field> of an object as a string, or "".
 std::string metadata_string(const boost::json::value& object, std::string_view field);
 

@@ -135,7 +135,15 @@ vm_request read_template_vm_request(const boost::json::object* template_annotati
                                     const boost::json::object& pod_spec, bool mutation_writes_sizes) {
   vm_request out = read_vm_request(template_annotations);
   if (!mutation_writes_sizes) return out;
+  // Sized as the pods the template creates, whose requests the apiserver defaults (templates
+  // are not defaulted): a copy only when a container has a limit without its request.
+  // A bad quantity is reported where it was written, so the spec as written is read first.
   mutation_sizes sizes = compute_mutation_sizes(pod_spec);
+  if (sizes.error.empty() && needs_requests_from_limits(pod_spec)) {
+    json::object defaulted(pod_spec);
+    default_requests_from_limits(defaulted);
+    sizes = compute_mutation_sizes(defaulted);
+  }
   if (!sizes.error.empty()) {
     // The mutation will refuse these pods; the sizes they would ask for are unknown.
     for (count_value* field : {&out.vcpus, &out.memory_mib, &out.gpus}) {

@@ -116,7 +116,8 @@ mutation_sizes compute_mutation_sizes(const boost::json::object& pod_spec);
 // The request of the pods a workload template will create: the template's annotations, where
 // the mutation overwrites each size it computes above 0 (as it does for every pod it admits)
 // when `mutation_writes_sizes` (a PeerPodMutation covers the runtime class and namespace, with
-// sizing annotations on).
+// sizing annotations on). The sizes are computed as for the pods the template creates, whose
+// requests the apiserver defaults to their limits (templates are not defaulted).
 vm_request read_template_vm_request(const boost::json::object* template_annotations,
                                     const boost::json::object& pod_spec, bool mutation_writes_sizes);
 

@@ -28,6 +28,8 @@ SCHEMA_PATH = os.path.join(ROOT, "policies", "schema", "peergate.schema.json")
 # while the loader only warns and ignores the key: check exits 0 with at least one warning).
 POLICY = "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicy\nmetadata: {name: p}\n"
 MUTATION = "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodMutation\nmetadata: {name: m}\n"
+VM = "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodVMPolicy\nmetadata: {name: v}\n"
+SHA256 = "sha256:" + "0123456789abcdef" * 4
 CASES = [
     ("policy: minimal", "valid", POLICY + "spec: {allowedNamespaces: [peer-pods]}"),
     ("policy: allowedNamespaces []", "valid", POLICY + "spec: {allowedNamespaces: []}"),
@@ -76,6 +78,38 @@ CASES = [
     ("mutation: extendedResource without domain", "invalid", MUTATION + "spec: {extendedResource: vm}"),
     ("mutation: excluded names a string", "invalid", MUTATION + "spec: {excludedNamespaces: {names: infra}}"),
     ("mutation: spec a list", "invalid", MUTATION + "spec: []"),
+    ("vm: one limit", "valid", VM + "spec: {vm: {maxVCPUs: 4}}"),
+    ("vm: every field", "valid", VM + """spec:
+  runtimeClassNames: [kata-remote]
+  validationActions: [Warn, Audit]
+  namespaces: [team-a, "team-*", {regex: "dev-.+"}]
+  exemptions: {usernames: [alice], groups: ["system:masters"]}
+  vm:
+    instanceTypes: [Standard_DC2as_v5, "Standard_DC*as_v5", {regex: "m6a\\\\..+"}]
+    maxVCPUs: 0
+    maxMemory: 16Gi
+    maxGPUs: 4294967295
+    images: []
+    initData: {digests: [\"""" + SHA256 + """\"]}
+  message: "{rule}: {requested} over {limit} ({policy} {kind} {name} {namespace} {runtimeClassName})"
+"""),
+    ("vm: maxMemory 1.5Gi", "valid", VM + "spec: {vm: {maxMemory: 1.5Gi}}"),
+    ("vm: missing vm", "invalid", VM + "spec: {namespaces: [team-a]}"),
+    ("vm: namespaces []", "invalid", VM + "spec: {namespaces: [], vm: {maxVCPUs: 1}}"),
+    ("vm: negative maxVCPUs", "invalid", VM + "spec: {vm: {maxVCPUs: -1}}"),
+    ("vm: fractional maxGPUs", "invalid", VM + "spec: {vm: {maxGPUs: 0.5}}"),
+    ("vm: quoted maxVCPUs", "invalid", VM + "spec: {vm: {maxVCPUs: \"4\"}}"),
+    ("vm: maxVCPUs above Kata's range", "invalid", VM + "spec: {vm: {maxVCPUs: 4294967296}}"),
+    ("vm: maxMemory with a wrong suffix", "invalid", VM + "spec: {vm: {maxMemory: 16GB}}"),
+    ("vm: negative maxMemory", "invalid", VM + "spec: {vm: {maxMemory: -1Gi}}"),
+    ("vm: uppercase digest", "invalid", VM + "spec: {vm: {initData: {digests: [\"" + SHA256.upper().replace("SHA", "sha") + "\"]}}}"),
+    ("vm: md5 digest", "invalid", VM + "spec: {vm: {initData: {digests: [\"md5:d41d8cd98f00b204e9800998ecf8427e\"]}}}"),
+    ("vm: initData without digests", "invalid", VM + "spec: {vm: {initData: {}}}"),
+    ("vm: empty image entry", "invalid", VM + "spec: {vm: {images: [\"\"]}}"),
+    ("vm: instanceTypes a string", "invalid", VM + "spec: {vm: {instanceTypes: m6a.large}}"),
+    ("vm: unknown placeholder", "invalid", VM + "spec: {vm: {maxGPUs: 0}, message: \"{max}\"}"),
+    ("vm: vm {}", "warning", VM + "spec: {vm: {}}"),
+    ("vm: unknown vm field", "warning", VM + "spec: {vm: {maxVCPUs: 4, maxCPUs: 4}}"),
     ("unknown top-level field", "warning", POLICY + "spec: {allowedNamespaces: []}\nstatus: {}"),
     ("unknown spec field", "warning", POLICY + "spec: {allowedNamespaces: [], mesage: hi}"),
     ("regex entry with an extra key", "warning", POLICY + "spec: {allowedNamespaces: [{regex: \"a-.*\", flags: i}]}"),
