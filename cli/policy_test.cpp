@@ -6,6 +6,8 @@
 #include <ostream>
 
 #include "cli/input.hpp"
+#include "cli/result_expectations.hpp"
+#include "cli/suite_source.hpp"
 #include "engine/chain.hpp"
 #include "engine/files_under.hpp"
 #include "engine/json_fields.hpp"
@@ -38,8 +40,10 @@ std::optional<json::value> load_document(const suite_context& suite, const std::
   return std::move(parsed.documents.front());
 }
 
-// Compares the decision with `expect`; each mismatch is one line of the diff.
-std::vector<std::string> compare(const json::object& expect, const admission_request& request, const decision& d) {
+// Compares the decision with `expect`; each mismatch is one line of the diff. `results` is
+// expect.results, read (and checked) with the suite.
+std::vector<std::string> compare(const json::object& expect, const std::vector<result_expectation>& results,
+                                 const admission_request& request, const decision& d) {
   std::vector<std::string> diff;
   auto mismatch = [&](const std::string& what, const std::string& want, const std::string& got) {
     diff.push_back(what + ": expected " + want + ", got " + got);
@@ -76,6 +80,9 @@ std::vector<std::string> compare(const json::object& expect, const admission_req
           ok = ok && got.contains(k) && v.is_string() &&
                std::string(got.at(k).get_string()).find(std::string(v.get_string())) != std::string::npos;
       if (!ok) mismatch("auditAnnotations", json::serialize(want), json::serialize(got));
+    } else if (key == "results") {
+      const std::vector<std::string> unmet = compare_results(results, d.findings);
+      diff.insert(diff.end(), unmet.begin(), unmet.end());
     } else if (key == "mutated") {
       if (!want.is_bool() || want.get_bool() != !d.patch.empty())
         mismatch("mutated", json::serialize(want), d.patch.empty() ? "false" : "true");
@@ -97,8 +104,9 @@ std::vector<std::string> compare(const json::object& expect, const admission_req
                    found ? json::serialize(*found) : "absent");
       }
     } else {
-      diff.push_back("unknown expectation \"" + std::string(key) +
-                     "\" (known: allowed, code, messageContains, warnings, auditAnnotations, mutated, patched)");
+      diff.push_back(
+          "unknown expectation \"" + std::string(key) +
+          "\" (known: allowed, code, messageContains, warnings, auditAnnotations, results, mutated, patched)");
     }
   }
   return diff;
@@ -109,7 +117,8 @@ struct case_outcome {
   std::vector<std::string> diff;
 };
 
-case_outcome run_case(const suite_context& suite, const json::object& c) {
+case_outcome run_case(const suite_context& suite, const json::object& c,
+                      const std::vector<result_expectation>& results) {
   case_outcome out;
   object_context context;
   context.namespace_name = string_field(c, "namespace");
@@ -159,13 +168,37 @@ case_outcome run_case(const suite_context& suite, const json::object& c) {
     out.diff.push_back("the case has no expect mapping");
     return out;
   }
-  out.diff = compare(expect->value().get_object(), decoded.review->request, d);
+  out.diff = compare(expect->value().get_object(), results, decoded.review->request, d);
   out.passed = out.diff.empty();
   return out;
 }
 
+// The expect.results of every case, read before any case runs: a misspelt word or a policy that
+// is not loaded is a mistake of the suite, reported with its place. Returns false after printing
+// the errors; warnings (ignored keys) are printed and the suite runs.
+bool read_suite_results(const suite_context& suite, const json::array& cases, const value_locator& where,
+                        std::vector<std::vector<result_expectation>>& results, std::ostream& out) {
+  diagnostics problems;
+  results.assign(cases.size(), {});
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const json::object* expect = object_field(cases[i].if_object(), "expect");
+    const json::value* listed = expect != nullptr ? expect->if_contains("results") : nullptr;
+    if (listed == nullptr) continue;
+    results[i] =
+        read_result_expectations(*listed, where["spec"]["cases"][i]["expect"]["results"],
+                                 "spec.cases[" + std::to_string(i) + "].expect.results", *suite.policies, problems);
+  }
+  if (problems.has_errors()) {
+    out << "ERROR " << suite.file << ": its expected results have errors:\n" << problems.render_text();
+    return false;
+  }
+  out << problems.render_text();
+  return true;
+}
+
 // Reads one suite file; returns false when it is not readable as a suite at all.
-bool run_suite(const fs::path& file, const json::object& suite_doc, test_totals& totals, std::ostream& out) {
+bool run_suite(const fs::path& file, const json::object& suite_doc, const value_locator& where, test_totals& totals,
+               std::ostream& out) {
   suite_context suite;
   suite.dir = file.parent_path();
   suite.file = file.string();
@@ -189,13 +222,14 @@ bool run_suite(const fs::path& file, const json::object& suite_doc, test_totals&
     out << "ERROR " << suite.file << ": spec.cases must be a non-empty list\n";
     return false;
   }
-  std::size_t index = 0;
-  for (const auto& c : *cases) {
-    ++index;
-    const json::object* case_obj = c.if_object();
+  std::vector<std::vector<result_expectation>> results;
+  if (!read_suite_results(suite, *cases, where, results, out)) return false;
+  for (std::size_t i = 0; i < cases->size(); ++i) {
+    const json::object* case_obj = (*cases)[i].if_object();
     std::string name = case_obj ? string_field(*case_obj, "name") : std::string();
-    if (name.empty()) name = "case " + std::to_string(index);
-    case_outcome result = case_obj ? run_case(suite, *case_obj) : case_outcome{false, {"a case must be a mapping"}};
+    if (name.empty()) name = "case " + std::to_string(i + 1);
+    case_outcome result =
+        case_obj ? run_case(suite, *case_obj, results[i]) : case_outcome{false, {"a case must be a mapping"}};
     out << (result.passed ? "PASS  " : "FAIL  ") << suite.file << ": " << name << "\n";
     for (const auto& line : result.diff) out << "        " << line << "\n";
     (result.passed ? totals.passed : totals.failed)++;
@@ -233,11 +267,12 @@ test_totals run_policy_tests(const std::vector<std::string>& paths, std::ostream
       ++totals.broken_suites;
       continue;
     }
-    for (const auto& doc : parsed.documents) {
-      const json::object* obj = doc.if_object();
+    const std::vector<value_locator> places = locate_documents(file.string(), *text, parsed.documents.size());
+    for (std::size_t i = 0; i < parsed.documents.size(); ++i) {
+      const json::object* obj = parsed.documents[i].if_object();
       if (!obj || string_field(*obj, "kind") != "PeerPodPolicyTest") continue;  // policies beside their tests
       ++suites;
-      if (!run_suite(file, *obj, totals, out)) ++totals.broken_suites;
+      if (!run_suite(file, *obj, places[i], totals, out)) ++totals.broken_suites;
     }
   }
   if (suites == 0) {

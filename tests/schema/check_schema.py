@@ -130,7 +130,7 @@ SUITE_CASES = [
       operation: UPDATE
       user: {username: u, groups: [g]}
       object: {apiVersion: v1, kind: Pod}
-      expect: {allowed: false, code: 403, messageContains: [a, b], warnings: [], auditAnnotations: {p: x}, mutated: false, patched: {/a: null}}
+      expect: {allowed: false, code: 403, messageContains: [a, b], warnings: [], auditAnnotations: {p: x}, mutated: false, patched: {/a: null}, results: [{policy: p, rule: vcpus, result: violation}]}
     - {user: bob, reviewFile: r.json, expect: {messageContains: a}}
 """),
     ("suite: no cases", False, SUITE + "spec: {cases: []}"),
@@ -139,6 +139,10 @@ SUITE_CASES = [
     ("suite: unknown step", False, SUITE + "spec: {cases: [{step: review, objectFile: pod.yaml, expect: {}}]}"),
     ("suite: unknown expectation", False, SUITE + "spec: {cases: [{objectFile: pod.yaml, expect: {denied: true}}]}"),
     ("suite: code a string", False, SUITE + "spec: {cases: [{objectFile: pod.yaml, expect: {code: \"403\"}}]}"),
+    ("suite: results unknown rule", False, SUITE + "spec: {cases: [{objectFile: pod.yaml, expect: {results: [{policy: p, rule: vcpu, result: pass}]}}]}"),
+    ("suite: results unknown result", False, SUITE + "spec: {cases: [{objectFile: pod.yaml, expect: {results: [{policy: p, rule: vcpus, result: denied}]}}]}"),
+    ("suite: results entry without result", False, SUITE + "spec: {cases: [{objectFile: pod.yaml, expect: {results: [{policy: p, rule: vcpus}]}}]}"),
+    ("suite: results a mapping", False, SUITE + "spec: {cases: [{objectFile: pod.yaml, expect: {results: {policy: p, rule: vcpus, result: pass}}}]}"),
     ("suite: auditAnnotations value a list", False, SUITE + "spec: {cases: [{objectFile: pod.yaml, expect: {auditAnnotations: {p: [x]}}}]}"),
 ]
 

@@ -13,6 +13,9 @@ head -c 100 initdata.toml.gz | base64 -w0 > truncated.b64      # the stream cut 
 head -c $(( $(wc -c < initdata.toml.gz) - 4 )) initdata.toml.gz | base64 -w0 > truncated-trailer.b64
 { cat initdata.toml.gz; printf 'garbage'; } | base64 -w0 > trailing-garbage.b64
 base64 -w0 initdata.toml > not-gzip.b64                        # base64 of the plain document
+# A zip bomb: 10 MiB of zeros, 40 times the 256 KiB an initdata document may inflate to, in ~14 KB.
+head -c 10M /dev/zero | gzip -9 -n | base64 -w0 > zip-bomb.b64
+[ "$(wc -c < zip-bomb.b64)" -lt 102400 ] || { echo "zip-bomb.b64 is not small" >&2; exit 1; }
 rm second.gz
 sha256sum initdata.toml > initdata.toml.sha256
 sha384sum initdata.toml > initdata.toml.sha384
