@@ -56,7 +56,7 @@ bool starts_gzip_member(const unsigned char* p, std::size_t n) { return n >= 2 &
 std::string_view describe(initdata_error error) {
   switch (error) {
     case initdata_error::none: return "valid";
-    case initdata_error::empty: return "empty";
+    case initdata_error::empty: return "the value is empty";
     case initdata_error::not_base64: return "not base64";
     case initdata_error::not_gzip: return "not gzip data";
     case initdata_error::corrupt: return "corrupt gzip data";
@@ -108,7 +108,13 @@ bool decode_base64(std::string_view text, std::string* out) {
 initdata_document decode_initdata(std::string_view annotation_value) {
   if (annotation_value.empty()) return failure(initdata_error::empty);
   std::string compressed;
-  if (!decode_base64(annotation_value, &compressed)) return failure(initdata_error::not_base64);
+  if (!decode_base64(annotation_value, &compressed)) {
+    // Go's StdEncoding, as Kata decodes it: the URL-safe alphabet is a common mix-up.
+    const bool url_safe = annotation_value.find_first_of("-_") != std::string_view::npos;
+    return failure(
+        initdata_error::not_base64,
+        url_safe ? "'-' or '_' are base64url; Kata reads standard base64, with + and / and = padding" : std::string());
+  }
   const auto* input = reinterpret_cast<const unsigned char*>(compressed.data());
   if (compressed.size() < 2) {
     // One byte of a gzip header is the start of a stream that was cut.
@@ -143,7 +149,7 @@ initdata_document decode_initdata(std::string_view annotation_value) {
       if (z.avail_in == 0) break;
       // Another member continues the document, as gunzip and Go's multistream reader read it.
       if (!starts_gzip_member(z.next_in, z.avail_in)) {
-        return failure(initdata_error::trailing_garbage, std::to_string(z.avail_in) + " bytes after the gzip stream");
+        return failure(initdata_error::trailing_garbage, std::to_string(z.avail_in) + " bytes");
       }
       if (inflateReset(&z) != Z_OK) return failure(initdata_error::corrupt, "zlib could not restart");
       continue;

@@ -24,6 +24,14 @@ std::string count_text(const count_value& value) {
   return std::to_string(value.value);
 }
 
+// A size as asked: vCPUs and GPUs as numbers, memory (MiB) as a quantity in the unit a limit is
+// written in ("32Gi", "1536Mi"), so a message compares like with like.
+std::string size_text(vm_rule rule, std::uint64_t value) {
+  if (rule != vm_rule::memory) return std::to_string(value);
+  if (value % 1024 == 0) return std::to_string(value / 1024) + "Gi";
+  return std::to_string(value) + "Mi";
+}
+
 void check_count(vm_rule rule, const count_value& value, std::uint64_t maximum, std::string limit_text,
                  const vm_request& request, std::vector<vm_violation>& out) {
   if (!value.present) return;
@@ -32,7 +40,7 @@ void check_count(vm_rule rule, const count_value& value, std::uint64_t maximum, 
     return;
   }
   if (value.value > maximum) {
-    out.push_back({rule, vm_violation_kind::over_limit, std::to_string(value.value), std::move(limit_text), {}});
+    out.push_back({rule, vm_violation_kind::over_limit, size_text(rule, value.value), std::move(limit_text), {}});
   }
 }
 
@@ -47,11 +55,15 @@ void check_name(vm_rule rule, const text_value& value, const allowed_names& allo
   }
 }
 
+// The allowed digests for a message: each shortened to its first 12 hex digits, as `git log`
+// shortens commits, so a list of several fits a 256-character warning and each stays
+// recognisable; the full digests are in the policy.
 std::string digests_display(const std::vector<allowed_digest>& digests) {
+  constexpr std::size_t shown_hex = 12;
   std::string out;
   for (const allowed_digest& d : digests) {
     if (!out.empty()) out += ", ";
-    out += d.display();
+    out += std::string(to_string(d.algorithm)) + ":" + d.hex.substr(0, shown_hex) + "\xE2\x80\xA6";  // …
   }
   return out;
 }

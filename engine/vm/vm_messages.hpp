@@ -24,6 +24,7 @@ struct vm_message_subject {
 // so a long image name or list cannot push the limit out of a 256-character line.
 inline constexpr std::size_t max_requested_chars = 64;
 inline constexpr std::size_t max_limit_chars = 96;
+inline constexpr std::size_t max_digest_chars = 71;  // "sha256:" and 64 hex digits
 
 // The default message of a violation, without the "[policy] " prefix (the chain adds it, as it
 // does for every finding): `Pod "train-*" asks for a VM with 8 vCPUs in namespace "team-a"; at

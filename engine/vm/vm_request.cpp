@@ -63,7 +63,7 @@ std::string_view describe(value_error error) {
   switch (error) {
     case value_error::none: return "valid";
     case value_error::not_a_string: return "an annotation value must be a string";
-    case value_error::empty: return "empty";
+    case value_error::empty: return "the value is empty (Kata reads that as an error, not as unset)";
     case value_error::has_sign: return "not an unsigned decimal integer (it has a sign)";
     case value_error::has_whitespace: return "not an unsigned decimal integer (it has white space)";
     case value_error::not_an_integer: return "not an unsigned decimal integer";

@@ -131,7 +131,7 @@ TEST_CASE("vm chain: validate reads the annotations of a pod another webhook mut
                            {"io.katacontainers.config.hypervisor.default_memory", "32768"}};
   const decision d = run_validate(request_for(pod("1", "1Gi", annotations), "team-a"), *policies(), digests());
   CHECK_FALSE(d.allowed);
-  CHECK(d.message == "[team-vm-limits] Pod \"train\" asks for a VM with 32768 MiB of memory in namespace \"team-a\"; "
+  CHECK(d.message == "[team-vm-limits] Pod \"train\" asks for a VM with 32Gi of memory in namespace \"team-a\"; "
                      "at most 16Gi allowed");
 }
 
@@ -181,11 +181,11 @@ TEST_CASE("vm chain: Warn and Audit give one warning per rule and one audit anno
   CHECK(d.allowed);
   REQUIRE(d.warnings.size() == 2);
   CHECK(d.warnings[0] == "[dev-warn] vcpus: asked 3, limit 2 (dev-warn, Pod train in dev-x)");
-  CHECK(d.warnings[1] == "[dev-warn] memory: asked 3072, limit 2Gi (dev-warn, Pod train in dev-x)");
+  CHECK(d.warnings[1] == "[dev-warn] memory: asked 3Gi, limit 2Gi (dev-warn, Pod train in dev-x)");
   REQUIRE(d.audit_annotations.size() == 1);
   CHECK(d.audit_annotations[0].first == "dev-warn");
   CHECK(d.audit_annotations[0].second ==
-        "vcpus: asked 3, limit 2 (dev-warn, Pod train in dev-x); memory: asked 3072, limit 2Gi (dev-warn, Pod "
+        "vcpus: asked 3, limit 2 (dev-warn, Pod train in dev-x); memory: asked 3Gi, limit 2Gi (dev-warn, Pod "
         "train in dev-x)");
 }
 

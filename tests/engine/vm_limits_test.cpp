@@ -101,7 +101,9 @@ TEST_CASE("vcpus, memory and gpus: at most the maximum", "[vm][limits]") {
   const vm_violation cpu = only(run(annotations({{"default_vcpus", "8"}}), limits));
   CHECK(cpu == vm_violation{vm_rule::vcpus, vm_violation_kind::over_limit, "8", "4", ""});
   const vm_violation memory = only(run(annotations({{"default_memory", "16385"}}), limits));
-  CHECK(memory == vm_violation{vm_rule::memory, vm_violation_kind::over_limit, "16385", "16Gi", ""});
+  CHECK(memory == vm_violation{vm_rule::memory, vm_violation_kind::over_limit, "16385Mi", "16Gi", ""});
+  // Memory is asked in the unit of the limits: whole GiB as Gi.
+  CHECK(only(run(annotations({{"default_memory", "32768"}}), limits)).requested == "32Gi");
   const vm_violation gpus = only(run(annotations({{"default_gpus", "1"}}), limits));
   CHECK(gpus == vm_violation{vm_rule::gpus, vm_violation_kind::over_limit, "1", "0", ""});
 
@@ -160,7 +162,7 @@ TEST_CASE("bad size values are invalid violations with a reason, never a pass", 
            bad{"default_vcpus", "-1", "not an unsigned decimal integer (it has a sign)", vm_rule::vcpus},
            bad{"default_vcpus", "+4", "not an unsigned decimal integer (it has a sign)", vm_rule::vcpus},
            bad{"default_vcpus", " 4", "not an unsigned decimal integer (it has white space)", vm_rule::vcpus},
-           bad{"default_vcpus", "", "empty", vm_rule::vcpus},
+           bad{"default_vcpus", "", "the value is empty (Kata reads that as an error, not as unset)", vm_rule::vcpus},
            bad{"default_vcpus", "4097", "too large to be a real VM size", vm_rule::vcpus},
            bad{"default_memory", "4Gi", "not an unsigned decimal integer", vm_rule::memory},
            bad{"default_memory", "99999999999", "too large to be a real VM size", vm_rule::memory},
@@ -254,8 +256,9 @@ TEST_CASE("initdata: the document's digest must be listed", "[vm][limits]") {
 
   limits.initdata_digests = std::vector<allowed_digest>{digest(other256), digest("sha384:" + std::string(96, 'b'))};
   const vm_violation v = only(run(annotations({{"cc_init_data", annotation}}), limits));
+  // The allowed list is shown with each digest shortened to 12 hex digits.
   CHECK(v == vm_violation{vm_rule::initdata, vm_violation_kind::not_allowed, sha256,
-                          other256 + ", sha384:" + std::string(96, 'b'), ""});
+                          "sha256:aaaaaaaaaaaa\xE2\x80\xA6, sha384:bbbbbbbbbbbb\xE2\x80\xA6", ""});
 
   // One digest per algorithm, however many entries use it.
   peergate::testing::table_digest_provider provider = fixture_digests();

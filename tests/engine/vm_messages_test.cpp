@@ -30,8 +30,15 @@ TEST_CASE("the issue's example message", "[vm][messages]") {
 
 TEST_CASE("one message per rule and kind", "[vm][messages]") {
   const std::string p = "[team-vm-limits] Pod \"train-*\" asks for ";
-  CHECK(line({vm_rule::memory, vm_violation_kind::over_limit, "32768", "16Gi", ""}) ==
-        p + "a VM with 32768 MiB of memory in namespace \"team-a\"; at most 16Gi allowed");
+  CHECK(line({vm_rule::memory, vm_violation_kind::over_limit, "32Gi", "16Gi", ""}) ==
+        p + "a VM with 32Gi of memory in namespace \"team-a\"; at most 16Gi allowed");
+  CHECK(line({vm_rule::gpus, vm_violation_kind::over_limit, "1", "0", ""}) ==
+        p + "a VM with 1 GPU in namespace \"team-a\"; at most 0 allowed");
+  CHECK(line({vm_rule::vcpus, vm_violation_kind::over_limit, "1", "0", ""}) ==
+        p + "a VM with 1 vCPU in namespace \"team-a\"; at most 0 allowed");
+  // Edge spaces and control characters of a bad value stay visible.
+  CHECK(line({vm_rule::vcpus, vm_violation_kind::invalid, " 4\n", "", "it has white space"}) ==
+        p + "a VM with an invalid default_vcpus \" 4\\n\" in namespace \"team-a\": it has white space");
   CHECK(line({vm_rule::gpus, vm_violation_kind::over_limit, "2", "0", ""}) ==
         p + "a VM with 2 GPUs in namespace \"team-a\"; at most 0 allowed");
   CHECK(line({vm_rule::instance_type, vm_violation_kind::not_allowed, "Standard_D64s_v5", "Standard_DC*as_v5", ""}) ==
@@ -61,7 +68,8 @@ TEST_CASE("long values are cut so the limit stays on a 256-character line", "[vm
   const std::string limit(500, 'l');
   const std::string text = line({vm_rule::image, vm_violation_kind::not_allowed, image, limit, ""});
   CHECK(code_points(text) <= peergate::max_warning_chars);
-  CHECK(text.find("\"" + std::string(max_requested_chars - 1, 'i') + "\xE2\x80\xA6\"") != std::string::npos);
+  // An image is told apart by its end: that is what is kept.
+  CHECK(text.find("\"\xE2\x80\xA6" + std::string(max_requested_chars - 1, 'i') + "\"") != std::string::npos);
   CHECK(text.find("; allowed: ") != std::string::npos);
   // A long namespace or name can still push it past 256: one_line cuts the line itself.
   const std::string long_name(300, 'n');
