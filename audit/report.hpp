@@ -35,10 +35,14 @@ inline constexpr std::uint8_t action_audit = 4;
 // "Deny", "Warn, Audit", ... ("" for none).
 std::string actions_text(std::uint8_t actions);
 
-// One policy, or one mutation's accounting check, that rows have results for.
+// One policy and rule that rows have results for: a PeerPodPolicy (allowed-namespaces), one
+// limit of a PeerPodVMPolicy ("vcpus", "memory", ...: one column per limit it sets), or a
+// mutation's accounting check.
 struct column {
   std::string policy;
-  std::string rule;          // "allowed-namespaces", "accounting", or "read" for unreadable log lines
+  // to_string(rule_kind) ("allowed-namespaces", "accounting", "vcpus", ...), a log line's rule
+  // as written, or "read" for unreadable log lines.
+  std::string rule;
   std::uint8_t actions = 0;  // what a violation does: the policy's validationActions
 };
 
@@ -127,7 +131,8 @@ struct report {
   std::string object_label(const row& r) const;
   // "list.json:120 items[3]"
   std::string position_label(const row& r) const;
-  // "peer-pods-allowed-namespaces" or "peer-pods (accounting)".
+  // "peer-pods-allowed-namespaces" (a PeerPodPolicy's one rule), else the policy and its rule:
+  // "peer-pods (accounting)", "team-vm-limits (vcpus)".
   std::string column_label(std::uint32_t c) const;
 };
 
