@@ -172,6 +172,21 @@ column_outcome vm_outcome(const peer_pod_vm_policy& p, vm::vm_rule rule, const d
   return out;
 }
 
+// The sizes of a request, for the report's sums. A size that cannot be read counts as none.
+vm_size size_of(const vm::vm_request& asked) {
+  vm_size out;
+  out.peer_pod = true;
+  auto take = [&out](const vm::count_value& v, std::uint32_t& into) {
+    if (!v.valid()) return;
+    into = static_cast<std::uint32_t>(v.value);  // below the max_sane_* caps, all far under 2^32
+    out.sized = true;
+  };
+  take(asked.vcpus, out.vcpus);
+  take(asked.memory_mib, out.memory_mib);
+  take(asked.gpus, out.gpus);
+  return out;
+}
+
 // The engine's accounting check decides in the namespaces the mutation skips (a finding: pass or
 // violation). Where it made no finding, the audit says why, and adds the one check admission
 // cannot make: a stored Pod in a namespace the mutation covers that does not request the
@@ -284,6 +299,7 @@ object_evaluation evaluate_object(json::value object, const policy_set& policies
   }
   // What the VM asks for, read as the VM policies read it (views into request.object).
   const std::optional<vm::vm_request> asked = requested_vm(read.subject, request.object, policies);
+  if (asked) out.vm = size_of(*asked);
   out.outcomes.reserve(columns);
   for (const auto& p : policies.policies) out.outcomes.push_back(policy_outcome(p, d, read.subject));
   for (const auto& p : policies.vm_policies)

@@ -46,6 +46,7 @@ struct object_evaluation {
   std::string uid;
   std::optional<owner_reference> owner;
   std::vector<column_outcome> outcomes;  // one per column, when evaluated
+  vm_size vm;                            // what the VM of each of its pods asks for
 };
 
 // `object` is any JSON value read from the input; what cannot be evaluated becomes error

@@ -361,11 +361,13 @@ TEST_CASE("a VM policy skips namespaces it does not cover, and objects that are 
     CHECK(at(runc, c).outcome == result::skip);
     CHECK(at(runc, c).message == "not a peer pod: no runtimeClassName");
   }
+  CHECK_FALSE(runc.vm.peer_pod);
 
   const auto qemu =
       evaluate_object(annotated_pod("team-a", {{"default_vcpus", "2"}}, "kata-qemu"), vm_policies(), no_digests, "x");
   CHECK(at(qemu, other_vcpus).outcome == result::fail);
   CHECK(at(qemu, limits_vcpus).message == "runtimeClassName \"kata-qemu\" is not governed by this VM policy");
+  CHECK(qemu.vm.peer_pod);  // a runtime class a policy names is a peer pod's
 }
 
 TEST_CASE("a VM policy whose exemptions match every user is skipped per limit", "[audit][evaluate][vm]") {
@@ -384,11 +386,15 @@ spec:
   }
 }
 
-TEST_CASE("a bad size annotation is a violation of its limit", "[audit][evaluate][vm]") {
+TEST_CASE("a bad size annotation is a violation of its limit, and counts as no size", "[audit][evaluate][vm]") {
   const auto e = evaluate_object(annotated_pod("team-a", {{"default_vcpus", "two"}, {"default_memory", "2048"}}),
                                  vm_policies(), no_digests, "default");
   CHECK(at(e, limits_vcpus).outcome == result::fail);
   CHECK_THAT(at(e, limits_vcpus).message, Catch::Contains("an invalid default_vcpus \"two\""));
+  CHECK(e.vm.peer_pod);
+  CHECK(e.vm.sized);
+  CHECK(e.vm.vcpus == 0);
+  CHECK(e.vm.memory_mib == 2048);
 }
 
 TEST_CASE("a template is checked and sized as the mutation will size its pods", "[audit][evaluate][vm]") {
@@ -399,11 +405,18 @@ TEST_CASE("a template is checked and sized as the mutation will size its pods", 
         "Deployment \"d\" asks for a VM with 5 vCPUs in namespace \"team-a\"; at most 4 allowed");
   CHECK(at(d, limits_memory).message == "asks for 1536 MiB of memory; at most 16Gi allowed");
   CHECK(at(d, limits_gpus).outcome == result::fail);
+  CHECK(d.vm.peer_pod);
+  CHECK(d.vm.sized);
+  CHECK(d.vm.vcpus == 5);
+  CHECK(d.vm.memory_mib == 1536);
+  CHECK(d.vm.gpus == 1);
 
   // The mutation skips kube-system: its pods keep the template's annotations, here none.
   const auto system = evaluate_object(sized_deployment("kube-system", "8", "64Gi"), vm_policies(), no_digests, "x");
   CHECK(at(system, limits_vcpus).outcome == result::pass);
   CHECK(at(system, limits_vcpus).message == "no default_vcpus: no size asked");
+  CHECK(system.vm.peer_pod);
+  CHECK_FALSE(system.vm.sized);
 }
 
 TEST_CASE("a stored pod is sized by its own annotations, not by its resources", "[audit][evaluate][vm]") {
@@ -416,4 +429,7 @@ TEST_CASE("a stored pod is sized by its own annotations, not by its resources", 
   CHECK(at(e, limits_vcpus).outcome == result::pass);
   CHECK(at(e, limits_vcpus).message == "asks for 2 vCPUs; at most 4 allowed");
   CHECK(at(e, limits_gpus).message == "asks for 0 GPUs; at most 0 allowed");
+  CHECK(e.vm.vcpus == 2);
+  CHECK(e.vm.memory_mib == 0);
+  CHECK(e.vm.sized);
 }
