@@ -4,6 +4,7 @@
 
 #include "engine/chain.hpp"
 #include "engine/json_fields.hpp"
+#include "engine/messages.hpp"
 #include "engine/pod_template.hpp"
 #include "engine/request_subject.hpp"
 
@@ -71,6 +72,29 @@ std::string not_peer_reason(const std::optional<std::string>& runtime_class, std
   return "runtimeClassName \"" + *runtime_class + "\" is not governed by this " + std::string(governed_by);
 }
 
+// The outcome of a finding that is not a pass; false for a pass, which each kind of column
+// words itself.
+bool outcome_of_finding(const finding& f, column_outcome& out) {
+  switch (f.result) {
+    case finding_result::violation:
+      out.actions = action_bits(f.actions);
+      out.outcome = f.actions.deny ? result::fail : result::warn;
+      out.message = f.message;
+      return true;
+    case finding_result::skip:
+      // Evaluated without a user, so only an exemption that matches every name, even the
+      // empty one ("*"), gets here: admission never applies such a policy either.
+      out.message = "exempt: the policy's exemptions match any user, even none, so it never applies";
+      return true;
+    case finding_result::error:
+      out.outcome = result::error;
+      out.message = f.message;
+      return true;
+    case finding_result::pass: break;
+  }
+  return false;
+}
+
 column_outcome policy_outcome(const peer_pod_policy& p, const decision& d, const request_subject& s) {
   column_outcome out;
   const finding* f = finding_of(d, p.name, rule_kind::allowed_namespaces);
@@ -78,26 +102,88 @@ column_outcome policy_outcome(const peer_pod_policy& p, const decision& d, const
     out.message = not_peer_reason(s.runtime_class, "policy");
     return out;
   }
-  switch (f->result) {
-    case finding_result::violation:
-      out.actions = action_bits(f->actions);
-      out.outcome = f->actions.deny ? result::fail : result::warn;
-      out.message = f->message;
-      break;
-    case finding_result::skip:
-      // Evaluated without a user, so only an exemption that matches every name, even the
-      // empty one ("*"), gets here: admission never applies such a policy either.
-      out.message = "exempt: the policy's exemptions match any user, even none, so it never applies";
-      break;
-    case finding_result::error:
-      out.outcome = result::error;
-      out.message = f->message;
-      break;
-    case finding_result::pass:
-      out.outcome = result::pass;
-      out.message = "namespace \"" + s.namespace_name + "\" allows runtimeClassName \"" + *s.runtime_class + "\"";
-      break;
+  if (outcome_of_finding(*f, out)) return out;
+  out.outcome = result::pass;
+  out.message = "namespace \"" + s.namespace_name + "\" allows runtimeClassName \"" + *s.runtime_class + "\"";
+  return out;
+}
+
+// Calls `f(rule)` for each limit `p` sets, in rule order: its columns.
+template <typename F>
+void for_each_vm_rule(const peer_pod_vm_policy& p, F f) {
+  const vm::vm_rule_set rules = p.limits.configured_rules();
+  for (vm::vm_rule rule : vm::all_vm_rules)
+    if (rules.contains(rule)) f(rule);
+}
+
+std::size_t column_count(const policy_set& policies) {
+  std::size_t n = policies.policies.size() + policies.mutations.size();
+  for (const auto& p : policies.vm_policies) for_each_vm_rule(p, [&n](vm::vm_rule) { ++n; });
+  return n;
+}
+
+// What a limit that passed was compared with: "asks for 2 vCPUs; at most 4 allowed". The engine
+// says nothing about a pass; the audit shows what it saw, so that a pass can be checked too.
+std::string vm_pass_message(vm::vm_rule rule, const vm::vm_request& asked, const vm::vm_limits& limits) {
+  constexpr std::size_t max_value_chars = 120;
+  auto quoted = [](std::string_view text) { return "\"" + one_line(text, max_value_chars) + "\""; };
+  auto count = [](const vm::count_value& v, std::string_view unit, std::string_view annotation,
+                  const std::string& limit) {
+    if (!v.valid()) return "no " + std::string(annotation) + ": no size asked";
+    return "asks for " + std::to_string(v.value) + std::string(unit) + "; at most " + limit + " allowed";
+  };
+  switch (rule) {
+    case vm::vm_rule::instance_type:
+      if (!asked.machine_type.valid()) return "no machine_type: no instance type asked";
+      return "asks for instance type " + quoted(asked.machine_type.text) +
+             "; allowed: " + one_line(limits.instance_types->display(), max_value_chars);
+    case vm::vm_rule::vcpus: return count(asked.vcpus, " vCPUs", "default_vcpus", std::to_string(*limits.max_vcpus));
+    case vm::vm_rule::memory:
+      return count(asked.memory_mib, " MiB of memory", "default_memory", limits.max_memory->text);
+    case vm::vm_rule::gpus: return count(asked.gpus, " GPUs", "default_gpus", std::to_string(*limits.max_gpus));
+    case vm::vm_rule::image:
+      if (!asked.image.valid()) return "no image override";
+      return "asks for image " + quoted(asked.image.text) +
+             "; allowed: " + one_line(limits.images->display(), max_value_chars);
+    case vm::vm_rule::initdata:
+      return asked.initdata.valid() ? "its initdata document has an allowed digest" : "no initdata override";
   }
+  return "within the limit";
+}
+
+// One limit of a VM policy. The engine makes a finding for every limit of a VM policy that
+// covers the object (a CREATE is checked whole); where it made none, the audit says why.
+column_outcome vm_outcome(const peer_pod_vm_policy& p, vm::vm_rule rule, const decision& d, const request_subject& s,
+                          const vm::vm_request* asked) {
+  column_outcome out;
+  const finding* f = finding_of(d, p.name, rule_of(rule));
+  if (!f) {
+    if (!s.runtime_class || std::find(p.runtime_class_names.begin(), p.runtime_class_names.end(), *s.runtime_class) ==
+                                p.runtime_class_names.end())
+      out.message = not_peer_reason(s.runtime_class, "VM policy");
+    else if (!p.applies_to_namespace(s.namespace_name))
+      out.message = "namespace \"" + s.namespace_name + "\" is not covered by this VM policy";
+    else out.message = "not checked";
+    return out;
+  }
+  if (outcome_of_finding(*f, out)) return out;
+  out.outcome = result::pass;
+  out.message = asked ? vm_pass_message(rule, *asked, p.limits) : std::string("within the limit");
+  return out;
+}
+
+// The sizes of a request, for the report's sums. A size that cannot be read counts as none.
+vm_size size_of(const vm::vm_request& asked) {
+  vm_size out;
+  out.peer_pod = true;
+  auto take = [&out](const vm::count_value& v, std::uint32_t& into) {
+    if (!v.valid()) return;
+    into = static_cast<std::uint32_t>(v.value);  // below the max_sane_* caps, all far under 2^32
+    out.sized = true;
+  };
+  take(asked.vcpus, out.vcpus);
+  take(asked.memory_mib, out.memory_mib);
+  take(asked.gpus, out.gpus);
   return out;
 }
 
@@ -145,8 +231,13 @@ column_outcome accounting_outcome(const mutation_settings& m, const decision& d,
 
 std::vector<column> columns_for(const policy_set& policies) {
   std::vector<column> out;
+  out.reserve(column_count(policies));
   for (const auto& p : policies.policies)
     out.push_back({p.name, to_string(rule_kind::allowed_namespaces), action_bits(p.actions)});
+  for (const auto& p : policies.vm_policies)
+    for_each_vm_rule(p, [&](vm::vm_rule rule) {
+      out.push_back({p.name, to_string(rule_of(rule)), action_bits(p.actions)});
+    });
   for (const auto& m : policies.mutations)
     out.push_back({m.name, to_string(rule_kind::accounting), accounting_bits(m.unaccounted)});
   return out;
@@ -159,7 +250,7 @@ std::vector<column_outcome> error_outcomes(std::size_t columns, const std::strin
 object_evaluation evaluate_object(json::value object, const policy_set& policies, const vm::digest_provider& digests,
                                   const std::string& default_namespace) {
   object_evaluation out;
-  const std::size_t columns = policies.policies.size() + policies.mutations.size();
+  const std::size_t columns = column_count(policies);
   const json::object* obj = object.if_object();
   if (!obj) {
     out.evaluated = true;
@@ -206,8 +297,15 @@ object_evaluation evaluate_object(json::value object, const policy_set& policies
     out.outcomes = error_outcomes(columns, d.message);
     return out;
   }
+  // What the VM asks for, read as the VM policies read it (views into request.object).
+  const std::optional<vm::vm_request> asked = requested_vm(read.subject, request.object, policies);
+  if (asked) out.vm = size_of(*asked);
   out.outcomes.reserve(columns);
   for (const auto& p : policies.policies) out.outcomes.push_back(policy_outcome(p, d, read.subject));
+  for (const auto& p : policies.vm_policies)
+    for_each_vm_rule(p, [&](vm::vm_rule rule) {
+      out.outcomes.push_back(vm_outcome(p, rule, d, read.subject, asked ? &*asked : nullptr));
+    });
   for (const auto& m : policies.mutations) out.outcomes.push_back(accounting_outcome(m, d, read.subject));
   return out;
 }

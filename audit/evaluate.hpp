@@ -2,9 +2,10 @@
 // Evaluates one existing object the way admission would evaluate its CREATE: the validation
 // step only (no mutation: what runs is what the apiserver stored), in the object's namespace,
 // with an empty user so that no username or group exemption applies (the audit is about what
-// runs, not about who created it). Each policy and each mutation's accounting check gives one
-// result: pass, fail (Deny violation), warn (Warn/Audit violation or unaccounted peer pod),
-// skip (not a peer pod for it, exempt) or error (the object cannot be evaluated).
+// runs, not about who created it). Each policy, each limit of a VM policy and each mutation's
+// accounting check gives one result: pass, fail (Deny violation), warn (Warn/Audit violation or
+// unaccounted peer pod), skip (not a peer pod for it, a namespace it does not cover, exempt) or
+// error (the object cannot be evaluated).
 
 #include <boost/json/value.hpp>
 #include <optional>
@@ -17,7 +18,9 @@
 
 namespace peergate::audit {
 
-// Policies first, in load order, then one accounting column per mutation.
+// PeerPodPolicies first, in load order; then each PeerPodVMPolicy, in load order, with one
+// column per limit it sets (in rule order: instance-type, vcpus, memory, gpus, image,
+// initdata); then one accounting column per mutation.
 std::vector<column> columns_for(const policy_set& policies);
 
 struct column_outcome {
@@ -43,6 +46,7 @@ struct object_evaluation {
   std::string uid;
   std::optional<owner_reference> owner;
   std::vector<column_outcome> outcomes;  // one per column, when evaluated
+  vm_size vm;                            // what the VM of each of its pods asks for
 };
 
 // `object` is any JSON value read from the input; what cannot be evaluated becomes error

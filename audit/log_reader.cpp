@@ -64,8 +64,8 @@ void log_auditor::add_line(std::string_view line, std::uint64_t line_number) {
   if (e.time_us > report_.period_to_us) report_.period_to_us = e.time_us;
 
   const std::uint32_t column = column_for(e.policy, e.rule);
-  // The writer puts the lines of one request together: a line of the same request and policy
-  // as the one before is another action of the same finding.
+  // The writer puts the lines of one request together: a line of the same request, policy and
+  // rule as the one before is another action of the same finding.
   if (pending_.present && !e.uid.empty() && pending_.uid == e.uid && pending_.column == column) {
     pending_.actions |= bit;
     return;

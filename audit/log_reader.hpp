@@ -1,9 +1,11 @@
 #pragma once
 // `peergate audit --from-log`: the lines of the audit log (audit/log_line.hpp) as a
-// report in the same formats. The lines of one request about one policy (one per action: a
-// [Warn, Audit] policy writes two) are one decision; decisions about the same object, user,
-// operation, policy and actions are one row with a count and the first and last time seen. The
-// summary counts decisions per policy, namespace and user over the period the lines cover. A
+// report in the same formats. Each policy and rule the lines name is a column (a VM policy has
+// one per limit its lines name, as in a report of objects). The lines of one request about one
+// policy and rule (one per action: a [Warn, Audit] policy writes two) are one decision;
+// decisions about the same object, user, operation, column and actions are one row with a
+// count and the first and last time seen. The summary counts decisions per column, namespace
+// and user over the period the lines cover. A
 // decision with Deny is `fail`, one with Warn or Audit only `warn`; a line that cannot be read
 // is an `error` row with its position.
 

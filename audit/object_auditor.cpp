@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 
 #include "audit/evaluate.hpp"
 
@@ -79,6 +80,7 @@ void object_auditor::add(input_item&& item) {
   r.line = item.line;
   r.where = std::move(item.where);
   r.pods = r.kind == pod_kind_ ? 1 : 0;
+  r.vm = e.vm;
   r.results.reserve(e.outcomes.size());
   for (std::uint32_t c = 0; c < e.outcomes.size(); ++c) {
     column_outcome& o = e.outcomes[c];
@@ -121,6 +123,28 @@ std::uint32_t object_auditor::find_owner(std::uint32_t child) const {
   return o;
 }
 
+// Each Pod read once (not the duplicates), before pods are folded into their owners: a folded
+// pod counts with its own request, its owner's template adds nothing (see
+// report::vm_by_namespace).
+void object_auditor::sum_vm_by_namespace(const std::vector<bool>& keep) {
+  std::map<std::string_view, namespace_vm_totals> totals;
+  for (std::uint32_t i = 0; i < report_.rows.size(); ++i) {
+    const row& r = report_.rows[i];
+    if (!keep[i] || r.kind != pod_kind_ || !r.vm.peer_pod) continue;
+    namespace_vm_totals& t = totals[report_.str(r.namespace_name)];
+    ++t.peer_pods;
+    if (!r.vm.sized) continue;
+    ++t.sized_pods;
+    t.vcpus += r.vm.vcpus;
+    t.memory_mib += r.vm.memory_mib;
+    t.gpus += r.vm.gpus;
+  }
+  for (auto& [name, t] : totals) {
+    t.namespace_name = name;
+    report_.vm_by_namespace.push_back(std::move(t));
+  }
+}
+
 report object_auditor::finish(std::int64_t generated_s) {
   auto& rows = report_.rows;
   const auto n = static_cast<std::uint32_t>(rows.size());
@@ -137,6 +161,7 @@ report object_auditor::finish(std::int64_t generated_s) {
       ++report_.duplicates;
     }
   }
+  sum_vm_by_namespace(keep);
   std::vector<std::uint32_t> parent(n, no_row);
   for (std::uint32_t i = 0; i < n; ++i)
     if (keep[i]) parent[i] = find_owner(i);

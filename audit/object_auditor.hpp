@@ -48,6 +48,7 @@ class object_auditor {
 
   void add_error_row(std::uint64_t line, std::string where, std::string_view reason);
   std::uint32_t find_owner(std::uint32_t child) const;
+  void sum_vm_by_namespace(const std::vector<bool>& keep);
   static std::uint32_t first_with(const std::deque<hashed_row>& index, std::uint64_t hash);
 
   policy_snapshot policies_;

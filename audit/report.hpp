@@ -35,11 +35,35 @@ inline constexpr std::uint8_t action_audit = 4;
 // "Deny", "Warn, Audit", ... ("" for none).
 std::string actions_text(std::uint8_t actions);
 
-// One policy, or one mutation's accounting check, that rows have results for.
+// One policy and rule that rows have results for: a PeerPodPolicy (allowed-namespaces), one
+// limit of a PeerPodVMPolicy ("vcpus", "memory", ...: one column per limit it sets), or a
+// mutation's accounting check.
 struct column {
   std::string policy;
-  std::string rule;          // "allowed-namespaces", "accounting", or "read" for unreadable log lines
+  // to_string(rule_kind) ("allowed-namespaces", "accounting", "vcpus", ...), a log line's rule
+  // as written, or "read" for unreadable log lines.
+  std::string rule;
   std::uint8_t actions = 0;  // what a violation does: the policy's validationActions
+};
+
+// What the cloud VM of a peer pod asks for: the sizes the cloud-api-adaptor picks an instance
+// type by (default_vcpus, default_memory, default_gpus). 16 bytes: kept per row.
+struct vm_size {
+  std::uint32_t vcpus = 0;       // 0 when not asked, or not readable
+  std::uint32_t memory_mib = 0;  // fits: vm::max_sane_memory_mib is 2^26
+  std::uint32_t gpus = 0;
+  bool peer_pod = false;  // a runtime class the policies or a mutation name
+  bool sized = false;     // at least one of the three sizes is asked, with a readable value
+};
+
+// The VMs the peer pods of one namespace ask for, summed (objects reports only).
+struct namespace_vm_totals {
+  std::string namespace_name;
+  std::uint64_t peer_pods = 0;   // Pods of a peer runtime class
+  std::uint64_t sized_pods = 0;  // of those, the ones that ask for a size
+  std::uint64_t vcpus = 0;
+  std::uint64_t memory_mib = 0;
+  std::uint64_t gpus = 0;
 };
 
 // Strings that repeat across rows (kinds, namespaces, messages of skips) stored once.
@@ -80,6 +104,9 @@ struct row {
   std::uint64_t line = 0;    // 1-based line of the item in its source, 0 when unknown
   std::string where;         // "items[3]", "document 2", ... ("" when the line says it all)
   std::uint32_t pods = 0;    // Pods this row stands for: 1 for a Pod, its folded pods for a workload
+  // Objects: the VM each pod of this row asks for: a Pod's own (its stored annotations), a
+  // workload's from its template, as the mutation will size the pods it creates.
+  vm_size vm;
   // Audit-log reports only.
   std::uint32_t user = 0;
   std::uint32_t operation = 0;
@@ -109,6 +136,12 @@ struct report {
   std::map<std::string, std::uint64_t> ignored_kinds;  // kinds without pods (Service, ...): not audited
   std::uint64_t duplicates = 0;                        // items whose uid was already read
   std::uint64_t folded = 0;                            // rows folded into an owner also in the input
+  // What the peer pods ask for, per namespace (by name; namespaces with peer pods only). Each
+  // Pod of the input counts once, with its own request, whether it has a row or was folded into
+  // its owner's: what runs is what the pods were sized with at admission, which can differ from
+  // their owner's template today (a rollout in progress, a template changed since). A workload
+  // adds nothing: its pods, when they are in the input, are counted themselves.
+  std::vector<namespace_vm_totals> vm_by_namespace;
 
   // Logs: the period covered and what the server lost.
   std::uint64_t log_lines = 0;
@@ -127,7 +160,8 @@ struct report {
   std::string object_label(const row& r) const;
   // "list.json:120 items[3]"
   std::string position_label(const row& r) const;
-  // "peer-pods-allowed-namespaces" or "peer-pods (accounting)".
+  // "peer-pods-allowed-namespaces" (a PeerPodPolicy's one rule), else the policy and its rule:
+  // "peer-pods (accounting)", "team-vm-limits (vcpus)".
   std::string column_label(std::uint32_t c) const;
 };
 

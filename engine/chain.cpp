@@ -125,18 +125,6 @@ void check_accounting(const request_subject& s, const policy_set& policies, deci
   apply_actions(d, denials, std::move(f));
 }
 
-rule_kind rule_of(vm::vm_rule rule) {
-  switch (rule) {
-    case vm::vm_rule::instance_type: return rule_kind::vm_instance_type;
-    case vm::vm_rule::vcpus: return rule_kind::vm_vcpus;
-    case vm::vm_rule::memory: return rule_kind::vm_memory;
-    case vm::vm_rule::gpus: return rule_kind::vm_gpus;
-    case vm::vm_rule::image: return rule_kind::vm_image;
-    case vm::vm_rule::initdata: return rule_kind::vm_initdata;
-  }
-  return rule_kind::vm_vcpus;
-}
-
 // What VM `object` asks for: a pod's own annotations (after the mutation step, so the sizes it
 // wrote), or for a workload, its template's annotations with the sizes the mutation will write
 // into every pod the template creates. `pod_spec` is the object's (nullptr when it has none).
@@ -287,6 +275,24 @@ decision admit(const admission_request& request, boost::json::value& object, con
 }
 
 }  // namespace
+
+rule_kind rule_of(vm::vm_rule rule) {
+  switch (rule) {
+    case vm::vm_rule::instance_type: return rule_kind::vm_instance_type;
+    case vm::vm_rule::vcpus: return rule_kind::vm_vcpus;
+    case vm::vm_rule::memory: return rule_kind::vm_memory;
+    case vm::vm_rule::gpus: return rule_kind::vm_gpus;
+    case vm::vm_rule::image: return rule_kind::vm_image;
+    case vm::vm_rule::initdata: return rule_kind::vm_initdata;
+  }
+  return rule_kind::vm_vcpus;
+}
+
+std::optional<vm::vm_request> requested_vm(const request_subject& subject, const boost::json::value& object,
+                                           const policy_set& policies) {
+  if (!subject.runtime_class || !is_peer_runtime_class(policies, *subject.runtime_class)) return std::nullopt;
+  return requested_vm(subject, object, subject.pod_spec, policies);
+}
 
 decision run_validate(const admission_request& request, const policy_set& policies,
                       const vm::digest_provider& digests) {

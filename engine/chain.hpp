@@ -4,9 +4,13 @@
 // initdata documents for PeerPodVMPolicies with `digests`: the engine does not link a crypto
 // library, so the caller passes one (webhook/digest_openssl.hpp).
 
+#include <optional>
+
 #include "engine/admission.hpp"
 #include "engine/policy/model.hpp"
+#include "engine/request_subject.hpp"
 #include "engine/vm/digest.hpp"
+#include "engine/vm/vm_request.hpp"
 
 namespace peergate {
 
@@ -33,5 +37,17 @@ decision run_step(step_kind step, const admission_request& request, const policy
 // that own the decoded request (the webhook), it saves copying the pod.
 decision run_step_in_place(step_kind step, admission_request& request, const policy_set& policies,
                            const vm::digest_provider& digests);
+
+// The rule of a VM policy's findings for one of its limits.
+rule_kind rule_of(vm::vm_rule rule);
+
+// What cloud VM `object` asks for, read as the validation step reads it for the VM policies: a
+// Pod's own annotations (for a stored pod, what the mutation wrote at admission), or a workload
+// template's annotations with the sizes the mutation will write into every pod it creates.
+// nullopt when the object is not a peer pod of `policies` (no runtime class, or one that no
+// policy or mutation names). `subject` is read_subject's for `object`; the texts of the result
+// are views into `object`. For the audit, which sums what peer pods ask for.
+std::optional<vm::vm_request> requested_vm(const request_subject& subject, const boost::json::value& object,
+                                           const policy_set& policies);
 
 }  // namespace peergate

@@ -3,7 +3,9 @@
 // is built by the inline script from the report embedded as JSON, which also recounts the
 // headline from that data (a check that page and data agree) and marks <body data-state="ready">.
 #include <algorithm>
+#include <array>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 
 #include "audit/render/embedded_assets.hpp"
@@ -94,6 +96,92 @@ void write_bar_chart(std::ostream& out, const std::string& title, const std::vec
         << "</text></g>\n";
   }
   out << "</svg></figure>\n";
+}
+
+// "512 MiB", "20 GiB", "1.5 GiB": default_memory is in MiB, people read GiB.
+std::string memory_text(std::uint64_t mib) {
+  if (mib < 1024) return std::to_string(mib) + " MiB";
+  if (mib % 1024 == 0) return std::to_string(mib / 1024) + " GiB";
+  return number(static_cast<double>(mib) / 1024.0) + " GiB";
+}
+
+// "Requested VM sizes per namespace": for each namespace whose peer pods ask for a size, their
+// vCPUs, memory and GPUs summed, one bar each, every metric scaled to its own largest value (a
+// vCPU and a MiB do not share a scale). Nothing when no peer pod asks for a size.
+void write_vm_chart(std::ostream& out, const std::vector<namespace_vm_totals>& totals) {
+  std::vector<const namespace_vm_totals*> shown;
+  namespace_vm_totals all;
+  for (const auto& t : totals) {
+    all.peer_pods += t.peer_pods;
+    all.sized_pods += t.sized_pods;
+    all.vcpus += t.vcpus;
+    all.memory_mib += t.memory_mib;
+    all.gpus += t.gpus;
+    if (t.sized_pods) shown.push_back(&t);
+  }
+  if (shown.empty()) return;
+  std::stable_sort(shown.begin(), shown.end(), [](const namespace_vm_totals* a, const namespace_vm_totals* b) {
+    return std::tie(a->vcpus, a->memory_mib, a->gpus) > std::tie(b->vcpus, b->memory_mib, b->gpus);
+  });
+  const std::size_t more = shown.size() > 15 ? shown.size() - 15 : 0;
+  shown.resize(std::min<std::size_t>(shown.size(), 15));
+
+  struct metric {
+    const char* title;
+    std::uint64_t namespace_vm_totals::*field;
+    std::string (*text)(std::uint64_t);
+  };
+  const std::array<metric, 3> metrics{
+      metric{"vCPUs", &namespace_vm_totals::vcpus, [](std::uint64_t v) { return std::to_string(v); }},
+      metric{"memory", &namespace_vm_totals::memory_mib, &memory_text},
+      metric{"GPUs", &namespace_vm_totals::gpus, [](std::uint64_t v) { return std::to_string(v); }}};
+  std::array<std::uint64_t, 3> max{};
+  for (const auto* t : shown)
+    for (std::size_t k = 0; k < metrics.size(); ++k) max[k] = std::max(max[k], t->*metrics[k].field);
+
+  const std::string title =
+      "Requested VM sizes per namespace" +
+      (more ? " (the 15 asking for the most vCPUs; " + std::to_string(more) + " more)" : std::string());
+  const double label_w = 190, column_w = 150, bar_w = 80, row_h = 24, top = 30;
+  const double height = top + row_h * static_cast<double>(shown.size()) + 8;
+  out << "<figure><figcaption>" << html_escape(title) << "</figcaption>\n"
+      << "<svg id=\"chart-vm-sizes\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\""
+      << html_escape(title) << "\" viewBox=\"0 0 " << number(label_w + column_w * 3) << " " << number(height)
+      << "\" width=\"100%\">\n";
+  for (std::size_t k = 0; k < metrics.size(); ++k)
+    out << "<text x=\"" << number(label_w + column_w * static_cast<double>(k)) << "\" y=\"16\" class=\"legend\">"
+        << metrics[k].title << "</text>\n";
+  for (std::size_t i = 0; i < shown.size(); ++i) {
+    const namespace_vm_totals& t = *shown[i];
+    const double y = top + row_h * static_cast<double>(i);
+    const std::string name = t.namespace_name.empty() ? std::string("(no namespace)") : t.namespace_name;
+    const std::string label = name.size() > 28 ? name.substr(0, 27) + "\xE2\x80\xA6" : name;
+    out << "<g class=\"vm-namespace\" data-namespace=\"" << html_escape(t.namespace_name) << "\" data-vcpus=\""
+        << t.vcpus << "\" data-memory-mib=\"" << t.memory_mib << "\" data-gpus=\"" << t.gpus << "\"><title>"
+        << html_escape(name) << ": " << t.vcpus << " vCPUs, " << memory_text(t.memory_mib) << ", " << t.gpus
+        << " GPUs, asked by " << t.sized_pods << " of its " << t.peer_pods << " peer pods</title>\n"
+        << "<text x=\"" << number(label_w - 8) << "\" y=\"" << number(y + 16) << "\" text-anchor=\"end\">"
+        << html_escape(label) << "</text>\n";
+    for (std::size_t k = 0; k < metrics.size(); ++k) {
+      const std::uint64_t v = t.*metrics[k].field;
+      const double x = label_w + column_w * static_cast<double>(k);
+      const double w = max[k] ? bar_w * static_cast<double>(v) / static_cast<double>(max[k]) : 0;
+      if (w > 0)
+        out << "<rect x=\"" << number(x) << "\" y=\"" << number(y + 4) << "\" width=\"" << number(w) << "\" height=\""
+            << number(row_h - 8) << "\" class=\"vm-bar\"/>";
+      out << "<text x=\"" << number(x + w + 6) << "\" y=\"" << number(y + 16) << "\" class=\"total\">"
+          << metrics[k].text(v) << "</text>";
+    }
+    out << "</g>\n";
+  }
+  out << "</svg>\n<p class=\"small\" id=\"vm-sizes-note\">In all: " << all.vcpus << " vCPUs, "
+      << memory_text(all.memory_mib) << ", " << all.gpus << " GPUs, asked by " << all.sized_pods << " of "
+      << all.peer_pods << " peer pods: each Pod of the input counts once, with its own sizing annotations, "
+      << "folded into its owner or not; a workload's template adds nothing.";
+  if (const std::uint64_t unsized = all.peer_pods - all.sized_pods; unsized > 0)
+    out << " " << unsized << (unsized == 1 ? " peer pod asks" : " peer pods ask")
+        << " for no size: the cluster's default instance type, or a machine_type alone.";
+  out << "</p></figure>\n";
 }
 
 // The report as JSON for the page's script, written row by row. Namespaces and messages are
@@ -250,6 +338,7 @@ void render_html(const report& rep, std::ostream& out) {
   for (std::uint32_t c = 0; c < rep.columns.size(); ++c) by_policy.push_back({rep.column_label(c), s.by_column[c]});
   write_bar_chart(out, log ? "Decisions by policy" : "Results by policy (skip not shown)", by_policy,
                   {result::fail, result::error, result::warn, result::pass}, "No results.", "chart-policies");
+  if (!log) write_vm_chart(out, rep.vm_by_namespace);
   out << "</section>\n";
 
   if (log && !s.by_user.empty()) {

@@ -25,6 +25,15 @@ void append_counts(std::string& out, const counts& c) {
   for (result r : all_results) append_number(out, to_string(r), c[r]);
 }
 
+// The VM sizes one pod asks for: memory in MiB, as the annotation (default_memory) holds it.
+void append_vm_size(std::string& out, const vm_size& vm) {
+  out += ",\"vmPerPod\":{";
+  append_number(out, "vcpus", vm.vcpus, false);
+  append_number(out, "memoryMiB", vm.memory_mib);
+  append_number(out, "gpus", vm.gpus);
+  out += '}';
+}
+
 void append_actions(std::string& out, std::uint8_t actions) {
   out += ",\"actions\":[";
   bool first = true;
@@ -92,6 +101,21 @@ void render_json(const report& rep, std::ostream& out) {
     buf += '}';
   }
   buf += ']';
+  if (!log) {
+    buf += ",\n\"vmByNamespace\":[";
+    for (std::size_t i = 0; i < rep.vm_by_namespace.size(); ++i) {
+      const namespace_vm_totals& t = rep.vm_by_namespace[i];
+      buf += i ? ",\n{" : "\n{";
+      append_field(buf, "namespace", t.namespace_name, false);
+      append_number(buf, "peerPods", t.peer_pods);
+      append_number(buf, "sizedPods", t.sized_pods);
+      append_number(buf, "vcpus", t.vcpus);
+      append_number(buf, "memoryMiB", t.memory_mib);
+      append_number(buf, "gpus", t.gpus);
+      buf += '}';
+    }
+    buf += ']';
+  }
   if (log) {
     buf += ",\n\"users\":[";
     for (std::size_t i = 0; i < s.by_user.size(); ++i) {
@@ -125,6 +149,7 @@ void render_json(const report& rep, std::ostream& out) {
       }
     } else {
       append_number(buf, "pods", r.pods);
+      if (r.vm.sized) append_vm_size(buf, r.vm);
       append_field(buf, "source", rep.str(r.source));
       append_number(buf, "line", r.line);
       if (!r.where.empty()) append_field(buf, "where", r.where);

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <iomanip>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "audit/render/render.hpp"
@@ -55,6 +56,13 @@ std::string row_label(const report& rep, const row& r) {
   return label;
 }
 
+// Policies and mutations named by the columns, each once.
+std::size_t policy_count(const report& rep) {
+  std::set<std::string_view> names;
+  for (const column& c : rep.columns) names.insert(c.policy);
+  return names.size();
+}
+
 void print_counts_line(std::ostream& out, const counts& c, const palette& p) {
   bool first = true;
   for (result r : all_results) {
@@ -78,7 +86,10 @@ void render_table(const report& rep, std::ostream& out, const render_options& op
   } else {
     out << p.bold() << "peergate audit" << p.reset() << ": " << plural(s.rows, "object", "objects") << " ("
         << plural(s.pods, "pod", "pods") << ") in " << plural(s.namespaces, "namespace", "namespaces") << ", "
-        << plural(rep.columns.size(), "policy", "policies") << "\n";
+        << plural(policy_count(rep), "policy", "policies");
+    // A VM policy has a column per limit it sets.
+    if (policy_count(rep) != rep.columns.size()) out << " (" << plural(rep.columns.size(), "rule", "rules") << ")";
+    out << "\n";
   }
 
   // Lines grouped by namespace; namespaces with the worst results first, then by name.

@@ -3,10 +3,14 @@
 # nobody here wrote; kubectl needs no cluster for these), then builds with /usr/bin/python3
 # (stdlib json only) what a cluster would hold and `kubectl get pods,deployments,replicasets,
 # statefulsets,daemonsets,jobs,cronjobs -A -o json` would print:
-#   objects/        one object per workload kind, as kubectl made it, runtimeClassName set
+#   objects/        one object per workload kind, as kubectl made it, runtimeClassName set; and
+#                   in confidential-ml, a GPU Deployment and a Pod that asks for its own
+#                   instance type and pod VM image (resources from `kubectl set resources`)
 #   cluster.json    the List: workloads, the ReplicaSets and Jobs their controllers made and
 #                   the Pods those made (owner references and uids), mutated as the peer-pods
-#                   webhook would have, across namespaces, peer and non-peer
+#                   webhook would have (resources emptied, kata.peerpods.io/vm, and the
+#                   default_vcpus/default_memory/default_gpus annotations from the resources),
+#                   across namespaces, peer and non-peer
 #   cluster.jsonl   a few of those objects, one JSON object a line
 #   malformed-list.json  good items with malformed ones between them (syntax errors included)
 #   manifests/      multi-document YAML, from `kubectl patch --local -o yaml`
@@ -28,13 +32,21 @@ k create deployment db --image=postgres --replicas=2 -n team-b > statefulset-db.
 k create deployment node-agent --image=busybox -n kube-system > daemonset-node-agent.json  # kind changed below
 k create deployment orphan --image=nginx --replicas=1 -n team-a > replicaset-orphan.json   # kind changed below
 k create deployment debug --image=busybox -n team-a > pod-debug.json                       # its template becomes a Pod
-kc job train --image=busybox -n coco-prod -- sleep 3600 > job-train.json
+kc job train --image=busybox -n coco-prod -- sleep 3600 > job.json
+kubectl set resources --local -f job.json -o json --requests=cpu=1500m,memory=3Gi > job-train.json
 kc cronjob nightly --image=busybox --schedule='0 3 * * *' -n confidential-ai -- date > cronjob-nightly.json
 kc job nightly-28512345 --image=busybox -n confidential-ai -- date > job-nightly-run.json
 k create service clusterip web --tcp=80:80 -n team-a > service-web.json
+# The ML team's peer pods, which ask for VM sizes: a GPU trainer, and a notebook Pod (made from
+# a Deployment's template, as debug is) that also asks for an instance type and a VM image.
+k create deployment trainer --image=nvcr.io/nvidia/pytorch:24.05-py3 --replicas=2 -n confidential-ml > trainer.json
+kubectl set resources --local -f trainer.json -o json --requests=cpu=6,memory=8Gi,nvidia.com/gpu=1 \
+  --limits=nvidia.com/gpu=1 > deployment-trainer.json
+k create deployment notebook --image=quay.io/jupyter/base-notebook -n confidential-ml > notebook.json
+kubectl set resources --local -f notebook.json -o json --requests=cpu=2,memory=4Gi > pod-notebook.json  # a Pod below
 
 /usr/bin/python3 - "$here" <<'PY'
-import copy, json, os, sys, uuid
+import copy, json, math, os, sys, uuid
 
 out = sys.argv[1]
 NS = uuid.UUID("6f1d6c1e-8e4b-4c0e-9d59-0a3a3a1c0f00")
@@ -89,25 +101,60 @@ def as_kind(obj, kind):
         spec.pop("replicas", None)
     return obj
 
+HYPERVISOR = "io.katacontainers.config.hypervisor."
+UNITS = {"": 1, "m": 0.001, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+def amount(q):
+    """The quantities these samples use: "6", "500m", "8Gi"."""
+    for suffix in sorted(UNITS, key=len, reverse=True):
+        if suffix and q.endswith(suffix):
+            return float(q[: -len(suffix)]) * UNITS[suffix]
+    return float(q)
+
+def vm_sizes(spec):
+    """The sizing annotations the mutation writes (docs/policy-reference.md): summed requests and
+    limits, the limit when a request exists and the limit is at least as large, else the request;
+    whole vCPUs and MiB rounded up; GPUs from nvidia.com/gpu requests. 0: no annotation."""
+    total = {}
+    for c in spec.get("containers", []) + spec.get("initContainers", []):
+        for kind in ("requests", "limits"):
+            for name, q in c.get("resources", {}).get(kind, {}).items():
+                total[(kind, name)] = total.get((kind, name), 0) + amount(q)
+    def pick(name, unit):
+        request, limit = total.get(("requests", name), 0), total.get(("limits", name), 0)
+        if request and limit >= request:
+            return math.ceil(limit / unit)
+        return math.ceil(request / unit) if request > 0 else 0
+    sizes = {"default_vcpus": pick("cpu", 1), "default_memory": pick("memory", 2**20),
+             "default_gpus": math.ceil(total.get(("requests", "nvidia.com/gpu"), 0))}
+    return {HYPERVISOR + k: str(v) for k, v in sizes.items() if v > 0}
+
 def mutated(spec, ns):
-    """What the peer-pods webhook makes of a peer pod's spec at CREATE (outside excluded namespaces)."""
+    """What the peer-pods webhook makes of a peer pod's spec at CREATE (outside excluded namespaces),
+    and the annotations it adds."""
     spec = copy.deepcopy(spec)
+    annotations = {}
     if spec.get("runtimeClassName") == PEER and ns not in EXCLUDED:
+        annotations = vm_sizes(spec)
         for c in spec["containers"]:
             c["resources"] = {}
         spec["containers"][0]["resources"] = {"limits": {VM: "1"}, "requests": {VM: "1"}}
-    return spec
+    return spec, annotations
 
 def pod_from(owner, template, name, node="worker-1", ns=None):
     ns = ns or owner["metadata"]["namespace"]
+    spec, annotations = mutated(template["spec"], ns)
     pod = {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "generateName": name[: name.rfind("-") + 1], "namespace": ns,
                      "labels": dict(template["metadata"].get("labels", {})),
                      "ownerReferences": [owner_ref(owner)] if owner else []},
-        "spec": mutated(template["spec"], ns),
+        "spec": spec,
         "status": {"phase": "Running"},
     }
+    annotations = {**template["metadata"].get("annotations", {}), **annotations}
+    if annotations:
+        pod["metadata"]["annotations"] = annotations
     if not owner:
         del pod["metadata"]["ownerReferences"], pod["metadata"]["generateName"]
     pod["spec"]["nodeName"] = node
@@ -130,7 +177,7 @@ def replicaset_of(deployment, hash_, replicas=None):
 os.makedirs(f"{out}/objects", exist_ok=True)
 objects = {}
 for name in ["deployment-web", "deployment-ml", "deployment-plain", "deployment-api", "job-train", "cronjob-nightly",
-             "job-nightly-run", "service-web"]:
+             "job-nightly-run", "service-web", "deployment-trainer"]:
     objects[name] = load(f"{name}.json")
 objects["statefulset-db"] = as_kind(load("statefulset-db.json"), "StatefulSet")
 objects["daemonset-node-agent"] = as_kind(load("daemonset-node-agent.json"), "DaemonSet")
@@ -139,8 +186,16 @@ debug = load("pod-debug.json")
 objects["pod-debug"] = {"apiVersion": "v1", "kind": "Pod",
                         "metadata": {"name": "debug", "namespace": "team-a", "labels": {"app": "debug"}},
                         "spec": copy.deepcopy(debug["spec"]["template"]["spec"])}
+notebook = load("pod-notebook.json")
+objects["pod-notebook"] = {"apiVersion": "v1", "kind": "Pod",
+                           "metadata": {"name": "notebook", "namespace": "confidential-ml", "labels": {"app": "notebook"},
+                                        "annotations": {
+                                            HYPERVISOR + "machine_type": "Standard_DC4as_v5",
+                                            HYPERVISOR + "image": "/subscriptions/0000/resourceGroups/ml/providers/"
+                                                                  "Microsoft.Compute/images/podvm-cuda"}},
+                           "spec": copy.deepcopy(notebook["spec"]["template"]["spec"])}
 for name in ["deployment-web", "deployment-ml", "job-train", "cronjob-nightly", "job-nightly-run", "statefulset-db",
-             "daemonset-node-agent", "replicaset-orphan", "pod-debug"]:
+             "daemonset-node-agent", "replicaset-orphan", "pod-debug", "deployment-trainer", "pod-notebook"]:
     peer(objects[name])
 for name, obj in sorted(objects.items()):
     dump(obj, f"{out}/objects/{name}.json")
@@ -180,6 +235,15 @@ gone["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "Replic
                                         "uid": uid("ReplicaSet", "team-b", "batch-worker-5c9f"), "controller": True}]
 gone = stamp(gone)
 pods.append(gone)
+# confidential-ml: the trainer's pods and the notebook, as the mutation admitted them (sizing
+# annotations written from their resources), before team-vm-limits was loaded.
+trainer_rs = replicaset_of(o["deployment-trainer"], "6f9c7d8b5")
+for suffix in ["r4t6y", "u7i8o"]:
+    pods.append(pod_from(trainer_rs, trainer_rs["spec"]["template"], f"{trainer_rs['metadata']['name']}-{suffix}"))
+notebook_pod = pod_from(None, o["pod-notebook"], "notebook", node="worker-2", ns="confidential-ml")
+pods.append(notebook_pod)
+deployments.append(o["deployment-trainer"])
+replicasets.append(trainer_rs)
 
 items = pods + deployments + replicasets + [o["statefulset-db"], o["daemonset-node-agent"]] + jobs + [o["cronjob-nightly"]]
 dump({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}, f"{out}/cluster.json")
@@ -259,6 +323,42 @@ for n in range(120):
     if n == 80:  # a burst the writer could not keep up with
         lines.append(json.dumps({"time": t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond:06d}Z", "dropped": 12,
                                  "message": "12 audit log lines were dropped: the queue was full"}, separators=(",", ":")))
+# The VM policies came later: decisions about the VMs peer pods ask for in confidential-ml, drawn
+# apart (their own generator, merged by time) so that the lines above stay as they were.
+VM_LIMITS, VM_IMAGES = "team-vm-limits", "vm-images"
+vm_events = [
+    # who, operation, kind, name, generateName, [(policy, rule, actions, what is asked, the limit)]
+    ("system:serviceaccount:kube-system:replicaset-controller", "CREATE", "Pod", "", "trainer-6f9c7d8b5-",
+     [(VM_LIMITS, "vcpus", ["deny"], "a VM with 6 vCPUs", "; at most 4 allowed"),
+      (VM_LIMITS, "gpus", ["deny"], "a VM with 1 GPUs", "; at most 0 allowed")]),
+    ("carol@example.com", "UPDATE", "Deployment", "trainer", "",
+     [(VM_LIMITS, "vcpus", ["deny"], "a VM with 8 vCPUs", "; at most 4 allowed"),
+      (VM_LIMITS, "gpus", ["deny"], "a VM with 2 GPUs", "; at most 0 allowed"),
+      (VM_LIMITS, "memory", ["deny"], "a VM with 32768 MiB of memory", "; at most 16Gi allowed")]),
+    ("dave@example.com", "CREATE", "Pod", "notebook-2", "",
+     [(VM_IMAGES, "image", ["warn", "audit"],
+       'a VM with image "/subscriptions/0000/resourceGroups/ml/providers/Microsoft.Compute/images/podvm-cuda"',
+       "; no image override allowed")]),
+]
+vm_rng = random.Random(10)
+vm_lines = []
+for n in range(14):
+    t = start + datetime.timedelta(hours=vm_rng.randint(60, 125), seconds=vm_rng.randint(0, 3599),
+                                   microseconds=vm_rng.randint(0, 999999))
+    user, op, kind, name, gen, findings = vm_rng.choices(vm_events, [8, 2, 4])[0]
+    uid_ = str(uuid.UUID(int=vm_rng.getrandbits(128), version=4))
+    shown = name or gen + "*"
+    ns = "confidential-ml"
+    # peer-pods-strict (only the peer-pods namespace, one day) judges new peer pods; an UPDATE
+    # that keeps the runtime class is checked by the VM policies alone.
+    for action in ("warn", "audit") if op == "CREATE" else ():
+        vm_lines.append(log_line(t, uid_, user, op, kind, ns, name, gen, STRICT, "allowed-namespaces", action,
+            f"{kind} {shown}: peer pods will only be allowed in namespace peer-pods ({ns} is not)"))
+    for policy, rule, actions, asked, limit in findings:
+        for action in actions:
+            vm_lines.append(log_line(t, uid_, user, op, kind, ns, name, gen, policy, rule, action,
+                f'{kind} "{shown}" asks for {asked} in namespace "{ns}"{limit}'))
+lines = sorted(lines + vm_lines, key=lambda line: json.loads(line)["time"])
 half = len(lines) // 2
 with open(f"{out}/audit.log.1", "w") as f:
     f.write("\n".join(lines[:half]) + "\n")

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Loads an HTML audit report in headless Chromium and checks what its script rendered against
-the JSON report of the same input: the headline counts, the table, and the filters (set through
-the URL fragment). Exits 77 (ctest SKIP_RETURN_CODE) when Chromium is not installed (Debian
-package `chromium`).
+the JSON report of the same input: the headline counts, the table, the filters (set through
+the URL fragment), and the chart of requested VM sizes per namespace. Exits 77 (ctest
+SKIP_RETURN_CODE) when Chromium is not installed (Debian package `chromium`).
 
 Usage: check_html_chromium.py PEERGATE SAMPLES_DIR
 """
@@ -19,13 +19,16 @@ SKIP = 77
 
 
 class dom_reader(html.parser.HTMLParser):
-    """Collects the text of elements with an id, the attributes of <body>, and table rows."""
+    """Collects the text of elements with an id, the attributes of <body>, table rows, and the
+    namespaces of the VM sizes chart with the bars drawn in each."""
 
     def __init__(self):
         super().__init__()
         self.ids, self.attrs, self.stack, self.body = {}, {}, [], {}
         self.result_rows = []
         self.in_results = False
+        self.in_vm_chart = False
+        self.vm_namespaces = []  # [attributes of the <g>, bars in it]
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -38,12 +41,20 @@ class dom_reader(html.parser.HTMLParser):
             self.in_results = True
         if self.in_results and tag == "tr" and "data-result" in a:
             self.result_rows.append(a["data-result"])
+        if tag == "svg" and a.get("id") == "chart-vm-sizes":
+            self.in_vm_chart = True
+        if self.in_vm_chart and tag == "g" and "data-namespace" in a:
+            self.vm_namespaces.append([a, 0])
+        if self.in_vm_chart and tag == "rect" and a.get("class") == "vm-bar" and self.vm_namespaces:
+            self.vm_namespaces[-1][1] += 1
         if tag not in ("br", "meta", "input", "rect", "path", "link"):
             self.stack.append(a.get("id"))
 
     def handle_endtag(self, tag):
         if tag == "table":
             self.in_results = False
+        if tag == "svg":
+            self.in_vm_chart = False
         if self.stack and tag not in ("br", "meta", "input", "rect", "path", "link"):
             self.stack.pop()
 
@@ -123,6 +134,24 @@ def main():
         order = {"fail": 0, "error": 1, "warn": 2, "pass": 3, "skip": 4}
         check("table sorted by result", dom.result_rows, sorted(dom.result_rows, key=order.get))
         check("charts are inline SVG", "chart-namespaces" in dom.attrs and "chart-policies" in dom.attrs, True)
+
+        # Requested VM sizes: one group per namespace whose peer pods ask for a size, with the
+        # sums of the JSON report, and a bar for each sum above 0.
+        check("the VM sizes chart is there", "chart-vm-sizes" in dom.attrs, True)
+        sized = {t["namespace"]: t for t in report["vmByNamespace"] if t["sizedPods"]}
+        check("the samples have several namespaces with sized peer pods", len(sized) >= 2, True)
+        drawn = {g["data-namespace"]: (g, bars) for g, bars in dom.vm_namespaces}
+        check("VM sizes chart namespaces", sorted(drawn), sorted(sized))
+        for ns, t in sorted(sized.items()):
+            g, bars = drawn.get(ns, ({}, 0))
+            check(f"VM sizes of {ns}", (g.get("data-vcpus"), g.get("data-memory-mib"), g.get("data-gpus")),
+                  (str(t["vcpus"]), str(t["memoryMiB"]), str(t["gpus"])))
+            check(f"bars drawn for {ns}", bars, sum(1 for k in ("vcpus", "memoryMiB", "gpus") if t[k]))
+        vcpus = [int(g["data-vcpus"]) for g, _ in dom.vm_namespaces]
+        check("VM sizes chart sorted by vCPUs", vcpus, sorted(vcpus, reverse=True))
+        peer, asked = sum(t["peerPods"] for t in report["vmByNamespace"]), sum(t["sizedPods"] for t in sized.values())
+        check("the note counts the peer pods", f"asked by {asked} of {peer} peer pods" in dom.ids.get("vm-sizes-note", ""),
+              True)
 
         dom = dump_dom(browser, "file://" + page + "#result=fail&ns=team-a", profile)
         want = expected_results(report, lambda row, r: r["result"] == "fail" and row["namespace"] == "team-a")

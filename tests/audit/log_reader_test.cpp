@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <map>
 #include <sstream>
 
 #include "audit/log_line.hpp"
@@ -122,4 +123,49 @@ TEST_CASE("the lines of one request about one policy are one decision with its a
       CHECK(row.results[0].outcome == result::fail);
     }
   }
+}
+
+TEST_CASE("VM policy findings are read back per policy and rule", "[audit][log-reader][vm]") {
+  // One request over two limits of a Deny VM policy, and a Warn+Audit VM policy: the lines
+  // serve --audit-log writes for them (format_log_lines), twice.
+  log_request r;
+  r.uid = "req-1";
+  r.user = "alice";
+  r.operation = "CREATE";
+  r.kind = "Pod";
+  r.namespace_name = "team-a";
+  r.generate_name = "train-";
+  const auto at = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
+  const std::vector<finding> findings{
+      {"team-vm-limits", rule_kind::vm_vcpus, {.deny = true}, finding_result::violation, "8 vCPUs"},
+      {"team-vm-limits", rule_kind::vm_memory, {.deny = true}, finding_result::pass, ""},
+      {"team-vm-limits", rule_kind::vm_gpus, {.deny = true}, finding_result::violation, "2 GPUs"},
+      {"vm-images", rule_kind::vm_image, {.warn = true, .audit = true}, finding_result::violation, "image"}};
+  std::string text = format_log_lines(r, findings, at);
+  r.uid = "req-2";
+  text += format_log_lines(r, findings, at + std::chrono::seconds(60));
+  const report rep = read(text);
+  CHECK(rep.log_lines == 8);  // a request: vcpus, gpus, and image twice (warn, audit)
+  std::map<std::string, const row*> by_label;
+  for (const auto& row : rep.rows) by_label[rep.column_label(row.results.at(0).column)] = &row;
+  REQUIRE(by_label.size() == 3);
+  const row* vcpus = by_label.at("team-vm-limits (vcpus)");
+  const row* gpus = by_label.at("team-vm-limits (gpus)");
+  const row* image = by_label.at("vm-images (image)");
+  for (const row* x : {vcpus, gpus, image}) CHECK(x->results[0].count == 2);
+  CHECK(vcpus->results[0].outcome == result::fail);
+  CHECK(rep.object_label(*vcpus) == "Pod/train-*");
+  CHECK(rep.str(vcpus->results[0].message) == "8 vCPUs");
+  CHECK(rep.str(gpus->results[0].message) == "2 GPUs");
+  CHECK(image->results[0].outcome == result::warn);
+  CHECK(image->results[0].actions == (action_warn | action_audit));  // two lines, one decision
+
+  // The columns keep the rule words the writer wrote, so every format shows them.
+  std::vector<std::pair<std::string, std::string>> columns;
+  for (const auto& c : rep.columns) columns.emplace_back(c.policy, c.rule);
+  CHECK(columns == std::vector<std::pair<std::string, std::string>>{
+                       {"team-vm-limits", "vcpus"}, {"team-vm-limits", "gpus"}, {"vm-images", "image"}});
+  const report_summary s = summarize(rep);
+  CHECK(s.total[result::fail] == 4);
+  CHECK(s.total[result::warn] == 2);
 }

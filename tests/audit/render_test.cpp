@@ -185,3 +185,91 @@ TEST_CASE("timestamps in RFC 3339, both ways", "[audit][render]") {
   CHECK_FALSE(parse_time_us("2023-11-14 nope", us));
   CHECK_FALSE(parse_time_us("2023-13-14T22:13:20Z", us));
 }
+
+namespace {
+
+const char* vm_policies_yaml = R"yaml(apiVersion: peergate.dev/v1alpha1
+kind: PeerPodPolicy
+metadata: {name: enforced}
+spec:
+  allowedNamespaces: ["team-*"]
+---
+apiVersion: peergate.dev/v1alpha1
+kind: PeerPodVMPolicy
+metadata: {name: team-vm-limits}
+spec:
+  validationActions: [Deny]
+  vm: {maxVCPUs: 4, maxGPUs: 0}
+---
+apiVersion: peergate.dev/v1alpha1
+kind: PeerPodVMPolicy
+metadata: {name: vm-images}
+spec:
+  validationActions: [Warn]
+  vm: {images: []}
+)yaml";
+
+// One pod over both limits of team-vm-limits and with its own image.
+report vm_report() {
+  object_auditor a(load_test_policies("vm.yaml", vm_policies_yaml), no_digests);
+  a.begin_source("cluster.json");
+  input_item item;
+  item.line = 1;
+  item.value = json::parse(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"train","namespace":"team-a",
+    "annotations":{"io.katacontainers.config.hypervisor.default_vcpus":"8","io.katacontainers.config.hypervisor.default_gpus":"1",
+    "io.katacontainers.config.hypervisor.image":"mine"}},
+    "spec":{"runtimeClassName":"kata-remote","containers":[{"name":"c","resources":{"limits":{"kata.peerpods.io/vm":"1"}}}]}})");
+  a.add(std::move(item));
+  return a.finish(1700000000);
+}
+
+}  // namespace
+
+TEST_CASE("every format names the rule of each VM policy column", "[audit][render][vm]") {
+  const report r = vm_report();
+  // enforced, team-vm-limits vcpus and gpus, vm-images image, the default mutation's accounting
+  REQUIRE(r.columns.size() == 5);
+  CHECK(r.column_label(0) == "enforced");
+  CHECK(r.column_label(1) == "team-vm-limits (vcpus)");
+  CHECK(r.column_label(2) == "team-vm-limits (gpus)");
+  CHECK(r.column_label(3) == "vm-images (image)");
+
+  const std::string table = rendered(report_format::table, r);
+  CHECK_THAT(table, Catch::Contains("1 object (1 pod) in 1 namespace, 4 policies (5 rules)\n"));
+  CHECK_THAT(table,
+             Catch::Contains("  FAIL   Pod/train  [team-vm-limits (vcpus)] Pod \"train\" asks for a VM with 8 vCPUs"));
+  CHECK_THAT(table,
+             Catch::Contains("  FAIL   Pod/train  [team-vm-limits (gpus)] Pod \"train\" asks for a VM with 1 GPUs"));
+  CHECK_THAT(table, Catch::Contains("  WARN   Pod/train  [vm-images (image)] Pod \"train\" asks for a VM with image"));
+  CHECK_THAT(table, Catch::Contains("\n  team-vm-limits (gpus)           Deny"));
+
+  const json::value v = json::parse(rendered(report_format::json, r));
+  const auto& results = v.at("objects").as_array().at(0).at("results").as_array();
+  REQUIRE(results.size() == 5);
+  CHECK(results[1].at("policy") == "team-vm-limits");
+  CHECK(results[1].at("rule") == "vcpus");
+  CHECK(results[1].at("result") == "fail");
+  CHECK(results[2].at("rule") == "gpus");
+  CHECK(results[3].at("rule") == "image");
+  CHECK(results[3].at("result") == "warn");
+  CHECK(v.at("policies").as_array()[2].at("rule") == "gpus");
+
+  const std::vector<YAML::Node> docs = YAML::LoadAll(rendered(report_format::policy_report, r));
+  REQUIRE(docs.size() == 2);
+  std::vector<std::pair<std::string, std::string>> listed;
+  for (const auto& x : docs[1]["results"])
+    listed.emplace_back(x["policy"].as<std::string>() + " " + x["rule"].as<std::string>(),
+                        x["result"].as<std::string>());
+  CHECK(listed == std::vector<std::pair<std::string, std::string>>{{"enforced allowed-namespaces", "pass"},
+                                                                   {"team-vm-limits vcpus", "fail"},
+                                                                   {"team-vm-limits gpus", "fail"},
+                                                                   {"vm-images image", "warn"},
+                                                                   {"peer-pods-default accounting", "pass"}});
+  CHECK(docs[1]["results"][1]["severity"].as<std::string>() == "high");
+  CHECK(docs[1]["results"][3]["severity"].as<std::string>() == "medium");
+
+  const std::string page = rendered(report_format::html, r);
+  CHECK_THAT(page, Catch::Contains("\"columns\":[\"enforced\",\"team-vm-limits (vcpus)\",\"team-vm-limits (gpus)\","
+                                   "\"vm-images (image)\",\"peer-pods-default (accounting)\"]"));
+  CHECK_THAT(page, Catch::Contains("team-vm-limits (gpus) (Deny)"));
+}
