@@ -4,21 +4,13 @@
 #include <boost/json.hpp>
 #include <optional>
 
+#include "engine/chain.hpp"
+
 namespace peergate::cli {
 
 namespace json = boost::json;
 
 namespace {
-
-// Every finding_result, in the engine's order (engine/admission.hpp), to read its words back.
-constexpr finding_result all_finding_results[] = {finding_result::pass, finding_result::violation, finding_result::skip,
-                                                  finding_result::error};
-
-std::optional<finding_result> finding_result_named(std::string_view word) {
-  for (finding_result r : all_finding_results)
-    if (word == to_string(r)) return r;
-  return std::nullopt;
-}
 
 template <typename Enum, std::size_t N>
 std::string words_of(const Enum (&values)[N]) {
@@ -39,20 +31,6 @@ std::string json_type_name(const json::value& v) {
     case json::kind::object: return "a mapping";
   }
   return "a value";
-}
-
-// The finding rule of a VM policy's limit, as the chain records it (engine/chain.cpp); a new
-// vm_rule makes -Wswitch name this switch too.
-rule_kind rule_of(vm::vm_rule rule) {
-  switch (rule) {
-    case vm::vm_rule::instance_type: return rule_kind::vm_instance_type;
-    case vm::vm_rule::vcpus: return rule_kind::vm_vcpus;
-    case vm::vm_rule::memory: return rule_kind::vm_memory;
-    case vm::vm_rule::gpus: return rule_kind::vm_gpus;
-    case vm::vm_rule::image: return rule_kind::vm_image;
-    case vm::vm_rule::initdata: return rule_kind::vm_initdata;
-  }
-  return rule_kind::vm_vcpus;
 }
 
 // The rules a loaded policy or mutation named `name` can report findings for, with its kind for

@@ -48,6 +48,12 @@ std::optional<rule_kind> rule_kind_named(std::string_view word) {
   return std::nullopt;
 }
 
+std::optional<finding_result> finding_result_named(std::string_view word) {
+  for (finding_result r : all_finding_results)
+    if (word == to_string(r)) return r;
+  return std::nullopt;
+}
+
 const char* to_string(finding_result r) {
   switch (r) {
     case finding_result::pass: return "pass";

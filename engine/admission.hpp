@@ -122,6 +122,10 @@ const char* to_string(policy_action a);  // "deny", "warn", "audit"
 const char* to_string(rule_kind r);
 // The rule_kind of a word of to_string, for test expectations; nullopt for an unknown word.
 std::optional<rule_kind> rule_kind_named(std::string_view word);
+inline constexpr finding_result all_finding_results[] = {finding_result::pass, finding_result::violation,
+                                                         finding_result::skip, finding_result::error};
+// The same for finding_result ("pass", "violation", "skip", "error").
+std::optional<finding_result> finding_result_named(std::string_view word);
 const char* to_string(finding_result r);
 
 }  // namespace peergate

@@ -330,11 +330,11 @@ vm_events = [
     # who, operation, kind, name, generateName, [(policy, rule, actions, what is asked, the limit)]
     ("system:serviceaccount:kube-system:replicaset-controller", "CREATE", "Pod", "", "trainer-6f9c7d8b5-",
      [(VM_LIMITS, "vcpus", ["deny"], "a VM with 6 vCPUs", "; at most 4 allowed"),
-      (VM_LIMITS, "gpus", ["deny"], "a VM with 1 GPUs", "; at most 0 allowed")]),
+      (VM_LIMITS, "gpus", ["deny"], "a VM with 1 GPU", "; at most 0 allowed")]),
     ("carol@example.com", "UPDATE", "Deployment", "trainer", "",
      [(VM_LIMITS, "vcpus", ["deny"], "a VM with 8 vCPUs", "; at most 4 allowed"),
       (VM_LIMITS, "gpus", ["deny"], "a VM with 2 GPUs", "; at most 0 allowed"),
-      (VM_LIMITS, "memory", ["deny"], "a VM with 32768 MiB of memory", "; at most 16Gi allowed")]),
+      (VM_LIMITS, "memory", ["deny"], "a VM with 32Gi of memory", "; at most 16Gi allowed")]),
     ("dave@example.com", "CREATE", "Pod", "notebook-2", "",
      [(VM_IMAGES, "image", ["warn", "audit"],
        'a VM with image "/subscriptions/0000/resourceGroups/ml/providers/Microsoft.Compute/images/podvm-cuda"',

@@ -239,7 +239,7 @@ TEST_CASE("every format names the rule of each VM policy column", "[audit][rende
   CHECK_THAT(table,
              Catch::Contains("  FAIL   Pod/train  [team-vm-limits (vcpus)] Pod \"train\" asks for a VM with 8 vCPUs"));
   CHECK_THAT(table,
-             Catch::Contains("  FAIL   Pod/train  [team-vm-limits (gpus)] Pod \"train\" asks for a VM with 1 GPUs"));
+             Catch::Contains("  FAIL   Pod/train  [team-vm-limits (gpus)] Pod \"train\" asks for a VM with 1 GPU"));
   CHECK_THAT(table, Catch::Contains("  WARN   Pod/train  [vm-images (image)] Pod \"train\" asks for a VM with image"));
   CHECK_THAT(table, Catch::Contains("\n  team-vm-limits (gpus)           Deny"));
 
