@@ -566,7 +566,7 @@ class EndpointTests(unittest.TestCase):
         self.assertEqual(m['peergate_admission_duration_seconds_bucket{endpoint="admit",le="+Inf"}'],
                          m['peergate_admission_duration_seconds_count{endpoint="admit"}'])
         self.assertGreaterEqual(
-            m['peergate_policy_results_total{policy="deny-outside",action="deny",result="violation"}'], 1)
+            m['peergate_policy_results_total{policy="deny-outside",rule="allowed-namespaces",action="deny",result="violation"}'], 1)
         self.assertEqual(m['peergate_policies_loaded{kind="PeerPodPolicy"}'], 3)
         self.assertGreater(m["peergate_tls_certificate_expiry_timestamp_seconds"], time.time())
         self.assertTrue(any(k.startswith("peergate_build_info{version=") for k in m))

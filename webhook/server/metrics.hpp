@@ -1,7 +1,7 @@
 #pragma once
 // The server's Prometheus metrics, declared in one table (metrics.cpp) and rendered in the text
-// exposition format 0.0.4. Every label has a small, bounded set of values: endpoints and
-// decisions are enums; policy names come from the loaded configuration, never from a request.
+// exposition format 0.0.4. Every label has a small, bounded set of values: endpoints, decisions
+// and rules are enums; policy names come from the loaded configuration, never from a request.
 
 #include <array>
 #include <atomic>
@@ -45,8 +45,10 @@ class metrics {
   metrics& operator=(const metrics&) = delete;
 
   void record_admission(endpoint e, decision_label d, std::chrono::nanoseconds duration);
-  // peergate_policy_results_total{policy,action,result}: a violation counts once per action of its
-  // policy ([Warn, Audit]: warn and audit), any other result once with action "none".
+  // peergate_policy_results_total{policy,rule,action,result}: a violation counts once per action
+  // of its policy ([Warn, Audit]: warn and audit), any other result once with action "none". The
+  // rule tells a VM policy's limits apart (one finding per rule it checks); a policy only ever
+  // reports its own kind's rules, so the series stay bounded by the loaded policies.
   void record_finding(const finding& f);
   void record_policy_reload(bool success);
   void set_policies_loaded(std::size_t policies, std::size_t mutations);
@@ -66,7 +68,7 @@ class metrics {
   static constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
 
  private:
-  void count_policy_result(std::string_view policy, std::string_view action, std::string_view result);
+  void count_policy_result(std::string_view policy, rule_kind rule, std::string_view action, std::string_view result);
   using counter = std::atomic<std::uint64_t>;
   struct histogram {
     std::array<counter, duration_buckets.size()> buckets{};  // non-cumulative; cumulated when rendered
@@ -78,12 +80,14 @@ class metrics {
   std::array<std::array<counter, decision_count>, endpoint_count> requests_{};
   std::array<histogram, endpoint_count> durations_{};
 
-  // {policy, action, result}, looked up by string_views without building strings per request.
-  using result_key = std::tuple<std::string, std::string, std::string>;
-  using result_view = std::tuple<std::string_view, std::string_view, std::string_view>;
+  // {policy, rule, action, result}, looked up by string_views without building strings per request.
+  using result_key = std::tuple<std::string, rule_kind, std::string, std::string>;
+  using result_view = std::tuple<std::string_view, rule_kind, std::string_view, std::string_view>;
   struct result_key_less {
     using is_transparent = void;
-    static result_view view(const result_key& k) { return {std::get<0>(k), std::get<1>(k), std::get<2>(k)}; }
+    static result_view view(const result_key& k) {
+      return {std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k)};
+    }
     static const result_view& view(const result_view& v) { return v; }
     bool operator()(const auto& a, const auto& b) const { return view(a) < view(b); }
   };
