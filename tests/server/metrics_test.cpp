@@ -25,7 +25,7 @@ TEST_CASE("metrics render in the Prometheus text format") {
   m.record_finding({"we\"ird\\name", rule_kind::allowed_namespaces, {.warn = true}, finding_result::pass, ""});
   m.record_policy_reload(true);
   m.record_policy_reload(false);
-  m.set_policies_loaded(3, 1);
+  m.set_policies_loaded({.policies = 3, .vm_policies = 2, .mutations = 1});
   m.set_certificate_expiry(1900000000);
   m.record_http_response(200);
   m.record_http_response(418);
@@ -61,6 +61,8 @@ TEST_CASE("metrics render in the Prometheus text format") {
   CHECK(has_line(text, R"(peergate_policy_reloads_total{result="success"} 1)"));
   CHECK(has_line(text, R"(peergate_policy_reloads_total{result="failure"} 1)"));
   CHECK(has_line(text, R"(peergate_policies_loaded{kind="PeerPodPolicy"} 3)"));
+  CHECK(has_line(text, R"(peergate_policies_loaded{kind="PeerPodVMPolicy"} 2)"));
+  CHECK(has_line(text, R"(peergate_policies_loaded{kind="PeerPodMutation"} 1)"));
   CHECK(has_line(text, "peergate_tls_certificate_expiry_timestamp_seconds 1900000000"));
   CHECK(has_line(text, R"(peergate_http_responses_total{code="200"} 1)"));
   CHECK(has_line(text, R"(peergate_http_responses_total{code="other"} 1)"));

@@ -1295,6 +1295,9 @@ class VMPolicyTests(unittest.TestCase):
             return m.get(f'peergate_policy_results_total{{policy="{policy}",rule="{rule}",action="{action}",'
                          f'result="{result}"}}', 0)
 
+        self.assertEqual(m['peergate_policies_loaded{kind="PeerPodVMPolicy"}'], 2)
+        self.assertEqual(m['peergate_policies_loaded{kind="PeerPodPolicy"}'], 1)
+        self.assertEqual(self.server.find(lambda l: l.get("msg") == "policies loaded")[0]["vm_policies"], 2)
         team = "team-vm-limits"
         self.assertEqual(results(team, "vcpus", "deny", "violation"), 2)
         self.assertEqual(results(team, "vcpus", "none", "pass"), 2)

@@ -137,9 +137,10 @@ void metrics::record_policy_reload(bool success) {
   (success ? reloads_success_ : reloads_failure_).fetch_add(1, std::memory_order_relaxed);
 }
 
-void metrics::set_policies_loaded(std::size_t policies, std::size_t mutations) {
-  policies_loaded_.store(static_cast<std::int64_t>(policies), std::memory_order_relaxed);
-  mutations_loaded_.store(static_cast<std::int64_t>(mutations), std::memory_order_relaxed);
+void metrics::set_policies_loaded(loaded_policy_counts counts) {
+  policies_loaded_.store(static_cast<std::int64_t>(counts.policies), std::memory_order_relaxed);
+  vm_policies_loaded_.store(static_cast<std::int64_t>(counts.vm_policies), std::memory_order_relaxed);
+  mutations_loaded_.store(static_cast<std::int64_t>(counts.mutations), std::memory_order_relaxed);
 }
 
 void metrics::record_tls_reload(bool success) {
@@ -224,6 +225,8 @@ std::string metrics::render() const {
 
   header(out, "peergate_policies_loaded", "gauge", "Policies in the set being served, by kind.");
   sample(out, "peergate_policies_loaded", "kind=\"PeerPodPolicy\"", policies_loaded_.load(std::memory_order_relaxed));
+  sample(out, "peergate_policies_loaded", "kind=\"PeerPodVMPolicy\"",
+         vm_policies_loaded_.load(std::memory_order_relaxed));
   sample(out, "peergate_policies_loaded", "kind=\"PeerPodMutation\"",
          mutations_loaded_.load(std::memory_order_relaxed));
 

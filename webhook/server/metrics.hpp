@@ -34,6 +34,13 @@ enum class connection_phase { handshake, idle, header, body, write };
 inline constexpr std::size_t connection_phase_count = 5;
 const char* to_string(connection_phase p);
 
+// What the served policy set holds, for peergate_policies_loaded{kind}.
+struct loaded_policy_counts {
+  std::size_t policies = 0;     // PeerPodPolicy
+  std::size_t vm_policies = 0;  // PeerPodVMPolicy
+  std::size_t mutations = 0;    // PeerPodMutation written in a file (not the implicit default)
+};
+
 class metrics {
  public:
   // Upper bounds of the duration histogram buckets, in seconds.
@@ -51,7 +58,7 @@ class metrics {
   // reports its own kind's rules, so the series stay bounded by the loaded policies.
   void record_finding(const finding& f);
   void record_policy_reload(bool success);
-  void set_policies_loaded(std::size_t policies, std::size_t mutations);
+  void set_policies_loaded(loaded_policy_counts counts);
   void record_tls_reload(bool success);
   void set_certificate_expiry(std::int64_t unix_seconds);
   void record_http_response(int status);
@@ -97,6 +104,7 @@ class metrics {
   counter reloads_success_{0};
   counter reloads_failure_{0};
   std::atomic<std::int64_t> policies_loaded_{0};
+  std::atomic<std::int64_t> vm_policies_loaded_{0};
   std::atomic<std::int64_t> mutations_loaded_{0};
   counter tls_reloads_success_{0};
   counter tls_reloads_failure_{0};
