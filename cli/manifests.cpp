@@ -337,7 +337,8 @@ std::string match_conditions_comment(const std::vector<std::string>& classes) {
   for (const auto& c : classes) list += (list.empty() ? "" : ", ") + c;
   return "\nmatchConditions: only objects whose runtimeClassName is " + list +
          " are sent (a peergate outage\n"
-         "cannot block other pods). Regenerate when the policies name another runtime class.";
+         "cannot block other pods): the classes the PeerPodPolicies, PeerPodVMPolicies and\n"
+         "PeerPodMutations name. Regenerate when the policies name another runtime class.";
 }
 
 manifest_document validating_configuration(const object_names& n, const manifest_options& o,
@@ -413,6 +414,9 @@ std::vector<std::string> peer_runtime_classes(const policy_set& policies) {
     if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
   };
   for (const peer_pod_policy& p : policies.policies)
+    for (const std::string& c : p.runtime_class_names) add(c);
+  // A VM policy may name a class no other document does: its pods must still reach peergate.
+  for (const peer_pod_vm_policy& p : policies.vm_policies)
     for (const std::string& c : p.runtime_class_names) add(c);
   for (const mutation_settings& m : policies.mutations) add(m.runtime_class_name);
   return out;

@@ -57,7 +57,8 @@ std::vector<manifest_document> build_manifests(const manifest_options& options, 
 // Multi-document YAML, each document preceded by "---" and its comment.
 std::string render_manifests(const manifest_options& options, const std::vector<manifest_document>& documents);
 
-// The runtime classes the policies and mutations act on, in order of first appearance.
+// The runtime classes the policies (PeerPodPolicy, PeerPodVMPolicy) and mutations act on, in order
+// of first appearance: what the peer-pods-only matchConditions send.
 std::vector<std::string> peer_runtime_classes(const policy_set& policies);
 
 // The CEL expression of the peer-pods-only matchCondition: true when the object (a Pod, or the

@@ -1,8 +1,12 @@
 // Fuzzes the request path end to end - bytes, decoding, each admission step, encoding - against
-// the shipped policies. Beyond "never crash" it checks the promises the API server relies on:
+// the shipped policies plus one PeerPodVMPolicy with every limit set, so the VM annotation
+// decoders (the sizes, instance type and image matching, cc_init_data's base64 and gzip and its
+// digest by OpenSSL) run on every fuzzed peer pod, after the mutation wrote its sizes. Beyond
+// "never crash" it checks the promises the API server relies on:
 //  - every answer body is JSON;
 //  - an answered review (HTTP 200) says allowed=true only when the outcome is allowed, so an
 //    internal error is never let through, and echoes the request uid;
+//  - a violation of a Deny policy (a namespace, accounting or VM rule) is never allowed;
 //  - a patch is base64 of a JSON Patch that applies to the object under review;
 //  - an object whose pod spec is hidden by a field of the wrong JSON type on the way to it (a
 //    string spec) is never allowed: nothing says that it is not a peer pod (issue 9);
@@ -36,12 +40,39 @@ using peergate::testing::without_managed_fields;
 using peergate::webhook::handler_result;
 using peergate::webhook::outcome;
 
-// Loaded once; explicit defaults rather than the environment, so a run is reproducible.
-const peergate::policy_set& shipped_policies() {
+// Every limit a PeerPodVMPolicy has, for kata-remote in every namespace (namespaces left out),
+// so that each fuzzed peer pod goes through the whole VM check. The sha256 and sha384 are those
+// of tests/data/initdata/initdata.toml (the seed corpus carries its gzip'd base64), so an
+// allowed document is reachable as well as every way of not being one.
+constexpr std::string_view vm_policy_yaml = R"yaml(apiVersion: peergate.dev/v1alpha1
+kind: PeerPodVMPolicy
+metadata:
+  name: fuzz-vm-limits
+spec:
+  runtimeClassNames: [kata-remote]
+  validationActions: [Deny]
+  vm:
+    instanceTypes: ["Standard_DC*as_v5", {regex: "m6a\\.(large|[0-9]*xlarge)"}]
+    maxVCPUs: 4
+    maxMemory: 8Gi
+    maxGPUs: 1
+    images: ["podvm-ubuntu-2204", "registry.example.com/podvm/*"]
+    initData:
+      digests:
+        - "sha256:28abd486680a1b45f855946b612d493e95fa04762983edd819fd3ef146e6b8fb"
+        - "sha384:c143c0a4a6770f9f7c68fd8fe7446644bc944bba6c5434d1ad11c90b61fbe0089aacebb1f21acd860e39ef212e7c59ed"
+)yaml";
+
+// The shipped policies and the VM policy above, loaded once; explicit defaults rather than the
+// environment, so a run is reproducible. Any diagnostic aborts: a warning would mean that the
+// policy does not say what the fuzzing relies on.
+const peergate::policy_set& policies_under_test() {
   static const peergate::policy_snapshot policies = [] {
-    peergate::load_result loaded = peergate::load_policies({}, peergate::mutation_defaults{});
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "review_decoder_fuzz: the embedded policies do not load:\n%s\n",
+    peergate::policy_texts texts = peergate::read_policy_texts({});
+    texts.sources.push_back({"<fuzz>/fuzz-vm-limits.yaml", std::string(vm_policy_yaml)});
+    peergate::load_result loaded = peergate::load_policy_texts(texts, peergate::mutation_defaults{});
+    if (!loaded.ok() || !loaded.problems.items().empty() || loaded.policies->vm_policies.size() != 1) {
+      std::fprintf(stderr, "review_decoder_fuzz: the policies under test do not load cleanly:\n%s\n",
                    loaded.problems.render_text().c_str());
       std::abort();
     }
@@ -167,6 +198,9 @@ void check(step_kind step, const handler_result& r, std::string_view body, bool 
   if (!uid || !uid->is_string() || uid->get_string() != r.uid) broken("response.uid is not the request uid", step, r);
   if (hidden_pod_spec && allowed->get_bool())
     broken("an object whose pod spec is hidden by a wrong JSON type was allowed", step, r);
+  for (const peergate::finding& f : r.findings)
+    if (allowed->get_bool() && f.result == peergate::finding_result::violation && f.actions.deny)
+      broken("a violation of a Deny policy was allowed", step, r, f.policy + " " + peergate::to_string(f.rule));
   check_patch(step, r, res, body);
 }
 
@@ -194,7 +228,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::error_code ec;
   const bool hidden = pod_spec_hidden(json::parse(body, ec, {}, peergate::kubernetes_parse_options()));
   for (step_kind step : {step_kind::admit, step_kind::mutate, step_kind::validate}) {
-    handler_result r = peergate::webhook::handle_review(step, body, shipped_policies());
+    handler_result r = peergate::webhook::handle_review(step, body, policies_under_test());
     check(step, r, body, hidden);
   }
   return 0;

@@ -1,7 +1,7 @@
 // The in-process engine benchmark: how many AdmissionReviews per second one thread turns into
 // response bodies through webhook::handle_review (decode, mutate, validate on the mutated pod,
-// JSON patch, encode) - the pure function the HTTPS server calls per request - and how that
-// changes with the number of allowed-namespace entries.
+// JSON patch, encode) - the pure function the HTTPS server calls per request - how that
+// changes with the number of allowed-namespace entries, and what one PeerPodVMPolicy costs.
 //
 // Not a test: targets are printed as PASS/MISS and the exit status is 0 either way. It exits 2
 // only when the benchmark itself cannot run as designed (a file is missing, the shipped policies
@@ -207,6 +207,46 @@ std::string regex_namespace(std::size_t i, std::size_t variant = 0) {
 // A namespace no entry matches (and no mutation excludes): decided by the whole RE2::Set.
 constexpr std::string_view unmatched_namespace = "research-gpu";
 
+// One PeerPodVMPolicy with every limit set, for the sample's namespace: the 9 KB pod is within
+// every limit (the mutation writes 3 vCPUs and 5120 MiB for it, no GPU), so each of the six
+// rules is checked and passes, and the answer stays "allowed with a patch". The digest is the
+// sha256 of tests/data/initdata/initdata.toml, whose gzip'd base64 the annotated variant carries.
+constexpr std::string_view vm_policy_yaml = R"yaml(apiVersion: peergate.dev/v1alpha1
+kind: PeerPodVMPolicy
+metadata:
+  name: bench-vm-limits
+spec:
+  runtimeClassNames: [kata-remote]
+  validationActions: [Deny]
+  namespaces: ["confidential-*"]
+  vm:
+    instanceTypes: ["Standard_DC*as_v5", {regex: "m6a\\.(large|[0-9]*xlarge)"}]
+    maxVCPUs: 8
+    maxMemory: 16Gi
+    maxGPUs: 1
+    images: ["podvm-ubuntu-2204", "registry.example.com/podvm/*"]
+    initData:
+      digests: ["sha256:28abd486680a1b45f855946b612d493e95fa04762983edd819fd3ef146e6b8fb"]
+)yaml";
+
+// The body with the three VM annotations the mutation never writes (instance type, image,
+// initdata) added to the object's own annotations, each within the VM policy's limits; nullopt
+// when the body has no `"annotations": {` to add them to.
+std::optional<std::string> with_vm_annotations(std::string_view body, std::string_view initdata_base64) {
+  constexpr std::string_view anchor = "\"annotations\": {";
+  const std::size_t object = body.find("\"object\"");
+  const std::size_t at = object == std::string_view::npos ? object : body.find(anchor, object);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string added = R"("io.katacontainers.config.hypervisor.machine_type": "m6a.xlarge", )"
+                      R"("io.katacontainers.config.hypervisor.image": "registry.example.com/podvm/ubuntu:2204", )"
+                      R"("io.katacontainers.config.hypervisor.cc_init_data": )";
+  added += quoted(initdata_base64);
+  added += ", ";
+  std::string out(body);
+  out.insert(at + anchor.size(), added);
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Measurement
 
@@ -267,73 +307,37 @@ class runner {
   // Runs `bodies` (in turn) through handle_review(admit) and prints one line of figures.
   void run(const std::string& id, std::size_t entries, const std::vector<std::string>& bodies,
            const peergate::policy_set& policies, expectation expected) {
-    if (!selected(id)) return;
-    // Every body must take the path this scenario is about.
-    for (const auto& body : bodies) {
-      const auto r = webhook::handle_review(peergate::step_kind::admit, body, policies);
-      if (r.result != expected.result || r.has_patch != expected.patch) {
-        std::printf("%-28s SETUP ERROR: expected %s%s, got %s%s (namespace %s): %s\n", id.c_str(),
-                    webhook::to_string(expected.result), expected.patch ? " with a patch" : "",
-                    webhook::to_string(r.result), r.has_patch ? " with a patch" : "", r.namespace_name.c_str(),
-                    r.message.c_str());
-        setup_failed_ = true;
-        return;
-      }
+    scenario s{id, entries, &bodies, &policies, expected};
+    if (!selected(id) || !ready(s)) return;
+    warm(s);
+    measure(s, options_.seconds, options_.count);
+    finish(s);
+  }
+
+  // Two scenarios whose ratio is a target, measured in turns of 1/20 of the time (or count)
+  // each, so that other work on the core slows both alike instead of whichever ran second.
+  // Either one alone when --only selects only one (a profiler's run).
+  void run_interleaved(const std::string& first_id, const peergate::policy_set& first_policies,
+                       const std::string& second_id, const peergate::policy_set& second_policies,
+                       const std::vector<std::string>& bodies, expectation expected) {
+    if (!selected(first_id) || !selected(second_id)) {
+      run(first_id, 0, bodies, first_policies, expected);
+      run(second_id, 0, bodies, second_policies, expected);
+      return;
     }
-
-    std::uint64_t sum = 0;
-    std::size_t next = 0;
-    auto body_at = [&]() -> const std::string& {
-      const std::string& b = bodies[next];
-      if (++next == bodies.size()) next = 0;
-      return b;
-    };
-    const auto warmup_end = bench_clock::now() + std::chrono::duration<double>(options_.warmup_seconds);
-    do {
-      for (int i = 0; i < 16; ++i)
-        sum = fold(sum, webhook::handle_review(peergate::step_kind::admit, body_at(), policies));
-    } while (options_.count == 0 && bench_clock::now() < warmup_end);
-
-    std::vector<std::int64_t> samples;
-    samples.reserve(options_.count ? options_.count : 1 << 20);
-    const auto min_time = std::chrono::duration<double>(options_.seconds);
-    const double cpu_start = thread_cpu_seconds();
-    const auto start = bench_clock::now();
-    auto last = start;
-    std::size_t wrong = 0;  // measured reviews answered otherwise than the check above
-    for (;;) {
-      const auto t0 = bench_clock::now();
-      {
-        // The result is destroyed inside the timed region, as the server's would be.
-        const auto r = webhook::handle_review(peergate::step_kind::admit, body_at(), policies);
-        wrong += r.result != expected.result || r.has_patch != expected.patch;
-        sum = fold(sum, r);
-      }
-      last = bench_clock::now();
-      samples.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(last - t0).count());
-      if (options_.count ? samples.size() >= options_.count : last - start >= min_time) break;
+    scenario first{first_id, 0, &bodies, &first_policies, expected};
+    scenario second{second_id, 0, &bodies, &second_policies, expected};
+    if (!ready(first) || !ready(second)) return;
+    warm(first);
+    warm(second);
+    constexpr int turns = 20;
+    const std::size_t count = options_.count ? std::max<std::size_t>(1, options_.count / turns) : 0;
+    for (int turn = 0; turn < turns; ++turn) {
+      measure(first, options_.seconds / turns, count);
+      measure(second, options_.seconds / turns, count);
     }
-    const double cpu_seconds = thread_cpu_seconds() - cpu_start;
-
-    figures f;
-    f.id = id;
-    f.entries = entries;
-    f.body_bytes = bodies.front().size();
-    f.namespaces = bodies.size();
-    f.reviews = samples.size();
-    f.seconds = std::chrono::duration<double>(last - start).count();
-    f.per_second = static_cast<double>(f.reviews) / f.seconds;
-    f.per_cpu_second = cpu_seconds > 0 ? static_cast<double>(f.reviews) / cpu_seconds : 0;
-    std::int64_t total_ns = 0;
-    for (auto ns : samples) total_ns += ns;
-    f.mean_us = static_cast<double>(total_ns) / static_cast<double>(samples.size()) / 1000.0;
-    std::sort(samples.begin(), samples.end());
-    f.p50_us = percentile_us(samples, 0.50);
-    f.p99_us = percentile_us(samples, 0.99);
-    f.checksum = sum;
-    f.wrong = wrong;
-    print(f);
-    results_.push_back(std::move(f));
+    finish(first);
+    finish(second);
   }
 
   static void print_header() {
@@ -342,6 +346,97 @@ class runner {
   }
 
  private:
+  // A scenario's inputs, and what its measured turns added up to.
+  struct scenario {
+    std::string id;
+    std::size_t entries = 0;  // 0: the shipped policies
+    const std::vector<std::string>* bodies = nullptr;
+    const peergate::policy_set* policies = nullptr;
+    expectation expected;
+    std::size_t next = 0;  // the body to send next
+    std::uint64_t sum = 0;
+    std::size_t wrong = 0;  // measured reviews answered otherwise than the check in ready()
+    std::vector<std::int64_t> samples;
+    double seconds = 0;
+    double cpu_seconds = 0;
+  };
+
+  const std::string& next_body(scenario& s) {
+    const std::string& b = (*s.bodies)[s.next];
+    if (++s.next == s.bodies->size()) s.next = 0;
+    return b;
+  }
+
+  // Every body must take the path this scenario is about.
+  bool ready(scenario& s) {
+    for (const auto& body : *s.bodies) {
+      const auto r = webhook::handle_review(peergate::step_kind::admit, body, *s.policies);
+      if (r.result != s.expected.result || r.has_patch != s.expected.patch) {
+        std::printf("%-28s SETUP ERROR: expected %s%s, got %s%s (namespace %s): %s\n", s.id.c_str(),
+                    webhook::to_string(s.expected.result), s.expected.patch ? " with a patch" : "",
+                    webhook::to_string(r.result), r.has_patch ? " with a patch" : "", r.namespace_name.c_str(),
+                    r.message.c_str());
+        setup_failed_ = true;
+        return false;
+      }
+    }
+    s.samples.reserve(options_.count ? options_.count : 1 << 20);
+    return true;
+  }
+
+  void warm(scenario& s) {
+    const auto warmup_end = bench_clock::now() + std::chrono::duration<double>(options_.warmup_seconds);
+    do {
+      for (int i = 0; i < 16; ++i)
+        s.sum = fold(s.sum, webhook::handle_review(peergate::step_kind::admit, next_body(s), *s.policies));
+    } while (options_.count == 0 && bench_clock::now() < warmup_end);
+  }
+
+  // Measures `count` reviews, or for at least `seconds` when count is 0.
+  void measure(scenario& s, double seconds, std::size_t count) {
+    const auto min_time = std::chrono::duration<double>(seconds);
+    const std::size_t until = s.samples.size() + count;
+    const double cpu_start = thread_cpu_seconds();
+    const auto start = bench_clock::now();
+    auto last = start;
+    for (;;) {
+      const auto t0 = bench_clock::now();
+      {
+        // The result is destroyed inside the timed region, as the server's would be.
+        const auto r = webhook::handle_review(peergate::step_kind::admit, next_body(s), *s.policies);
+        s.wrong += r.result != s.expected.result || r.has_patch != s.expected.patch;
+        s.sum = fold(s.sum, r);
+      }
+      last = bench_clock::now();
+      s.samples.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(last - t0).count());
+      if (count ? s.samples.size() >= until : last - start >= min_time) break;
+    }
+    s.cpu_seconds += thread_cpu_seconds() - cpu_start;
+    s.seconds += std::chrono::duration<double>(last - start).count();
+  }
+
+  void finish(scenario& s) {
+    figures f;
+    f.id = s.id;
+    f.entries = s.entries;
+    f.body_bytes = s.bodies->front().size();
+    f.namespaces = s.bodies->size();
+    f.reviews = s.samples.size();
+    f.seconds = s.seconds;
+    f.per_second = static_cast<double>(f.reviews) / f.seconds;
+    f.per_cpu_second = s.cpu_seconds > 0 ? static_cast<double>(f.reviews) / s.cpu_seconds : 0;
+    std::int64_t total_ns = 0;
+    for (auto ns : s.samples) total_ns += ns;
+    f.mean_us = static_cast<double>(total_ns) / static_cast<double>(s.samples.size()) / 1000.0;
+    std::sort(s.samples.begin(), s.samples.end());
+    f.p50_us = percentile_us(s.samples, 0.50);
+    f.p99_us = percentile_us(s.samples, 0.99);
+    f.checksum = s.sum;
+    f.wrong = s.wrong;
+    print(f);
+    results_.push_back(std::move(f));
+  }
+
   static void print(const figures& f) {
     const std::string entries = f.entries ? std::to_string(f.entries) : std::string("shipped");
     std::printf("%-28s %8s %7zu %5zu %9zu %11.0f %8.2f %8.2f %8.2f %11.0f  %016llx\n", f.id.c_str(), entries.c_str(),
@@ -371,7 +466,8 @@ class runner {
                "  --count N       measure exactly N reviews per scenario (for profilers)\n"
                "  --sizes LIST    allowed-namespace list sizes (default 10,10000,100000)\n"
                "  --only TEXT     run only scenarios whose name contains TEXT (small, apiserver,\n"
-               "                  entries-10000, last-regex, no-match, rotating)\n"
+               "                  9k, vm-policy, vm-annotated, entries-10000, last-regex, no-match,\n"
+               "                  rotating)\n"
                "  --no-rotate     skip the many-distinct-namespaces variant\n"
                "  --namespaces N  distinct namespaces in that variant (default 256)\n",
                PEERGATE_SOURCE_DIR "/samples/reviews/pod-peer-allowed.json");
@@ -452,6 +548,36 @@ int main(int argc, char** argv) {
             allowed_with_patch);
   bench.run("apiserver-9k", 0, {*apiserver_review}, *shipped.policies, allowed_with_patch);
 
+  // The shipped policies plus one PeerPodVMPolicy: the same 9 KB pod, within every limit. The
+  // annotated variant also carries an instance type, an image and an initdata document (base64
+  // of gzip, digested), the three rules the plain pod passes by not asking.
+  peergate::policy_texts with_vm_texts = peergate::read_policy_texts({});
+  with_vm_texts.sources.push_back({"bench-vm-limits.yaml", std::string(vm_policy_yaml)});
+  const auto with_vm = peergate::load_policy_texts(with_vm_texts, peergate::mutation_defaults{});
+  if (!with_vm.ok() || with_vm.policies->vm_policies.size() != 1) {
+    std::fprintf(stderr, "engine_bench: the shipped policies and the VM policy do not load:\n%s",
+                 with_vm.problems.render_text().c_str());
+    return 2;
+  }
+  const auto initdata = read_file(PEERGATE_SOURCE_DIR "/tests/data/initdata/initdata.b64");
+  const auto annotated_review = initdata ? with_vm_annotations(*apiserver_review, *initdata) : std::nullopt;
+  if (!annotated_review) {
+    std::fprintf(stderr,
+                 "engine_bench: cannot add VM annotations to %s (tests/data/initdata/initdata.b64, "
+                 "\"annotations\": { in the object)\n",
+                 options.review_path.c_str());
+    return 2;
+  }
+  std::printf("\nthe same, without and with one PeerPodVMPolicy (every limit set; the pod within them), each pair\n"
+              "measured in 20 alternating turns\n");
+  runner::print_header();
+  const std::vector<std::string> apiserver_bodies{*apiserver_review};
+  bench.run_interleaved("apiserver-9k/paired", *shipped.policies, "apiserver+vm-policy-9k", *with_vm.policies,
+                        apiserver_bodies, allowed_with_patch);
+  const std::vector<std::string> annotated_bodies{*annotated_review};
+  bench.run_interleaved("vm-annotated-9k", *shipped.policies, "vm-annotated+vm-policy-9k", *with_vm.policies,
+                        annotated_bodies, allowed_with_patch);
+
   // Generated allowed-namespace lists: a third exact names (tenant-N), a third globs (team-N-*),
   // a third regexes ({regex: ml-N-[a-z0-9]+}). The reviewed namespace is never an exact name, so
   // every decision goes through the RE2::Set of globs and regexes.
@@ -511,6 +637,20 @@ int main(int argc, char** argv) {
                 "target >= 50000: %s\n",
                 f->per_second, f->per_cpu_second, verdict(f->per_second >= 50000));
   }
+  // The VM policy target: the 9 KB pod at most 5% slower with one PeerPodVMPolicy loaded. The
+  // annotated pod (initdata decoded and digested) is shown for information.
+  const auto vm_ratio = [&](const char* without_id, const char* with_id, bool target) {
+    const auto* without = bench.find(without_id);
+    const auto* with = bench.find(with_id);
+    if (!without || !with) return;
+    const double ratio = with->per_second / without->per_second;
+    std::printf(
+        "  %s: reviews/s with / without one VM policy = %.0f / %.0f = %.3f (per CPU-second %.3f)%s%s\n", without_id,
+        with->per_second, without->per_second, ratio, with->per_cpu_second / without->per_cpu_second,
+        target ? "; target >= 0.95 (at most 5% slower): " : " (information)", target ? verdict(ratio >= 0.95) : "");
+  };
+  vm_ratio("apiserver-9k/paired", "apiserver+vm-policy-9k", true);
+  vm_ratio("vm-annotated-9k", "vm-annotated+vm-policy-9k", false);
   // The scaling target: the 100000-entry list at most 20% slower than the 10-entry one, for a
   // namespace only a regex allows. Other sizes and variants are shown for information.
   constexpr std::size_t target_small = 10;

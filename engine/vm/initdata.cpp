@@ -68,41 +68,64 @@ std::string_view describe(initdata_error error) {
 }
 
 bool decode_base64(std::string_view text, std::string* out) {
-  out->clear();
-  out->reserve(text.size() / 4 * 3);
+  // Written through a pointer into a buffer sized once for the longest result (4 characters
+  // make 3 bytes, a last group of 2 or 3 makes 1 or 2), then cut to what was written, on
+  // failure too: a push_back per byte, each checking the capacity, cost more than the decoding.
+  out->resize(text.size() / 4 * 3 + 2);
+  char* const begin = out->data();
+  char* at = begin;
+  const auto written = [&](bool ok) {
+    out->resize(static_cast<std::size_t>(at - begin));
+    return ok;
+  };
+  // Whole groups of four alphabet characters, as long as they come (all of a one-line
+  // annotation but its padded end): the loop below would decode them the same way, one
+  // character and three checks at a time.
+  std::size_t i = 0;
+  for (; i + 4 <= text.size(); i += 4) {
+    const std::uint8_t a = alphabet[static_cast<unsigned char>(text[i])];
+    const std::uint8_t b = alphabet[static_cast<unsigned char>(text[i + 1])];
+    const std::uint8_t c = alphabet[static_cast<unsigned char>(text[i + 2])];
+    const std::uint8_t d = alphabet[static_cast<unsigned char>(text[i + 3])];
+    if ((a | b | c | d) == invalid) break;  // invalid is 0xff, and every sextet is below 64
+    const std::uint32_t group = (std::uint32_t{a} << 18) | (std::uint32_t{b} << 12) | (std::uint32_t{c} << 6) | d;
+    *at++ = static_cast<char>((group >> 16) & 0xff);
+    *at++ = static_cast<char>((group >> 8) & 0xff);
+    *at++ = static_cast<char>(group & 0xff);
+  }
   std::uint32_t group = 0;
   int in_group = 0;  // sextets in `group`
   int padding = 0;   // '=' seen
-  for (const char c : text) {
+  for (const char c : text.substr(i)) {
     if (c == '\r' || c == '\n') continue;
     if (c == '=') {
       // Padding completes a group of 2 or 3 characters, and nothing but padding follows it.
-      if (padding == 0 && in_group < 2) return false;
+      if (padding == 0 && in_group < 2) return written(false);
       ++padding;
-      if (in_group + padding > 4) return false;
+      if (in_group + padding > 4) return written(false);
       continue;
     }
     const std::uint8_t v = alphabet[static_cast<unsigned char>(c)];
-    if (v == invalid || padding > 0) return false;
+    if (v == invalid || padding > 0) return written(false);
     group = (group << 6) | v;
     if (++in_group == 4) {
-      out->push_back(static_cast<char>((group >> 16) & 0xff));
-      out->push_back(static_cast<char>((group >> 8) & 0xff));
-      out->push_back(static_cast<char>(group & 0xff));
+      *at++ = static_cast<char>((group >> 16) & 0xff);
+      *at++ = static_cast<char>((group >> 8) & 0xff);
+      *at++ = static_cast<char>(group & 0xff);
       group = 0;
       in_group = 0;
     }
   }
-  if (in_group == 0) return padding == 0;
+  if (in_group == 0) return written(padding == 0);
   // Go's StdEncoding requires the padding: a group of 2 takes "==", a group of 3 takes "=".
-  if (in_group + padding != 4) return false;
+  if (in_group + padding != 4) return written(false);
   if (in_group == 2) {
-    out->push_back(static_cast<char>((group >> 4) & 0xff));
+    *at++ = static_cast<char>((group >> 4) & 0xff);
   } else {
-    out->push_back(static_cast<char>((group >> 10) & 0xff));
-    out->push_back(static_cast<char>((group >> 2) & 0xff));
+    *at++ = static_cast<char>((group >> 10) & 0xff);
+    *at++ = static_cast<char>((group >> 2) & 0xff);
   }
-  return true;
+  return written(true);
 }
 
 initdata_document decode_initdata(std::string_view annotation_value) {

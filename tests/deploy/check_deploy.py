@@ -462,6 +462,23 @@ def group_manifests(peergate, repo, shared, tmp):
               "--peer-pods-only: the Pod-only webhooks test the Pod spec alone")
         check("Regenerate when the policies name another runtime class" in r.stdout, "--peer-pods-only: the YAML comment")
 
+    # A PeerPodVMPolicy may name a runtime class that no other document names: its pods must reach
+    # peergate too, through every entry of every webhook set that evaluates them.
+    vm_only = tmp / "vm-policy-class"
+    vm_only.mkdir()
+    (vm_only / "p.yaml").write_text(
+        "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicy\nmetadata: {name: p}\nspec:\n"
+        "  runtimeClassNames: [kata-remote]\n  allowedNamespaces: [peer-pods]\n---\n"
+        "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodVMPolicy\nmetadata: {name: gpu-vm}\nspec:\n"
+        "  runtimeClassNames: [kata-remote-gpu]\n  vm: {maxGPUs: 1}\n")
+    for webhooks in ("both", "admit", "validate"):
+        d, r = manifests(peergate, "--peer-pods-only", "--webhooks", webhooks, "--policies", str(vm_only))
+        if d:
+            conds = [w.get("matchConditions", []) for o in d if "webhooks" in o for w in o["webhooks"]]
+            check(conds and all(len(c) == 1 and "['kata-remote', 'kata-remote-gpu']" in c[0]["expression"] for c in conds),
+                  f"--peer-pods-only --webhooks {webhooks}: the condition lists the VM policy's runtime class")
+            check("PeerPodVMPolicies" in r.stdout, f"--webhooks {webhooks}: the YAML comment says where classes come from")
+
     # --name: every reference follows (two installs side by side must not share a Secret or a Service).
     d, _ = manifests(peergate, "--name", "gate", "--cert-manager")
     if d:

@@ -2,6 +2,8 @@
 """`peergate manifests --peer-pods-only`: the matchConditions evaluated by a CEL implementation
 nobody here wrote (@marcbachmann/cel-js from the npm registry, run by node), over kubectl-made
 objects of every kind the webhooks receive, each with a peer runtime class, another one and none.
+Twice: with the shipped policies, and with them plus a PeerPodVMPolicy for a runtime class that
+no other document names (kata-remote-gpu), whose pods must then be sent too.
 
 For every webhook entry and object:
   - the condition must not fail (a failing condition is a webhook error: failurePolicy applies);
@@ -39,6 +41,8 @@ KINDS = {  # kind -> (group, resource, path of the pod spec)
     "CronJob": ("batch", "cronjobs", ["spec", "jobTemplate", "spec", "template", "spec"]),
 }
 STEP_OF_PATH = {"/validate": "validate", "/mutate-v1-pod": "mutate", "/admit": "admit"}
+# A runtime class only a PeerPodVMPolicy names (with_vm_policy): not a peer class of the shipped policies.
+VM_ONLY_CLASS = "kata-remote-gpu"
 
 EVALUATOR = """
 import {parse} from %s
@@ -126,7 +130,7 @@ def corpus(repo):
         base.append((f"deployment as {kind}", recast))
     out = []
     for label, obj in base:
-        for runtime in ("kata-remote", "runc", None):
+        for runtime in ("kata-remote", VM_ONLY_CLASS, "runc", None):
             variant = copy.deepcopy(obj)
             spec = pod_spec(variant)
             spec.pop("runtimeClassName", None)
@@ -136,9 +140,9 @@ def corpus(repo):
     return out
 
 
-def entries(peergate, webhooks):
-    r = subprocess.run([peergate, "manifests", "--namespace", NS, "--peer-pods-only", "--webhooks", webhooks],
-                       capture_output=True, text=True)
+def entries(peergate, webhooks, policies):
+    r = subprocess.run([peergate, "manifests", "--namespace", NS, "--peer-pods-only", "--webhooks", webhooks,
+                        *policies], capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(f"peergate manifests failed: {r.stderr}")
     return [w for d in yaml.safe_load_all(r.stdout) if d and "webhooks" in d for w in d["webhooks"]]
@@ -149,13 +153,73 @@ def sends_kind(entry, kind):
     return any(group in rule["apiGroups"] and resource in rule["resources"] for rule in entry["rules"])
 
 
-def review(peergate, step, namespace, obj, tmp):
+def review(peergate, step, namespace, obj, tmp, policies):
     path = tmp / "object.json"
     path.write_text(json.dumps(obj))
-    r = subprocess.run([peergate, "review", "--step", step, "-n", namespace, str(path)], capture_output=True, text=True)
+    r = subprocess.run([peergate, "review", "--step", step, "-n", namespace, *policies, str(path)],
+                       capture_output=True, text=True)
     if r.returncode not in (0, 1):
         return None
     return json.loads(r.stdout)["response"]
+
+
+def with_vm_policy(repo, tmp):
+    """The shipped policies and a PeerPodVMPolicy for VM_ONLY_CLASS alone, as a --policies folder."""
+    folder = tmp / "with-vm-policy"
+    folder.mkdir()
+    for shipped in (repo / "policies").glob("*.yaml"):
+        shutil.copy(shipped, folder / shipped.name)
+    (folder / "gpu-vm-limits.yaml").write_text(
+        "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodVMPolicy\nmetadata:\n  name: gpu-vm-limits\nspec:\n"
+        f"  runtimeClassNames: [{VM_ONLY_CLASS}]\n  vm:\n    maxGPUs: 1\n    images: []\n")
+    return folder
+
+
+def check_configuration(peergate, objects, node, module, label, policies, peer_classes, tmp):
+    """Every entry of both webhook sets over every object: sent exactly for `peer_classes`, and
+    what is not sent is allowed untouched by peergate with the same `policies` (CLI arguments)."""
+    hooks = []
+    for webhooks in ("both", "admit"):
+        for e in entries(peergate, webhooks, policies):
+            if not e["name"].startswith("system."):  # same conditions as their main entry
+                hooks.append(e)
+    check(all(e.get("matchConditions") for e in hooks), f"{label}: {len(hooks)} webhook entries carry matchConditions")
+
+    cases, meta = [], []
+    for e in hooks:
+        expression = e["matchConditions"][0]["expression"]
+        for name, obj in objects:
+            if not sends_kind(e, obj["kind"]):
+                continue
+            group, _, _ = KINDS[obj["kind"]]
+            variables = {"object": obj, "oldObject": None,
+                         "request": {"kind": {"group": group, "version": "v1", "kind": obj["kind"]}, "operation": "CREATE"}}
+            cases.append({"expression": expression, "variables": variables})
+            meta.append((e, name, obj))
+    results = evaluate(node, module, cases)
+
+    skipped_checked = sent_by_class = 0
+    for (e, name, obj), result in zip(meta, results):
+        name = f"{label}: {e['name']} ({e['clientConfig']['service']['path']}): {name}"
+        if not check("error" not in result, f"{name}: the condition evaluates ({result.get('error', '')})"):
+            continue
+        runtime = pod_spec(copy.deepcopy(obj)).get("runtimeClassName")
+        expected = runtime in peer_classes
+        if not check(result["value"] == expected, f"{name}: sent={result['value']}, expected {expected}"):
+            continue
+        if result["value"]:
+            sent_by_class += runtime == VM_ONLY_CLASS
+            continue
+        step = STEP_OF_PATH[e["clientConfig"]["service"]["path"]]
+        for namespace in ("default", "kube-system"):
+            resp = review(peergate, step, namespace, obj, tmp, policies)
+            ok = resp is not None and resp.get("allowed") is True and "patch" not in resp and not resp.get("warnings")
+            check(ok, f"{name}: not sent, and peergate {step} in {namespace} would allow it untouched")
+            skipped_checked += 1
+    check(skipped_checked > 0 and len(results) >= 3 * len(KINDS),
+          f"{label}: {len(results)} evaluations, {skipped_checked} skipped objects confirmed harmless")
+    if VM_ONLY_CLASS in peer_classes:
+        check(sent_by_class >= len(KINDS), f"{label}: {sent_by_class} objects of {VM_ONLY_CLASS} sent")
 
 
 def main():
@@ -167,47 +231,13 @@ def main():
     node, module = install_cel(a.cache)
 
     objects = corpus(a.repo)
-    hooks = []
-    for webhooks in ("both", "admit"):
-        for e in entries(a.peergate, webhooks):
-            if not e["name"].startswith("system."):  # same conditions as their main entry
-                hooks.append(e)
-    check(all(e.get("matchConditions") for e in hooks), f"{len(hooks)} webhook entries carry matchConditions")
-    peer_classes = {"kata-remote"}  # what the shipped policies cover
-
-    cases, meta = [], []
-    for e in hooks:
-        expression = e["matchConditions"][0]["expression"]
-        for label, obj in objects:
-            if not sends_kind(e, obj["kind"]):
-                continue
-            group, _, _ = KINDS[obj["kind"]]
-            variables = {"object": obj, "oldObject": None,
-                         "request": {"kind": {"group": group, "version": "v1", "kind": obj["kind"]}, "operation": "CREATE"}}
-            cases.append({"expression": expression, "variables": variables})
-            meta.append((e, label, obj))
-    results = evaluate(node, module, cases)
-
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
-        skipped_checked = 0
-        for (e, label, obj), result in zip(meta, results):
-            name = f"{e['name']} ({e['clientConfig']['service']['path']}): {label}"
-            if not check("error" not in result, f"{name}: the condition evaluates ({result.get('error', '')})"):
-                continue
-            expected = pod_spec(copy.deepcopy(obj)).get("runtimeClassName") in peer_classes
-            if not check(result["value"] == expected, f"{name}: sent={result['value']}, expected {expected}"):
-                continue
-            if result["value"]:
-                continue
-            step = STEP_OF_PATH[e["clientConfig"]["service"]["path"]]
-            for namespace in ("default", "kube-system"):
-                resp = review(a.peergate, step, namespace, obj, tmp)
-                ok = resp is not None and resp.get("allowed") is True and "patch" not in resp and not resp.get("warnings")
-                check(ok, f"{name}: not sent, and peergate {step} in {namespace} would allow it untouched")
-                skipped_checked += 1
-        check(skipped_checked > 0 and len(results) >= 3 * len(KINDS),
-              f"{len(results)} evaluations, {skipped_checked} skipped objects confirmed harmless")
+        # The shipped policies cover kata-remote only: kata-remote-gpu pods are not sent.
+        check_configuration(a.peergate, objects, node, module, "shipped policies", [], {"kata-remote"}, tmp)
+        vm = with_vm_policy(a.repo, tmp)
+        check_configuration(a.peergate, objects, node, module, "with a VM policy", ["--policies", str(vm)],
+                            {"kata-remote", VM_ONLY_CLASS}, tmp)
     print(f"{len(failures)} failed" if failures else "all passed")
     sys.exit(1 if failures else 0)
 

@@ -79,7 +79,7 @@ TEST_CASE("admission requests are decided with the current snapshot") {
   CHECK(text.find(R"(peergate_admission_requests_total{endpoint="mutate",decision="allowed"} 1)") != std::string::npos);
   CHECK(
       text.find(
-          R"(peergate_policy_results_total{policy="peer-pods-allowed-namespaces",action="deny",result="violation"} 1)") !=
+          R"(peergate_policy_results_total{policy="peer-pods-allowed-namespaces",rule="allowed-namespaces",action="deny",result="violation"} 1)") !=
       std::string::npos);
 }
 

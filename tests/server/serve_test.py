@@ -4,7 +4,7 @@
 Each test starts the real binary on 127.0.0.1:0 and talks to it over real TLS with CA
 verification (Python's ssl and http.client). Readiness and reloads are awaited through the
 server's JSON log lines (an event, not a sleep). Certificates for rotation and mTLS are made
-with the openssl command line.
+with the openssl command line. VMPolicyTests also applies patches with python3-jsonpatch.
 
 Usage: serve_test.py --binary build/peergate --source . [unittest args, e.g. EndpointTests]
 """
@@ -12,6 +12,8 @@ Usage: serve_test.py --binary build/peergate --source . [unittest args, e.g. End
 import argparse
 import base64
 import copy
+import gzip
+import hashlib
 import http.client
 import json
 import os
@@ -566,7 +568,7 @@ class EndpointTests(unittest.TestCase):
         self.assertEqual(m['peergate_admission_duration_seconds_bucket{endpoint="admit",le="+Inf"}'],
                          m['peergate_admission_duration_seconds_count{endpoint="admit"}'])
         self.assertGreaterEqual(
-            m['peergate_policy_results_total{policy="deny-outside",action="deny",result="violation"}'], 1)
+            m['peergate_policy_results_total{policy="deny-outside",rule="allowed-namespaces",action="deny",result="violation"}'], 1)
         self.assertEqual(m['peergate_policies_loaded{kind="PeerPodPolicy"}'], 3)
         self.assertGreater(m["peergate_tls_certificate_expiry_timestamp_seconds"], time.time())
         self.assertTrue(any(k.startswith("peergate_build_info{version=") for k in m))
@@ -1052,6 +1054,285 @@ class AuditLogTests(unittest.TestCase):
         self.assertEqual(entries[0]["user"], "system:serviceaccount:kube-system:replicaset-controller")
         table = subprocess.run([BINARY, "audit", "--from-log", log], capture_output=True, text=True, timeout=60)
         self.assertIn("Pod/web-7c5ddbdf54-*", table.stdout)
+
+
+VM_ANNOTATION = "io.katacontainers.config.hypervisor."
+
+
+def initdata_fixture(name):
+    """A file of tests/data/initdata, made by GNU gzip and coreutils base64 (make_fixtures.sh)."""
+    return read(os.path.join(SOURCE, "tests", "data", "initdata", name)).decode()
+
+
+def write_vm_policies(d):
+    """The shipped mutation; a Deny namespace policy for team-* and lab-*; team-vm-limits (Deny,
+    team-*) with every limit, its initdata list holding the fixture document's sha256 (as
+    sha256sum printed it); lab-vm-advice ([Warn, Audit], lab-*) with 2 vCPUs at most."""
+    os.makedirs(d, exist_ok=True)
+    allowed_sha256 = initdata_fixture("initdata.toml.sha256").split()[0]
+    write(f"{d}/mutation.yaml", shipped_mutation())
+    write(f"{d}/namespaces.yaml", policy_yaml("peer-pods-namespaces", ["Deny"], ["team-*", "lab-*"]))
+    write(f"{d}/team-vm.yaml",
+          "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodVMPolicy\nmetadata:\n  name: team-vm-limits\nspec:\n"
+          "  runtimeClassNames: [kata-remote]\n  validationActions: [Deny]\n  namespaces: [\"team-*\"]\n  vm:\n"
+          "    instanceTypes: [\"Standard_DC*as_v5\", {regex: \"m6a\\\\.(large|xlarge)\"}]\n"
+          "    maxVCPUs: 4\n    maxMemory: 16Gi\n    maxGPUs: 0\n    images: []\n"
+          f"    initData:\n      digests: [\"sha256:{allowed_sha256}\"]\n")
+    write(f"{d}/lab-vm.yaml",
+          "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodVMPolicy\nmetadata:\n  name: lab-vm-advice\nspec:\n"
+          "  runtimeClassNames: [kata-remote]\n  validationActions: [Warn, Audit]\n  namespaces: [\"lab-*\"]\n"
+          "  vm:\n    maxVCPUs: 2\n")
+
+
+def vm_pod_review(namespace, cpu, memory, annotations=None):
+    """The sample peer pod with one container sized cpu/memory (requests = limits) and no other
+    resources, so the mutation writes default_vcpus = cpu and default_memory = memory in MiB."""
+    r = review(namespace)
+    obj = r["request"]["object"]
+    spec = obj["spec"]
+    spec.pop("initContainers", None)
+    for c in spec["containers"]:
+        c.pop("resources", None)
+    spec["containers"][0]["resources"] = {"requests": {"cpu": cpu, "memory": memory},
+                                          "limits": {"cpu": cpu, "memory": memory}}
+    obj["metadata"].setdefault("annotations", {}).update({VM_ANNOTATION + k: v for k, v in (annotations or {}).items()})
+    return r
+
+
+def deployment_review(namespace, cpu, operation="CREATE", replicas=2, old_cpu=None):
+    """kubectl's Deployment (samples/objects/deployment-web.json, kata-remote) with its template's
+    container sized cpu/2Gi (requests = limits: the apiserver defaults a Pod's requests to its
+    limits, not a template's); an UPDATE's old object is the same Deployment sized old_cpu."""
+    with open(os.path.join(SOURCE, "samples", "objects", "deployment-web.json")) as f:
+        base = json.load(f)
+
+    def sized(c, n):
+        d = copy.deepcopy(base)
+        d["metadata"]["namespace"] = namespace
+        d["spec"]["replicas"] = n
+        size = {"cpu": c, "memory": "2Gi"}
+        d["spec"]["template"]["spec"]["containers"][0]["resources"] = {"requests": size, "limits": dict(size)}
+        return d
+
+    _uid_counter[0] += 1
+    request = {
+        "uid": f"00000000-0000-4000-9000-{_uid_counter[0]:012d}",
+        "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+        "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
+        "name": "web", "namespace": namespace, "operation": operation,
+        "userInfo": {"username": "alice@example.com", "groups": ["system:authenticated"]},
+        "object": sized(cpu, replicas),
+        "oldObject": sized(old_cpu, 2) if operation == "UPDATE" else None,
+    }
+    return {"kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v1", "request": request}
+
+
+class VMPolicyTests(unittest.TestCase):
+    """PeerPodVMPolicy and PeerPodMutation in one chain: the VM the mutation writes is the one
+    checked; initdata made by real gzip and base64; templates; Warn; metrics and logs by rule."""
+
+    @classmethod
+    def setUpClass(cls):
+        import jsonpatch  # Debian python3-jsonpatch, an RFC 6902 implementation nobody here wrote
+        cls.jsonpatch = jsonpatch
+        cls.policy_dir = tempfile.mkdtemp(prefix="peergate-vm-policies-")
+        write_vm_policies(cls.policy_dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.policy_dir, True)
+
+    def start(self, *args):
+        self.server = Server(self, ["--policies", self.policy_dir, *args])
+
+    def decide(self, path, body):
+        resp, payload = self.server.post(path, body)
+        self.assertEqual(resp.status, 200, payload)
+        r = response_of(self, payload)
+        self.assertEqual(r["uid"], body["request"]["uid"])
+        return r
+
+    def patched(self, body, answer):
+        """The review's object after python3-jsonpatch applied the answer's patch."""
+        self.assertEqual(answer.get("patchType"), "JSONPatch", answer)
+        return self.jsonpatch.apply_patch(body["request"]["object"], patch_of(answer))
+
+    def with_object(self, body, obj):
+        """The same review about `obj` (what a validating webhook sees behind the mutating one)."""
+        again = copy.deepcopy(body)
+        again["request"]["object"] = obj
+        return again
+
+    def test_the_vm_the_mutation_writes_is_checked(self):
+        self.start()
+        body = vm_pod_review("team-a", "6", "8Gi")
+        # The mutate path alone allows it: it writes the sizes, it judges nothing.
+        mutated = self.decide("/mutate", body)
+        self.assertTrue(mutated["allowed"], mutated)
+        pod = self.patched(body, mutated)
+        self.assertEqual(pod["metadata"]["annotations"][VM_ANNOTATION + "default_vcpus"], "6")
+        self.assertEqual(pod["metadata"]["annotations"][VM_ANNOTATION + "default_memory"], "8192")
+
+        denied = self.decide("/admit", body)
+        self.assertFalse(denied["allowed"], denied)
+        self.assertEqual(denied["status"]["code"], 403)
+        self.assertNotIn("patch", denied)
+        message = denied["status"]["message"]
+        self.assertIn('[team-vm-limits] Pod "inference-7d9c5b8f6d-*" asks for a VM with 6 vCPUs in namespace "team-a"; '
+                      "at most 4 allowed", message)
+        self.assertNotIn("memory", message)  # 8192 MiB is within 16Gi
+
+        # A validating webhook behind a separate mutating one sees the mutated pod: same answer.
+        behind = self.decide("/validate", self.with_object(body, pod))
+        self.assertFalse(behind["allowed"])
+        self.assertEqual(behind["status"]["message"], message)
+
+    def test_a_pod_within_the_limits_is_allowed_with_its_patch(self):
+        self.start()
+        body = vm_pod_review("team-a", "2", "4Gi", {"machine_type": "m6a.xlarge"})
+        allowed = self.decide("/admit", body)
+        self.assertTrue(allowed["allowed"], allowed)
+        self.assertNotIn("warnings", allowed)
+        pod = self.patched(body, allowed)
+        annotations = pod["metadata"]["annotations"]
+        self.assertEqual(annotations[VM_ANNOTATION + "default_vcpus"], "2")
+        self.assertEqual(annotations[VM_ANNOTATION + "default_memory"], "4096")
+        self.assertEqual(annotations[VM_ANNOTATION + "machine_type"], "m6a.xlarge")
+        resources = pod["spec"]["containers"][0]["resources"]
+        self.assertEqual(resources["limits"], {"kata.peerpods.io/vm": "1"})
+        # The mutated pod passes validation too, and a second pass has nothing left to patch.
+        self.assertTrue(self.decide("/validate", self.with_object(body, pod))["allowed"])
+        again = self.decide("/admit", self.with_object(body, pod))
+        self.assertTrue(again["allowed"], again)
+        self.assertNotIn("patch", again)
+
+        # An instance type that neither the glob nor the regex allows.
+        other = self.decide("/admit", vm_pod_review("team-a", "2", "4Gi", {"machine_type": "Standard_D4s_v5"}))
+        self.assertFalse(other["allowed"])
+        self.assertIn('asks for a VM of instance type "Standard_D4s_v5" in namespace "team-a"; allowed: '
+                      "Standard_DC*as_v5", other["status"]["message"])
+
+    def test_initdata_made_by_gzip_and_base64(self):
+        self.start()
+        good = self.decide("/admit", vm_pod_review("team-a", "1", "1Gi", {"cc_init_data": initdata_fixture("initdata.b64")}))
+        self.assertTrue(good["allowed"], good)
+        self.assertTrue(patch_of(good))
+        # base64 wrapped at 76 columns, as `base64` writes by default: the same document.
+        wrapped = self.decide("/admit", vm_pod_review("team-a", "1", "1Gi",
+                                                      {"cc_init_data": initdata_fixture("initdata.wrapped.b64")}))
+        self.assertTrue(wrapped["allowed"], wrapped)
+
+        # Two gzip members (cat a.gz b.gz): a valid stream of another document, the fixture twice.
+        concatenated = initdata_fixture("concatenated.b64")
+        document = gzip.decompress(base64.b64decode(concatenated))
+        self.assertEqual(document, 2 * read(os.path.join(SOURCE, "tests", "data", "initdata", "initdata.toml")))
+        other = self.decide("/admit", vm_pod_review("team-a", "1", "1Gi", {"cc_init_data": concatenated}))
+        self.assertFalse(other["allowed"])
+        self.assertNotIn("patch", other)
+        message = other["status"]["message"]
+        self.assertIn("[team-vm-limits]", message)
+        self.assertIn("asks for a VM with initdata sha256:" + hashlib.sha256(document).hexdigest()[:40], message)
+
+        bad = self.decide("/admit", vm_pod_review("team-a", "1", "1Gi", {"cc_init_data": initdata_fixture("not-gzip.b64")}))
+        self.assertFalse(bad["allowed"])
+        self.assertIn("asks for a VM with an invalid cc_init_data", bad["status"]["message"])
+        self.assertIn("not gzip data", bad["status"]["message"])
+
+    def test_an_oversized_deployment_fails_at_apply(self):
+        self.start()
+        for path in ("/validate", "/admit"):
+            with self.subTest(path=path):
+                big = self.decide(path, deployment_review("team-a", "8"))
+                self.assertFalse(big["allowed"], big)
+                self.assertIn('[team-vm-limits] Deployment "web" asks for a VM with 8 vCPUs in namespace "team-a"; '
+                              "at most 4 allowed", big["status"]["message"])
+                self.assertNotIn("patch", big)  # templates are checked, never patched
+                small = self.decide(path, deployment_review("team-a", "3"))
+                self.assertTrue(small["allowed"], small)
+                self.assertNotIn("patch", small)
+        # Scaling a Deployment that is already over the limit changes no VM: never blocked.
+        scaled = self.decide("/validate", deployment_review("team-a", "8", "UPDATE", replicas=5, old_cpu="8"))
+        self.assertTrue(scaled["allowed"], scaled)
+        raised = self.decide("/validate", deployment_review("team-a", "8", "UPDATE", old_cpu="2"))
+        self.assertFalse(raised["allowed"], raised)
+
+    def test_a_warn_vm_policy_allows_with_warnings_and_audits(self):
+        self.start()
+        mark = self.server.mark()
+        body = vm_pod_review("lab-1", "3", "2Gi")
+        warned = self.decide("/admit", body)
+        self.assertTrue(warned["allowed"], warned)
+        self.assertTrue(patch_of(warned))
+        self.assertEqual(warned.get("warnings"),
+                         ['[lab-vm-advice] Pod "inference-7d9c5b8f6d-*" asks for a VM with 3 vCPUs in namespace '
+                          '"lab-1"; at most 2 allowed'])
+        uid = body["request"]["uid"]
+        audit = self.server.wait_for(lambda l: l.get("msg") == "audit" and l.get("uid") == uid, after=mark)
+        self.assertEqual((audit["policy"], audit["rule"]), ("lab-vm-advice", "vcpus"))
+        line = self.server.wait_for(lambda l: l.get("msg") == "admission" and l.get("uid") == uid, after=mark)
+        self.assertEqual(line["warnings"], 1)
+        self.assertIn("lab-vm-advice", line["policies"])
+
+    def test_metrics_and_audit_log_count_vm_results_by_rule(self):
+        log = os.path.join(tempfile.mkdtemp(prefix="peergate-audit-"), "audit.jsonl")
+        self.addCleanup(shutil.rmtree, os.path.dirname(log), True)
+        self.start("--audit-log", log)
+        over = vm_pod_review("team-a", "6", "8Gi")
+        within = vm_pod_review("team-a", "2", "4Gi", {"cc_init_data": initdata_fixture("initdata.b64")})
+        other_initdata = vm_pod_review("team-a", "2", "4Gi", {"cc_init_data": initdata_fixture("concatenated.b64")})
+        deployment = deployment_review("team-a", "8")
+        lab = vm_pod_review("lab-1", "3", "2Gi")
+        self.assertFalse(self.decide("/admit", over)["allowed"])  # vcpus violated, five limits pass
+        self.assertTrue(self.decide("/mutate", over)["allowed"])  # the mutation alone: no VM findings
+        self.assertTrue(self.decide("/admit", within)["allowed"])  # every limit passes
+        self.assertFalse(self.decide("/admit", other_initdata)["allowed"])  # initdata violated
+        self.assertFalse(self.decide("/validate", deployment)["allowed"])  # vcpus violated (template)
+        self.assertTrue(self.decide("/admit", lab)["allowed"])  # lab-vm-advice: warn and audit
+
+        m = self.server.metrics()
+
+        def results(policy, rule, action, result):
+            return m.get(f'peergate_policy_results_total{{policy="{policy}",rule="{rule}",action="{action}",'
+                         f'result="{result}"}}', 0)
+
+        self.assertEqual(m['peergate_policies_loaded{kind="PeerPodVMPolicy"}'], 2)
+        self.assertEqual(m['peergate_policies_loaded{kind="PeerPodPolicy"}'], 1)
+        self.assertEqual(self.server.find(lambda l: l.get("msg") == "policies loaded")[0]["vm_policies"], 2)
+        team = "team-vm-limits"
+        self.assertEqual(results(team, "vcpus", "deny", "violation"), 2)
+        self.assertEqual(results(team, "vcpus", "none", "pass"), 2)
+        self.assertEqual(results(team, "initdata", "deny", "violation"), 1)
+        self.assertEqual(results(team, "initdata", "none", "pass"), 3)
+        for rule in ("instance-type", "memory", "gpus", "image"):
+            self.assertEqual(results(team, rule, "none", "pass"), 4, rule)
+            self.assertEqual(results(team, rule, "deny", "violation"), 0, rule)
+        self.assertEqual(results("lab-vm-advice", "vcpus", "warn", "violation"), 1)
+        self.assertEqual(results("lab-vm-advice", "vcpus", "audit", "violation"), 1)
+        self.assertEqual(results("peer-pods", "mutation", "none", "pass"), 5)  # 4 admits, 1 mutate
+        self.assertEqual(results("peer-pods-namespaces", "allowed-namespaces", "none", "pass"), 5)
+        # Bounded: each policy only under its own kind's rules.
+        rules_of = {}
+        for key in m:
+            found = re.match(r'peergate_policy_results_total\{policy="([^"]*)",rule="([^"]*)",', key)
+            if found:
+                rules_of.setdefault(found.group(1), set()).add(found.group(2))
+        self.assertEqual(rules_of["peer-pods-namespaces"], {"allowed-namespaces"})
+        self.assertEqual(rules_of["peer-pods"], {"mutation"})
+        self.assertEqual(rules_of[team], {"instance-type", "vcpus", "memory", "gpus", "image", "initdata"})
+        self.assertEqual(rules_of["lab-vm-advice"], {"vcpus"})
+
+        self.server.terminate(signal.SIGTERM)
+        self.assertEqual(self.server.wait_exit(), 0)
+        with open(log) as handle:
+            lines = [json.loads(l) for l in handle if l.strip()]
+        self.assertEqual(sorted((l["uid"], l["policy"], l["rule"], l["action"]) for l in lines), sorted([
+            (over["request"]["uid"], team, "vcpus", "deny"),
+            (other_initdata["request"]["uid"], team, "initdata", "deny"),
+            (deployment["request"]["uid"], team, "vcpus", "deny"),
+            (lab["request"]["uid"], "lab-vm-advice", "vcpus", "warn"),
+            (lab["request"]["uid"], "lab-vm-advice", "vcpus", "audit"),
+        ]))
+        self.assertIn("6 vCPUs", next(l["message"] for l in lines if l["uid"] == over["request"]["uid"]))
 
 
 class SlowClientTests(unittest.TestCase):

@@ -105,15 +105,16 @@ void metrics::record_admission(endpoint e, decision_label d, std::chrono::nanose
 void metrics::record_finding(const finding& f) {
   const std::string_view result = to_string(f.result);
   if (f.result != finding_result::violation || f.actions.empty()) {
-    count_policy_result(f.policy, "none", result);
+    count_policy_result(f.policy, f.rule, "none", result);
     return;
   }
   for (policy_action a : all_policy_actions)
-    if (f.actions.contains(a)) count_policy_result(f.policy, to_string(a), result);
+    if (f.actions.contains(a)) count_policy_result(f.policy, f.rule, to_string(a), result);
 }
 
-void metrics::count_policy_result(std::string_view policy, std::string_view action, std::string_view result) {
-  const result_view key{policy, action, result};
+void metrics::count_policy_result(std::string_view policy, rule_kind rule, std::string_view action,
+                                  std::string_view result) {
+  const result_view key{policy, rule, action, result};
   {
     std::shared_lock lock(policy_results_mutex_);
     if (auto it = policy_results_.find(key); it != policy_results_.end()) {
@@ -125,7 +126,7 @@ void metrics::count_policy_result(std::string_view policy, std::string_view acti
   auto it = policy_results_.find(key);
   if (it == policy_results_.end()) {
     it = policy_results_
-             .emplace(std::make_tuple(std::string(policy), std::string(action), std::string(result)),
+             .emplace(std::make_tuple(std::string(policy), rule, std::string(action), std::string(result)),
                       std::make_unique<counter>(0))
              .first;
   }
@@ -136,9 +137,10 @@ void metrics::record_policy_reload(bool success) {
   (success ? reloads_success_ : reloads_failure_).fetch_add(1, std::memory_order_relaxed);
 }
 
-void metrics::set_policies_loaded(std::size_t policies, std::size_t mutations) {
-  policies_loaded_.store(static_cast<std::int64_t>(policies), std::memory_order_relaxed);
-  mutations_loaded_.store(static_cast<std::int64_t>(mutations), std::memory_order_relaxed);
+void metrics::set_policies_loaded(loaded_policy_counts counts) {
+  policies_loaded_.store(static_cast<std::int64_t>(counts.policies), std::memory_order_relaxed);
+  vm_policies_loaded_.store(static_cast<std::int64_t>(counts.vm_policies), std::memory_order_relaxed);
+  mutations_loaded_.store(static_cast<std::int64_t>(counts.mutations), std::memory_order_relaxed);
 }
 
 void metrics::record_tls_reload(bool success) {
@@ -200,16 +202,17 @@ std::string metrics::render() const {
     sample(out, "peergate_admission_duration_seconds_count", ep, count);
   }
 
-  header(out, "peergate_policy_results_total", "counter", "Policy findings, by policy, action and result.");
+  header(out, "peergate_policy_results_total", "counter", "Policy findings, by policy, rule, action and result.");
   {
     std::shared_lock lock(policy_results_mutex_);
     for (const auto& [key, value] : policy_results_) {
       labels.assign("policy=\"");
       append_label_value(labels, std::get<0>(key));
+      labels.append("\",rule=\"").append(to_string(std::get<1>(key)));
       labels.append("\",action=\"");
-      append_label_value(labels, std::get<1>(key));
-      labels.append("\",result=\"");
       append_label_value(labels, std::get<2>(key));
+      labels.append("\",result=\"");
+      append_label_value(labels, std::get<3>(key));
       labels.append("\"");
       sample(out, "peergate_policy_results_total", labels, value->load(std::memory_order_relaxed));
     }
@@ -222,6 +225,8 @@ std::string metrics::render() const {
 
   header(out, "peergate_policies_loaded", "gauge", "Policies in the set being served, by kind.");
   sample(out, "peergate_policies_loaded", "kind=\"PeerPodPolicy\"", policies_loaded_.load(std::memory_order_relaxed));
+  sample(out, "peergate_policies_loaded", "kind=\"PeerPodVMPolicy\"",
+         vm_policies_loaded_.load(std::memory_order_relaxed));
   sample(out, "peergate_policies_loaded", "kind=\"PeerPodMutation\"",
          mutations_loaded_.load(std::memory_order_relaxed));
 

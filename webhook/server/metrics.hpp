@@ -1,7 +1,7 @@
 #pragma once
 // The server's Prometheus metrics, declared in one table (metrics.cpp) and rendered in the text
-// exposition format 0.0.4. Every label has a small, bounded set of values: endpoints and
-// decisions are enums; policy names come from the loaded configuration, never from a request.
+// exposition format 0.0.4. Every label has a small, bounded set of values: endpoints, decisions
+// and rules are enums; policy names come from the loaded configuration, never from a request.
 
 #include <array>
 #include <atomic>
@@ -34,6 +34,13 @@ enum class connection_phase { handshake, idle, header, body, write };
 inline constexpr std::size_t connection_phase_count = 5;
 const char* to_string(connection_phase p);
 
+// What the served policy set holds, for peergate_policies_loaded{kind}.
+struct loaded_policy_counts {
+  std::size_t policies = 0;     // PeerPodPolicy
+  std::size_t vm_policies = 0;  // PeerPodVMPolicy
+  std::size_t mutations = 0;    // PeerPodMutation written in a file (not the implicit default)
+};
+
 class metrics {
  public:
   // Upper bounds of the duration histogram buckets, in seconds.
@@ -45,11 +52,13 @@ class metrics {
   metrics& operator=(const metrics&) = delete;
 
   void record_admission(endpoint e, decision_label d, std::chrono::nanoseconds duration);
-  // peergate_policy_results_total{policy,action,result}: a violation counts once per action of its
-  // policy ([Warn, Audit]: warn and audit), any other result once with action "none".
+  // peergate_policy_results_total{policy,rule,action,result}: a violation counts once per action
+  // of its policy ([Warn, Audit]: warn and audit), any other result once with action "none". The
+  // rule tells a VM policy's limits apart (one finding per rule it checks); a policy only ever
+  // reports its own kind's rules, so the series stay bounded by the loaded policies.
   void record_finding(const finding& f);
   void record_policy_reload(bool success);
-  void set_policies_loaded(std::size_t policies, std::size_t mutations);
+  void set_policies_loaded(loaded_policy_counts counts);
   void record_tls_reload(bool success);
   void set_certificate_expiry(std::int64_t unix_seconds);
   void record_http_response(int status);
@@ -66,7 +75,7 @@ class metrics {
   static constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
 
  private:
-  void count_policy_result(std::string_view policy, std::string_view action, std::string_view result);
+  void count_policy_result(std::string_view policy, rule_kind rule, std::string_view action, std::string_view result);
   using counter = std::atomic<std::uint64_t>;
   struct histogram {
     std::array<counter, duration_buckets.size()> buckets{};  // non-cumulative; cumulated when rendered
@@ -78,12 +87,14 @@ class metrics {
   std::array<std::array<counter, decision_count>, endpoint_count> requests_{};
   std::array<histogram, endpoint_count> durations_{};
 
-  // {policy, action, result}, looked up by string_views without building strings per request.
-  using result_key = std::tuple<std::string, std::string, std::string>;
-  using result_view = std::tuple<std::string_view, std::string_view, std::string_view>;
+  // {policy, rule, action, result}, looked up by string_views without building strings per request.
+  using result_key = std::tuple<std::string, rule_kind, std::string, std::string>;
+  using result_view = std::tuple<std::string_view, rule_kind, std::string_view, std::string_view>;
   struct result_key_less {
     using is_transparent = void;
-    static result_view view(const result_key& k) { return {std::get<0>(k), std::get<1>(k), std::get<2>(k)}; }
+    static result_view view(const result_key& k) {
+      return {std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k)};
+    }
     static const result_view& view(const result_view& v) { return v; }
     bool operator()(const auto& a, const auto& b) const { return view(a) < view(b); }
   };
@@ -93,6 +104,7 @@ class metrics {
   counter reloads_success_{0};
   counter reloads_failure_{0};
   std::atomic<std::int64_t> policies_loaded_{0};
+  std::atomic<std::int64_t> vm_policies_loaded_{0};
   std::atomic<std::int64_t> mutations_loaded_{0};
   counter tls_reloads_success_{0};
   counter tls_reloads_failure_{0};

@@ -30,6 +30,12 @@ std::size_t count_explicit_mutations(const policy_set& set) {
   return n;
 }
 
+loaded_policy_counts counts_of(const policy_set& set) {
+  return {.policies = set.policies.size(),
+          .vm_policies = set.vm_policies.size(),
+          .mutations = count_explicit_mutations(set)};
+}
+
 }  // namespace
 
 policy_store::policy_store(std::vector<std::string> paths, metrics& m) : paths_(std::move(paths)), metrics_(m) {}
@@ -63,7 +69,7 @@ bool policy_store::reload(const char* cause) {
   }
 
   const policy_set& set = *result.policies;
-  metrics_.set_policies_loaded(set.policies.size(), count_explicit_mutations(set));
+  metrics_.set_policies_loaded(counts_of(set));
   current_.store(result.policies);
   if (!initial) metrics_.record_policy_reload(true);
   log_line(log_level::info, "policies loaded")
@@ -71,6 +77,7 @@ bool policy_store::reload(const char* cause) {
       .field("source", paths_.empty() ? "embedded" : "files")
       .field("files", static_cast<std::uint64_t>(set.sources.size()))
       .field("policies", static_cast<std::uint64_t>(set.policies.size()))
+      .field("vm_policies", static_cast<std::uint64_t>(set.vm_policies.size()))
       .field("mutations", static_cast<std::uint64_t>(set.mutations.size()))
       .field("warnings", static_cast<std::uint64_t>(result.problems.warning_count()))
       .field("duration_ms", ms);
@@ -78,7 +85,7 @@ bool policy_store::reload(const char* cause) {
 }
 
 void policy_store::install_for_test(policy_snapshot snapshot) {
-  if (snapshot) metrics_.set_policies_loaded(snapshot->policies.size(), count_explicit_mutations(*snapshot));
+  if (snapshot) metrics_.set_policies_loaded(counts_of(*snapshot));
   current_.store(std::move(snapshot));
 }
 
