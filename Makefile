@@ -14,7 +14,7 @@ PACKAGES := cmake ninja-build g++ pkg-config \
             libboost1.81-dev libboost-json1.81-dev libssl-dev libyaml-cpp-dev libre2-dev \
             libspdlog-dev libfmt-dev catch2 libcli11-dev zlib1g-dev \
             openssl curl python3 python3-jsonpatch python3-jsonschema python3-yaml chromium \
-            prometheus
+            prometheus python3-junitparser libxml2-utils
 BENCH_PACKAGES := wrk nginx-light util-linux time
 LINT_PACKAGES  := clang-format clang-tidy
 
