@@ -1,11 +1,25 @@
 #include "webhook/server/metrics.hpp"
 
+#include <openssl/crypto.h>
+
+#include <boost/version.hpp>
 #include <charconv>
 #include <mutex>
 
 namespace peergate::webhook::server {
 
 namespace {
+
+// "gcc 12.2.0": the compiler the binary was built with, for peergate_build_info.
+std::string_view build_compiler() {
+#if defined(__clang__)
+  return "clang " __clang_version__;
+#elif defined(__GNUC__)
+  return "gcc " __VERSION__;
+#else
+  return "unknown";
+#endif
+}
 
 // The HTTP statuses the server answers, for peergate_http_responses_total{code}; anything else
 // is counted as "other".
@@ -284,9 +298,14 @@ std::string metrics::render(const process_stats& process) const {
     sample(out, "peergate_connection_timeouts_total", labels, timeouts_[i].load(std::memory_order_relaxed));
   }
 
-  header(out, "peergate_build_info", "gauge", "Always 1; the version of the running binary is a label.");
+  header(out, "peergate_build_info", "gauge",
+         "Always 1; the version of the running binary and what it was built with are labels.");
   labels.assign("version=\"");
   append_label_value(labels, version_);
+  labels.append("\",compiler=\"");
+  append_label_value(labels, build_compiler());
+  labels.append("\",boost=\"" BOOST_LIB_VERSION "\",openssl=\"");
+  append_label_value(labels, OpenSSL_version(OPENSSL_VERSION_STRING));
   labels.append("\"");
   sample(out, "peergate_build_info", labels, 1);
 
