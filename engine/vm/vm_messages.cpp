@@ -15,7 +15,7 @@ std::string clip(std::string_view text, std::size_t max_chars) { return one_line
 // The last `max_chars` characters, "…" first when cut: an image or instance type is told apart
 // by its end (".../galleries/g/images/name/versions/1.0", "Standard_DC4as_v5").
 std::string clip_keeping_end(std::string_view text, std::size_t max_chars) {
-  const std::string whole = one_line(text, std::string_view::npos);
+  std::string whole = one_line(text, std::string_view::npos);
   std::vector<std::size_t> starts;  // byte offset of each character
   for (std::size_t i = 0; i < whole.size(); i += std::max<std::size_t>(1, utf8_sequence_length(whole, i)))
     starts.push_back(i);
