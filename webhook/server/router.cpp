@@ -95,8 +95,12 @@ bool is_json_content_type(std::string_view content_type) {
 }
 
 router::router(const policy_store& policies, metrics& m, std::function<std::string()> not_ready,
-               audit_log_writer* audit_log)
-    : policies_(policies), metrics_(m), not_ready_(std::move(not_ready)), audit_log_(audit_log) {}
+               audit_log_writer* audit_log, std::size_t max_document_bytes)
+    : policies_(policies),
+      metrics_(m),
+      not_ready_(std::move(not_ready)),
+      audit_log_(audit_log),
+      max_document_bytes_(max_document_bytes) {}
 
 http_response router::handle(const http_request_view& request) const noexcept {
   const clock::time_point start = clock::now();
@@ -175,10 +179,12 @@ http_response router::refuse(std::optional<endpoint> ep, int status, std::string
                              clock::time_point start) const {
   if (ep) {
     const clock::duration elapsed = clock::now() - start;
-    metrics_.record_admission(*ep, decision_label::bad_request, elapsed);
+    // A 503 for load is the server's condition, not the request's fault.
+    const decision_label decision = status >= 500 ? decision_label::error : decision_label::bad_request;
+    metrics_.record_admission(*ep, decision, elapsed);
     log_line(log_level::warn, "admission")
         .field("endpoint", to_string(*ep))
-        .field("decision", to_string(decision_label::bad_request))
+        .field("decision", to_string(decision))
         .field("status", status)
         .field("message", message)
         .field("latency_ms", milliseconds(elapsed));
@@ -199,7 +205,7 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
     return json_response(503, error_body("no policies loaded"));
   }
 
-  handler_result result = handle_review(step_for(ep), request.body, *snapshot);
+  handler_result result = handle_review(step_for(ep), request.body, *snapshot, max_document_bytes_);
   const clock::duration elapsed = clock::now() - start;
   const decision_label decision = label_for(result.result);
 
@@ -240,6 +246,7 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
         .field("policies", involved)
         .field("warnings", static_cast<std::uint64_t>(warnings))
         .field("patched", result.has_patch)
+        .field("document_bytes", static_cast<std::uint64_t>(result.document_bytes))
         .field("latency_ms", milliseconds(elapsed));
     if (!result.message.empty()) line.field("message", result.message);
   }
@@ -257,7 +264,9 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
     else audit.field("name", result.name);
     audit.field("user", result.username).field("message", f.message);
   }
-  return json_response(result.http_status, std::move(result.body));
+  http_response response = json_response(result.http_status, std::move(result.body));
+  response.document_bytes = result.document_bytes;
+  return response;
 }
 
 }  // namespace peergate::webhook::server
