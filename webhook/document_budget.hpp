@@ -41,8 +41,8 @@ class document_budget final : public boost::json::memory_resource {
     return p;
   }
   void do_deallocate(void* p, std::size_t n, std::size_t align) override {
-    if (align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__) ::operator delete(p, n);
-    else ::operator delete(p, n, std::align_val_t(align));
+    if (align <= __STDCPP_DEFAULT_NEW_ALIGNMENT__) ::operator delete(p);
+    else ::operator delete(p, std::align_val_t(align));
     held_ -= n;
   }
   bool do_is_equal(const boost::json::memory_resource& other) const noexcept override { return this == &other; }

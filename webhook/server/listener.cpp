@@ -347,12 +347,12 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void on_write(beast::error_code ec, std::size_t) {
-    if (ec) return fail(ec, "write");
     if (out_.capacity() > 64 * 1024) std::string().swap(out_);
-    if (give_back_memory_) {
+    if (give_back_memory_) {  // written or not: the large request is over
       give_back_memory_ = false;
       give_back_free_memory();
     }
+    if (ec) return fail(ec, "write");
     if (linger_) return linger();
     if (!keep_alive_) return close();
     wait_for_request();
