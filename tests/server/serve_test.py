@@ -1584,6 +1584,30 @@ class MemoryTests(unittest.TestCase):
         self.check_answer(status, headers, payload, uid)
         self.check_still_serving(server)
 
+    def test_a_chunked_body_holds_the_body_limit_until_answered(self):
+        server = Server(self, ["--max-inflight-bytes", "8Mi"])
+        r = review("confidential-ml")
+        body = json.dumps(r).encode()
+        chunked = server.tls_socket()
+        chunked.sendall(b"POST /admit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % 100 + body[:100] + b"\r\n")
+        deadline = time.monotonic() + 10
+        while server.metrics()["peergate_request_bytes_in_flight"] != MAX_BODY_BYTES:
+            self.assertLess(time.monotonic(), deadline, "the chunked body never held the budget")
+            time.sleep(0.02)
+        # Any other body is shed meanwhile; a request without one is not.
+        resp, payload = server.post("/admit", review("confidential-ml"))
+        self.check_answer(resp.status, resp.headers, payload, None)
+        self.assertEqual(resp.status, 503)
+        self.assertEqual(server.get("/healthz")[0].status, 200)
+        rest = body[100:]
+        chunked.sendall(b"%x\r\n" % len(rest) + rest + b"\r\n0\r\n\r\n")
+        status, headers, payload, _ = read_response(chunked)
+        chunked.close()
+        self.assertEqual(status, 200, payload)
+        self.assertEqual(self.check_answer(status, headers, payload, r["request"]["uid"]), "allowed")
+        self.check_still_serving(server)
+
     def test_a_review_over_its_memory_budget_gets_413_and_the_connection_serves_on(self):
         server = Server(self, ["--max-document-bytes", "1Mi"])
         uid, body = max_size_review(400 * 1024)
