@@ -6,11 +6,15 @@ BUILD_TYPE  ?= Release
 JOBS        ?= $(shell nproc)
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# Build and test dependencies, all from Debian 12.
+# Build and test dependencies, all from Debian 12. prometheus: promtool and the server, for
+# tests/monitoring. Its package enables a prometheus.service; where a service manager runs it, it
+# listens on :9090 and stores under /var/lib/prometheus, which no test uses (the tests start their
+# own server on a free port); in containers, policy-rc.d keeps it from starting.
 PACKAGES := cmake ninja-build g++ pkg-config \
             libboost1.81-dev libboost-json1.81-dev libssl-dev libyaml-cpp-dev libre2-dev \
             libspdlog-dev libfmt-dev catch2 libcli11-dev zlib1g-dev \
-            openssl curl python3 python3-jsonpatch python3-jsonschema python3-yaml chromium
+            openssl curl python3 python3-jsonpatch python3-jsonschema python3-yaml chromium \
+            prometheus python3-junitparser libxml2-utils
 BENCH_PACKAGES := wrk nginx-light util-linux time
 LINT_PACKAGES  := clang-format clang-tidy
 

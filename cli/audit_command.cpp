@@ -191,8 +191,10 @@ command add_audit_command(CLI::App& app) {
                    ->type_name("FILE");
   files->excludes(logs);
   policies->excludes(logs);  // the log names the policies that decided
-  cmd->add_option("--format", flags->format, "table, json, policyreport (wgpolicyk8s.io/v1alpha2 YAML) or html")
-      ->check(CLI::IsMember({"table", "json", "policyreport", "html"}))
+  cmd->add_option("--format", flags->format,
+                  "table, json, policyreport (wgpolicyk8s.io/v1alpha2 YAML), openreports (openreports.io/v1alpha1 "
+                  "YAML) or html")
+      ->check(CLI::IsMember({"table", "json", "policyreport", "openreports", "html"}))
       ->capture_default_str();
   cmd->add_option("-o,--output", flags->output, "Write the report to FILE (default: standard output)")
       ->type_name("FILE");
@@ -205,7 +207,7 @@ command add_audit_command(CLI::App& app) {
                   "Namespace of objects that have no metadata.namespace (hand-written manifests)")
       ->capture_default_str()
       ->excludes(logs);
-  cmd->add_flag("--all", flags->all, "List pass and skip results too (table, policyreport)");
+  cmd->add_flag("--all", flags->all, "List pass and skip results too (table, policyreport, openreports)");
   cmd->add_option("--color", flags->color, "Colours in the table: auto (on a terminal), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();

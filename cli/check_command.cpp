@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "cli/check_formats.hpp"
 
 namespace peergate::cli {
 
@@ -12,13 +15,17 @@ namespace {
 
 struct check_options {
   std::vector<std::string> paths;
-  std::string format = "text";
+  check_format format = check_format::text;
 };
 
 int run_check(const check_options& o) {
   load_result loaded = load_policies(o.paths);
-  if (o.format == "json") {
+  if (o.format == check_format::json) {
     std::cout << loaded.problems.render_json() << "\n";
+  } else if (o.format == check_format::sarif) {
+    render_sarif(loaded.problems, std::cout);
+  } else if (o.format == check_format::github) {
+    render_github(loaded.problems, std::cout);
   } else {
     std::cout << loaded.problems.render_text();
     std::cout << loaded.problems.summary();
@@ -42,7 +49,14 @@ int run_check(const check_options& o) {
 command add_check_command(CLI::App& app) {
   auto o = std::make_shared<check_options>();
   CLI::App* cmd = app.add_subcommand("check", "Check policy files and print every problem with its location");
-  cmd->add_option("--format", o->format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  const std::map<std::string, check_format> formats{{"text", check_format::text},
+                                                    {"json", check_format::json},
+                                                    {"sarif", check_format::sarif},
+                                                    {"github", check_format::github}};
+  cmd->add_option("--format", o->format,
+                  "text, json, sarif (SARIF 2.1.0, for code scanning) or github (GitHub Actions annotations)")
+      ->transform(CLI::CheckedTransformer(formats))
+      ->default_str("text");
   cmd->add_option("paths", o->paths, "Policy files or directories")->required();
   cmd->footer("Exit status: 0 no errors, 1 errors, 2 usage.");
   return {cmd, [o] { return run_check(*o); }};

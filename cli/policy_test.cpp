@@ -112,14 +112,9 @@ std::vector<std::string> compare(const json::object& expect, const std::vector<r
   return diff;
 }
 
-struct case_outcome {
-  bool passed = false;
-  std::vector<std::string> diff;
-};
-
-case_outcome run_case(const suite_context& suite, const json::object& c,
-                      const std::vector<result_expectation>& results) {
-  case_outcome out;
+case_result run_case(const suite_context& suite, const json::object& c,
+                     const std::vector<result_expectation>& results) {
+  case_result out;
   object_context context;
   context.namespace_name = string_field(c, "namespace");
   if (auto op = string_field(c, "operation"); !op.empty()) context.operation = op;
@@ -175,9 +170,9 @@ case_outcome run_case(const suite_context& suite, const json::object& c,
 
 // The expect.results of every case, read before any case runs: a misspelt word or a policy that
 // is not loaded is a mistake of the suite, reported with its place. Returns false after printing
-// the errors; warnings (ignored keys) are printed and the suite runs.
+// the errors; warnings (ignored keys) are kept as the suite's notes and the suite runs.
 bool read_suite_results(const suite_context& suite, const json::array& cases, const value_locator& where,
-                        std::vector<std::vector<result_expectation>>& results, std::ostream& out) {
+                        std::vector<std::vector<result_expectation>>& results, suite_result& out) {
   diagnostics problems;
   results.assign(cases.size(), {});
   for (std::size_t i = 0; i < cases.size(); ++i) {
@@ -189,22 +184,23 @@ bool read_suite_results(const suite_context& suite, const json::array& cases, co
                                  "spec.cases[" + std::to_string(i) + "].expect.results", *suite.policies, problems);
   }
   if (problems.has_errors()) {
-    out << "ERROR " << suite.file << ": its expected results have errors:\n" << problems.render_text();
+    out.error = suite.file + ": its expected results have errors:";
+    out.error_details = problems.render_text();
     return false;
   }
-  out << problems.render_text();
+  out.notes = problems.render_text();
   return true;
 }
 
-// Reads one suite file; returns false when it is not readable as a suite at all.
+// Runs one suite document; returns false when it is not readable as a suite at all.
 bool run_suite(const fs::path& file, const json::object& suite_doc, const value_locator& where, test_totals& totals,
-               std::ostream& out) {
+               suite_result& out) {
   suite_context suite;
   suite.dir = file.parent_path();
   suite.file = file.string();
   const json::object* spec = suite_doc.contains("spec") ? suite_doc.at("spec").if_object() : nullptr;
   if (!spec) {
-    out << "ERROR " << suite.file << ": a PeerPodPolicyTest needs a spec\n";
+    out.error = suite.file + ": a PeerPodPolicyTest needs a spec";
     return false;
   }
   std::vector<std::string> policy_paths;
@@ -213,13 +209,14 @@ bool run_suite(const fs::path& file, const json::object& suite_doc, const value_
       if (p.is_string()) policy_paths.push_back((suite.dir / std::string(p.get_string())).lexically_normal().string());
   load_result loaded = load_policies(policy_paths);
   if (!loaded.ok()) {
-    out << "ERROR " << suite.file << ": its policies do not load:\n" << loaded.problems.render_text();
+    out.error = suite.file + ": its policies do not load:";
+    out.error_details = loaded.problems.render_text();
     return false;
   }
   suite.policies = loaded.policies;
   const json::array* cases = spec->contains("cases") ? spec->at("cases").if_array() : nullptr;
   if (!cases || cases->empty()) {
-    out << "ERROR " << suite.file << ": spec.cases must be a non-empty list\n";
+    out.error = suite.file + ": spec.cases must be a non-empty list";
     return false;
   }
   std::vector<std::vector<result_expectation>> results;
@@ -228,19 +225,20 @@ bool run_suite(const fs::path& file, const json::object& suite_doc, const value_
     const json::object* case_obj = (*cases)[i].if_object();
     std::string name = case_obj ? string_field(*case_obj, "name") : std::string();
     if (name.empty()) name = "case " + std::to_string(i + 1);
-    case_outcome result =
-        case_obj ? run_case(suite, *case_obj, results[i]) : case_outcome{false, {"a case must be a mapping"}};
-    out << (result.passed ? "PASS  " : "FAIL  ") << suite.file << ": " << name << "\n";
-    for (const auto& line : result.diff) out << "        " << line << "\n";
+    case_result result =
+        case_obj ? run_case(suite, *case_obj, results[i]) : case_result{{}, false, {"a case must be a mapping"}};
+    result.name = std::move(name);
     (result.passed ? totals.passed : totals.failed)++;
+    out.cases.push_back(std::move(result));
   }
   return true;
 }
 
 }  // namespace
 
-test_totals run_policy_tests(const std::vector<std::string>& paths, std::ostream& out) {
-  test_totals totals;
+test_run run_policy_tests(const std::vector<std::string>& paths) {
+  test_run run;
+  test_totals& totals = run.totals;
   std::vector<fs::path> files;
   for (const auto& p : paths) {
     std::error_code ec;
@@ -257,13 +255,13 @@ test_totals run_policy_tests(const std::vector<std::string>& paths, std::ostream
     std::string error;
     auto text = read_input(file.string(), &error);
     if (!text) {
-      out << "ERROR " << error << "\n";
+      run.suites.push_back(suite_result{.file = file.string(), .error = error});
       ++totals.broken_suites;
       continue;
     }
     auto parsed = parse_documents(*text);
     if (!parsed.error.empty()) {
-      out << "ERROR " << file.string() << ":" << parsed.error << "\n";
+      run.suites.push_back(suite_result{.file = file.string(), .error = file.string() + ":" + parsed.error});
       ++totals.broken_suites;
       continue;
     }
@@ -272,15 +270,32 @@ test_totals run_policy_tests(const std::vector<std::string>& paths, std::ostream
       const json::object* obj = parsed.documents[i].if_object();
       if (!obj || string_field(*obj, "kind") != "PeerPodPolicyTest") continue;  // policies beside their tests
       ++suites;
-      if (!run_suite(file, *obj, places[i], totals, out)) ++totals.broken_suites;
+      suite_result& result = run.suites.emplace_back();
+      result.file = file.string();
+      if (!run_suite(file, *obj, places[i], totals, result)) ++totals.broken_suites;
     }
   }
   if (suites == 0) {
-    out << "ERROR no PeerPodPolicyTest found in the given paths\n";
+    run.no_suite_found = true;
     ++totals.broken_suites;
   }
-  out << totals.passed << " passed, " << totals.failed << " failed\n";
-  return totals;
+  return run;
+}
+
+void render_test_text(const test_run& run, std::ostream& out) {
+  for (const suite_result& suite : run.suites) {
+    if (!suite.error.empty()) {
+      out << "ERROR " << suite.error << "\n" << suite.error_details;
+      continue;
+    }
+    out << suite.notes;
+    for (const case_result& c : suite.cases) {
+      out << (c.passed ? "PASS  " : "FAIL  ") << suite.file << ": " << c.name << "\n";
+      for (const auto& line : c.diff) out << "        " << line << "\n";
+    }
+  }
+  if (run.no_suite_found) out << "ERROR " << no_suite_found_text << "\n";
+  out << run.totals.passed << " passed, " << run.totals.failed << " failed\n";
 }
 
 }  // namespace peergate::cli

@@ -1,24 +1,46 @@
 #include "cli/test_command.hpp"
 
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "cli/junit_report.hpp"
 #include "cli/policy_test.hpp"
 
 namespace peergate::cli {
 
+namespace {
+
+struct test_options {
+  std::vector<std::string> paths;
+  test_format format = test_format::text;
+};
+
+int run_test(const test_options& o) {
+  const test_run run = run_policy_tests(o.paths);
+  if (o.format == test_format::junit) {
+    render_test_junit(run, std::cout);
+  } else {
+    render_test_text(run, std::cout);
+  }
+  if (run.totals.broken_suites) return exit_usage;
+  return run.totals.failed ? exit_failed : exit_ok;
+}
+
+}  // namespace
+
 command add_test_command(CLI::App& app) {
-  auto paths = std::make_shared<std::vector<std::string>>();
+  auto o = std::make_shared<test_options>();
   CLI::App* cmd = app.add_subcommand("test", "Run policy test suites (kind PeerPodPolicyTest)");
-  cmd->add_option("paths", *paths, "Test suite files or directories")->required();
+  const std::map<std::string, test_format> formats{{"text", test_format::text}, {"junit", test_format::junit}};
+  cmd->add_option("--format", o->format, "text, or junit (JUnit XML, for CI test reports)")
+      ->transform(CLI::CheckedTransformer(formats))
+      ->default_str("text");
+  cmd->add_option("paths", o->paths, "Test suite files or directories")->required();
   cmd->footer("Exit status: 0 all cases passed, 1 a case failed, 2 a suite could not be read or usage.");
-  return {cmd, [paths] {
-            const test_totals totals = run_policy_tests(*paths, std::cout);
-            if (totals.broken_suites) return exit_usage;
-            return totals.failed ? exit_failed : exit_ok;
-          }};
+  return {cmd, [o] { return run_test(*o); }};
 }
 
 }  // namespace peergate::cli

@@ -6,6 +6,7 @@ std::optional<report_format> parse_report_format(std::string_view name) {
   if (name == "table") return report_format::table;
   if (name == "json") return report_format::json;
   if (name == "policyreport") return report_format::policy_report;
+  if (name == "openreports") return report_format::open_reports;
   if (name == "html") return report_format::html;
   return std::nullopt;
 }
@@ -15,6 +16,7 @@ void render(report_format format, const report& r, std::ostream& out, const rend
     case report_format::table: render_table(r, out, options); return;
     case report_format::json: render_json(r, out); return;
     case report_format::policy_report: render_policy_report(r, out, options); return;
+    case report_format::open_reports: render_open_reports(r, out, options); return;
     case report_format::html: render_html(r, out); return;
   }
 }

@@ -1,10 +1,12 @@
 #pragma once
-// The four report formats of `peergate audit`, each written to a stream from a finished report:
+// The report formats of `peergate audit`, each written to a stream from a finished report:
 //   table         for a terminal: grouped by namespace, failures first, one line per finding,
 //                 a summary; ANSI colours only when asked (the CLI asks on a terminal).
 //   json          the full result set, one object or log entry a line.
 //   policyreport  wgpolicyk8s.io/v1alpha2: one PolicyReport per namespace and one
 //                 ClusterPolicyReport with the totals, as YAML `kubectl apply` accepts.
+//   openreports   the same reports in openreports.io/v1alpha1, the API that replaces
+//                 wgpolicyk8s.io: one Report per namespace and one ClusterReport.
 //   html          one self-contained page: headline counts, inline SVG charts, and a
 //                 filterable, sortable table built by an inline script from embedded data.
 
@@ -17,14 +19,15 @@
 
 namespace peergate::audit {
 
-enum class report_format { table, json, policy_report, html };
+enum class report_format { table, json, policy_report, open_reports, html };
 
-std::optional<report_format> parse_report_format(std::string_view name);  // "table", "json", "policyreport", "html"
+// "table", "json", "policyreport", "openreports", "html"
+std::optional<report_format> parse_report_format(std::string_view name);
 
 struct render_options {
   bool color = false;  // table: ANSI colours
-  // table and policyreport: list every result. By default the table lists fail, error and
-  // warn, and the PolicyReports leave out skip results (counted in their summary all the
+  // table, policyreport and openreports: list every result. By default the table lists fail,
+  // error and warn, and the reports leave out skip results (counted in their summary all the
   // same): one per non-peer object and policy is noise, and etcd objects are limited in size.
   bool all = false;
 };
@@ -32,6 +35,7 @@ struct render_options {
 void render_table(const report& r, std::ostream& out, const render_options& options = {});
 void render_json(const report& r, std::ostream& out);
 void render_policy_report(const report& r, std::ostream& out, const render_options& options = {});
+void render_open_reports(const report& r, std::ostream& out, const render_options& options = {});
 void render_html(const report& r, std::ostream& out);
 
 // `text` with & < > " ' escaped, for HTML text and attribute values.

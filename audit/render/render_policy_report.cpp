@@ -1,8 +1,10 @@
-// The policyreport format: wgpolicyk8s.io/v1alpha2 reports, one PolicyReport per namespace
-// (Kyverno's one report per resource is what fills etcd) and one ClusterPolicyReport whose
-// summary holds the totals of the run and whose results are those that belong to no namespace
-// (unreadable items). Strings are written as JSON strings, which are YAML double-quoted
-// scalars, so no message can break the YAML.
+// The policyreport and openreports formats: one report per namespace (Kyverno's one report per
+// resource is what fills etcd) and one cluster report whose summary holds the totals of the run
+// and whose results are those that belong to no namespace (unreadable items). The two APIs share
+// the result shape (OpenReports is the policy working group's PolicyReport moved to its own
+// group), so one writer serves both; only the group, the kinds and OpenReports' report-level
+// `source` differ. Strings are written as JSON strings, which are YAML double-quoted scalars, so
+// no message can break the YAML.
 #include <algorithm>
 
 #include "audit/render/render.hpp"
@@ -12,12 +14,23 @@ namespace peergate::audit {
 
 namespace {
 
-constexpr const char* api_version = "wgpolicyk8s.io/v1alpha2";
+// What differs between the two report APIs.
+struct report_api {
+  std::string_view api_version;
+  std::string_view namespaced_kind;
+  std::string_view cluster_kind;
+  // OpenReports names the engine once per report (its results may still override it).
+  bool report_level_source;
+};
 
-void write_header(std::ostream& out, const char* kind, std::string_view ns) {
-  out << "---\napiVersion: " << api_version << "\nkind: " << kind << "\nmetadata:\n  name: peergate\n";
+constexpr report_api wgpolicyk8s_v1alpha2{"wgpolicyk8s.io/v1alpha2", "PolicyReport", "ClusterPolicyReport", false};
+constexpr report_api openreports_v1alpha1{"openreports.io/v1alpha1", "Report", "ClusterReport", true};
+
+void write_header(std::ostream& out, const report_api& api, std::string_view kind, std::string_view ns) {
+  out << "---\napiVersion: " << api.api_version << "\nkind: " << kind << "\nmetadata:\n  name: peergate\n";
   if (!ns.empty()) out << "  namespace: " << json_quote(ns) << "\n";
   out << "  labels:\n    app.kubernetes.io/managed-by: peergate\n";
+  if (api.report_level_source) out << "source: peergate\n";
 }
 
 void write_summary(std::ostream& out, const counts& c) {
@@ -102,19 +115,18 @@ counts count_rows(const report& rep, std::size_t begin, std::size_t end) {
   return c;
 }
 
-}  // namespace
-
-void render_policy_report(const report& rep, std::ostream& out, const render_options& options) {
+void render_reports(const report_api& api, const report& rep, std::ostream& out, const render_options& options) {
   const report_summary s = summarize(rep);
-  out << "# peergate audit " << format_time_s(rep.generated_s) << ": one PolicyReport per namespace and a\n"
-      << "# ClusterPolicyReport whose summary counts every result of the run.\n";
+  out << "# peergate audit " << format_time_s(rep.generated_s) << ": one " << api.namespaced_kind
+      << " per namespace and a\n"
+      << "# " << api.cluster_kind << " whose summary counts every result of the run.\n";
 
   // Rows are sorted by namespace: rows without one come first.
   std::size_t end_of_unnamespaced = 0;
   while (end_of_unnamespaced < rep.rows.size() && rep.str(rep.rows[end_of_unnamespaced].namespace_name).empty())
     ++end_of_unnamespaced;
 
-  write_header(out, "ClusterPolicyReport", {});
+  write_header(out, api, api.cluster_kind, {});
   write_summary(out, s.total);
   write_results(out, rep, 0, end_of_unnamespaced, options);
 
@@ -123,11 +135,21 @@ void render_policy_report(const report& rep, std::ostream& out, const render_opt
     const std::uint32_t ns = rep.rows[begin].namespace_name;
     std::size_t end = begin;
     while (end < rep.rows.size() && rep.rows[end].namespace_name == ns) ++end;
-    write_header(out, "PolicyReport", rep.str(ns));
+    write_header(out, api, api.namespaced_kind, rep.str(ns));
     write_summary(out, count_rows(rep, begin, end));
     write_results(out, rep, begin, end, options);
     begin = end;
   }
+}
+
+}  // namespace
+
+void render_policy_report(const report& rep, std::ostream& out, const render_options& options) {
+  render_reports(wgpolicyk8s_v1alpha2, rep, out, options);
+}
+
+void render_open_reports(const report& rep, std::ostream& out, const render_options& options) {
+  render_reports(openreports_v1alpha1, rep, out, options);
 }
 
 }  // namespace peergate::audit

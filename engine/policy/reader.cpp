@@ -199,22 +199,32 @@ void add_pattern(std::vector<located_pattern>& out, name_pattern::kind kind, con
   entry.where = std::move(where);
 }
 
+// The pattern of a {regex: PATTERN} entry, or nullopt after an error. `other_forms` names what
+// else the entry may be, for the message.
+std::optional<std::string> read_regex_entry(document_reader& r, const YAML::Node& item, const std::string& path,
+                                            std::string_view other_forms) {
+  if (!r.check_mapping(item, path, {"regex"})) return std::nullopt;
+  const YAML::Node regex = item["regex"];
+  if (!regex) {
+    r.report(wrong_type, item, path + " must be " + std::string(other_forms) + ", or a mapping {regex: PATTERN}");
+    return std::nullopt;
+  }
+  auto text = r.string_value(regex, path + ".regex");
+  if (!text) return std::nullopt;
+  if (auto problem = regex_syntax_error(*text)) {
+    r.report(invalid_regex, regex, "invalid regex \"" + *text + "\": " + *problem);
+    return std::nullopt;
+  }
+  return text;
+}
+
 // Reads one namespace entry (exact name, glob, or {regex: ...}) into `out`, unless it has an error.
 void read_namespace_entry(document_reader& r, const YAML::Node& item, const std::string& path,
                           std::vector<located_pattern>& out) {
   if (item.IsMap()) {
-    if (!r.check_mapping(item, path, {"regex"})) return;
-    const YAML::Node regex = item["regex"];
-    if (!regex) {
-      r.report(wrong_type, item, path + " must be a namespace name, a glob, or a mapping {regex: PATTERN}");
-      return;
-    }
-    auto text = r.string_value(regex, path + ".regex");
+    const auto text = read_regex_entry(r, item, path, "a namespace name, a glob");
     if (!text) return;
-    if (auto problem = regex_syntax_error(*text)) {
-      r.report(invalid_regex, regex, "invalid regex \"" + *text + "\": " + *problem);
-      return;
-    }
+    const YAML::Node regex = item["regex"];
     if (!regex_can_match_dns1123_label(*text))
       r.report(regex_never_matches, regex,
                "regex \"" + *text +
@@ -456,19 +466,8 @@ std::optional<mutation_document> read_mutation(document_reader& r, const YAML::N
 void read_value_entry(document_reader& r, const YAML::Node& item, const std::string& path,
                       std::vector<located_pattern>& out) {
   if (item.IsMap()) {
-    if (!r.check_mapping(item, path, {"regex"})) return;
-    const YAML::Node regex = item["regex"];
-    if (!regex) {
-      r.report(wrong_type, item, path + " must be a value, a glob, or a mapping {regex: PATTERN}");
-      return;
-    }
-    auto text = r.string_value(regex, path + ".regex");
-    if (!text) return;
-    if (auto problem = regex_syntax_error(*text)) {
-      r.report(invalid_regex, regex, "invalid regex \"" + *text + "\": " + *problem);
-      return;
-    }
-    add_pattern(out, name_pattern::kind::regex, *text, r.where(regex));
+    if (const auto text = read_regex_entry(r, item, path, "a value, a glob"))
+      add_pattern(out, name_pattern::kind::regex, *text, r.where(item["regex"]));
     return;
   }
   auto text = r.string_value(item, path);

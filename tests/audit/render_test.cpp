@@ -17,11 +17,9 @@ using namespace peergate::audit;
 namespace json = boost::json;
 
 using peergate::testing::load_test_policies;
+using peergate::testing::no_digests;
 
 namespace {
-
-// No case has initdata: nothing is ever digested.
-const peergate::testing::table_digest_provider no_digests;
 
 const char* policies_yaml = R"yaml(apiVersion: peergate.dev/v1alpha1
 kind: PeerPodPolicy
@@ -147,6 +145,23 @@ TEST_CASE("policyreport: a ClusterPolicyReport with the totals and a PolicyRepor
   CHECK(first["properties"]["actions"].as<std::string>() == "Deny");
 }
 
+TEST_CASE("openreports: the PolicyReport results as openreports.io Reports and a ClusterReport", "[audit][render]") {
+  const report r = sample_report();
+  const std::vector<YAML::Node> policy_reports = YAML::LoadAll(rendered(report_format::policy_report, r));
+  const std::vector<YAML::Node> open_reports = YAML::LoadAll(rendered(report_format::open_reports, r));
+  REQUIRE(open_reports.size() == policy_reports.size());
+  CHECK(open_reports[0]["kind"].as<std::string>() == "ClusterReport");
+  for (std::size_t i = 0; i < open_reports.size(); ++i) {
+    INFO("document " << i);
+    CHECK(open_reports[i]["apiVersion"].as<std::string>() == "openreports.io/v1alpha1");
+    if (i > 0) CHECK(open_reports[i]["kind"].as<std::string>() == "Report");
+    CHECK(open_reports[i]["source"].as<std::string>() == "peergate");
+    CHECK(YAML::Dump(open_reports[i]["metadata"]) == YAML::Dump(policy_reports[i]["metadata"]));
+    CHECK(YAML::Dump(open_reports[i]["summary"]) == YAML::Dump(policy_reports[i]["summary"]));
+    CHECK(YAML::Dump(open_reports[i]["results"]) == YAML::Dump(policy_reports[i]["results"]));
+  }
+}
+
 TEST_CASE("html: self-contained, data embedded safely", "[audit][render]") {
   const report r = sample_report();
   const std::string page = rendered(report_format::html, r);
@@ -170,6 +185,7 @@ TEST_CASE("html: self-contained, data embedded safely", "[audit][render]") {
 
 TEST_CASE("report formats by name", "[audit][render]") {
   CHECK(parse_report_format("policyreport") == report_format::policy_report);
+  CHECK(parse_report_format("openreports") == report_format::open_reports);
   CHECK(parse_report_format("html") == report_format::html);
   CHECK_FALSE(parse_report_format("xml"));
 }

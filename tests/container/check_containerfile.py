@@ -33,7 +33,7 @@ import sys
 import tempfile
 
 # Packages the Makefile installs for the tests only; not needed with PEERGATE_TESTS=OFF.
-TEST_ONLY_PACKAGES = {"catch2", "openssl", "curl", "chromium", "python3"}
+TEST_ONLY_PACKAGES = {"catch2", "openssl", "curl", "chromium", "python3", "prometheus", "libxml2-utils"}
 TEST_ONLY_PREFIXES = ("python3-",)
 # In every debian:12 image, slim included: apt (Priority: required) depends on the first three,
 # and dpkg pre-depends on zlib1g.

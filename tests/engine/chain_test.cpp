@@ -12,11 +12,9 @@ using namespace peergate;
 namespace json = boost::json;
 
 using peergate::testing::load_test_policies;
+using peergate::testing::no_digests;
 
 namespace {
-
-// The chain cases have no initdata: nothing is ever digested.
-const peergate::testing::table_digest_provider no_digests;
 
 const char* policies_yaml = R"yaml(apiVersion: peergate.dev/v1alpha1
 kind: PeerPodPolicy

@@ -192,6 +192,7 @@ def main():
     # schema line must lead an editor to the schema file from where the file is.
     files = sorted(glob.glob(os.path.join(ROOT, "policies", "*.yaml")) +
                    glob.glob(os.path.join(ROOT, "samples", "deploy", "base", "policies", "*.yaml")) +
+                   glob.glob(os.path.join(ROOT, "samples", "policies", "*.yaml")) +
                    glob.glob(os.path.join(ROOT, "samples", "tests", "*.yaml")))
     for path in files:
         rel = os.path.relpath(path, ROOT)

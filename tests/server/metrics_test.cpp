@@ -68,7 +68,8 @@ TEST_CASE("metrics render in the Prometheus text format") {
   CHECK(has_line(text, R"(peergate_http_responses_total{code="other"} 1)"));
   CHECK(has_line(text, "peergate_connections_active 1"));
   CHECK(has_line(text, R"(peergate_connection_timeouts_total{phase="header"} 1)"));
-  CHECK(has_line(text, R"(peergate_build_info{version="1.2.3"} 1)"));
+  CHECK(text.find(R"(peergate_build_info{version="1.2.3",compiler=")") != std::string::npos);
+  CHECK(text.find(R"(",boost="1_81",openssl="3.)") != std::string::npos);
   CHECK(text.back() == '\n');
 }
 
@@ -97,4 +98,86 @@ TEST_CASE("policy results of a VM policy are counted by rule") {
   // Nothing is counted for a rule that reported nothing: no zero series per policy and rule.
   CHECK(text.find(R"(rule="gpus")") == std::string::npos);
   CHECK(text.find(R"(rule="vcpus",action="none")") == std::string::npos);
+}
+
+TEST_CASE("the policy set's hash and load time are exported once a set was loaded") {
+  metrics m("1.2.3");
+  // Before any load there is no hash to show: no peergate_policies_info series at all.
+  CHECK(m.render(process_stats{}).find("peergate_policies_info") == std::string::npos);
+  m.set_policies_info("0123456789ab", 1700000000.5);
+  const std::string text = m.render(process_stats{});
+  CHECK(has_line(text, "# TYPE peergate_policies_info gauge"));
+  CHECK(has_line(text, R"(peergate_policies_info{hash="0123456789ab"} 1)"));
+  CHECK(has_line(text, "# TYPE peergate_policies_loaded_timestamp_seconds gauge"));
+  CHECK(has_line(text, "peergate_policies_loaded_timestamp_seconds 1700000000.5"));
+}
+
+TEST_CASE("process metrics carry the names and types of the Prometheus client libraries") {
+  metrics m("1.2.3");
+  process_stats p;
+  p.cpu_seconds = 1.25;
+  p.resident_bytes = 4096 * 10;
+  p.virtual_bytes = 123456789;
+  p.start_time_seconds = 1700000000.25;
+  p.open_fds = 12;
+  const std::string text = m.render(p);
+  CHECK(has_line(text, "# TYPE process_cpu_seconds_total counter"));
+  CHECK(has_line(text, "process_cpu_seconds_total 1.25"));
+  CHECK(has_line(text, "# TYPE process_resident_memory_bytes gauge"));
+  CHECK(has_line(text, "process_resident_memory_bytes 40960"));
+  CHECK(has_line(text, "process_virtual_memory_bytes 123456789"));
+  CHECK(has_line(text, "process_start_time_seconds 1700000000.25"));
+  CHECK(has_line(text, "process_open_fds 12"));
+  // A value that could not be read is left out, not exported as 0.
+  CHECK(text.find("process_max_fds") == std::string::npos);
+}
+
+TEST_CASE("/proc texts parse into process stats") {
+  // A command name with spaces and a parenthesis, as prctl allows.
+  const std::string stat =
+      "4242 (peer gate) x) S 1 4242 4242 0 -1 4194560 1000 0 0 0 "
+      "250 50 0 0 20 0 3 0 12345 987654321 2500 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
+  const auto fields = parse_proc_self_stat(stat);
+  REQUIRE(fields);
+  CHECK(fields->utime_ticks == 250);
+  CHECK(fields->stime_ticks == 50);
+  CHECK(fields->start_ticks == 12345);
+  CHECK(fields->vsize_bytes == 987654321);
+  CHECK(fields->rss_pages == 2500);
+  CHECK_FALSE(parse_proc_self_stat("4242 (cut short) S 1 2 3"));
+  CHECK_FALSE(parse_proc_self_stat("no parenthesis"));
+
+  const auto boot = parse_boot_time("cpu  1 2 3\nintr 5\nbtime 1699990000\nprocesses 77\n");
+  REQUIRE(boot);
+  CHECK(*boot == 1699990000);
+  CHECK_FALSE(parse_boot_time("cpu 1 2 3\n"));
+
+  process_stats p;
+  apply_proc_stat(p, *fields, 100, 4096, boot);
+  CHECK(p.cpu_seconds == Approx(3.0));
+  CHECK(p.resident_bytes == 2500.0 * 4096);
+  CHECK(p.virtual_bytes == 987654321.0);
+  CHECK(p.start_time_seconds == Approx(1699990000 + 123.45));
+
+  const std::string limits = "Limit                     Soft Limit           Hard Limit           Units     \n"
+                             "Max cpu time              unlimited            unlimited            seconds   \n"
+                             "Max open files            1024                 524288               files     \n";
+  CHECK(parse_max_open_files(limits) == 1024.0);
+  CHECK_FALSE(parse_max_open_files("Max open files            unlimited            unlimited            files\n"));
+}
+
+TEST_CASE("the process metrics of this very process are read from /proc") {
+  const process_stats p = read_process_stats();
+  REQUIRE(p.open_fds);
+  CHECK(*p.open_fds >= 3);  // at least stdin, stdout, stderr
+  REQUIRE(p.max_fds);
+  CHECK(*p.max_fds >= *p.open_fds);
+  REQUIRE(p.resident_bytes);
+  CHECK(*p.resident_bytes > 0);
+  REQUIRE(p.virtual_bytes);
+  CHECK(*p.virtual_bytes >= *p.resident_bytes);
+  REQUIRE(p.start_time_seconds);
+  CHECK(*p.start_time_seconds > 1.5e9);  // after 2017: a Unix time, not seconds since boot
+  REQUIRE(p.cpu_seconds);
+  CHECK(*p.cpu_seconds >= 0);
 }

@@ -61,6 +61,39 @@ TEST_CASE("a reload is swapped in only when it loaded without errors") {
   CHECK(text.find(R"(peergate_policies_loaded{kind="PeerPodPolicy"} 1)") != std::string::npos);
 }
 
+TEST_CASE("the content hash names the policy texts, whatever their paths") {
+  using peergate::policy_source;
+  const std::vector<policy_source> set{{"/etc/peergate/a.yaml", "a: 1\n"}, {"/etc/peergate/b.yaml", "b: 2\n"}};
+  const std::string hash = policy_content_hash(set);
+  CHECK(hash.size() == 12);
+  CHECK(hash.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(policy_content_hash({{"/other/a.yaml", "a: 1\n"}, {"/other/b.yaml", "b: 2\n"}}) == hash);
+  CHECK(policy_content_hash({{"a.yaml", "a: 1\n"}, {"b.yaml", "b: 3\n"}}) != hash);
+  // The same bytes split differently between files are a different set.
+  CHECK(policy_content_hash({{"a.yaml", "a: 1\nb"}, {"b.yaml", ": 2\n"}}) != hash);
+}
+
+TEST_CASE("a load exports the served set's hash, and a failed reload keeps it") {
+  const temp_dir tmp;
+  const fs::path& dir = tmp.path;
+  write(dir / "p.yaml", policy("Deny"));
+  metrics stats("test");
+  policy_store store({dir.string()}, stats);
+  REQUIRE(store.reload("startup"));
+  const std::string deny_hash = policy_content_hash({{"p.yaml", policy("Deny")}});
+  CHECK(stats.render().find("peergate_policies_info{hash=\"" + deny_hash + "\"} 1\n") != std::string::npos);
+
+  write(dir / "p.yaml", policy("Perhaps"));
+  CHECK_FALSE(store.reload("change"));
+  CHECK(stats.render().find("peergate_policies_info{hash=\"" + deny_hash + "\"} 1\n") != std::string::npos);
+
+  write(dir / "p.yaml", policy("Warn"));
+  REQUIRE(store.reload("change"));
+  const std::string warn_hash = policy_content_hash({{"p.yaml", policy("Warn")}});
+  CHECK(warn_hash != deny_hash);
+  CHECK(stats.render().find("peergate_policies_info{hash=\"" + warn_hash + "\"} 1\n") != std::string::npos);
+}
+
 TEST_CASE("without paths the embedded policies are served") {
   metrics stats("test");
   policy_store store({}, stats);

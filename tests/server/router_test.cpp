@@ -107,12 +107,15 @@ TEST_CASE("bad requests get their status and a short JSON error") {
   r = f.routes.reject("/admit?timeout=10s", 413, "too large");
   check_error(r, 413);
   CHECK(r.close);
-  // Shed for load: the server's condition, counted as an error rather than a bad request.
+  // Shed for load: refused before the handler like the rest (peergate_requests_shed_total counts
+  // it apart), never an internal error.
   r = f.routes.reject("/mutate", 503, "server busy");
   check_error(r, 503);
   CHECK(r.close);
   const std::string text = f.stats.render();
-  CHECK(text.find(R"(peergate_admission_requests_total{endpoint="mutate",decision="error"} 1)") != std::string::npos);
+  CHECK(text.find(R"(peergate_admission_requests_total{endpoint="mutate",decision="bad_request"} 1)") !=
+        std::string::npos);
+  CHECK(text.find(R"(peergate_admission_requests_total{endpoint="mutate",decision="error"} 0)") != std::string::npos);
   CHECK(text.find(R"(peergate_admission_requests_total{endpoint="admit",decision="bad_request"} 1)") !=
         std::string::npos);
   CHECK(text.find(R"(peergate_admission_requests_total{endpoint="validate",decision="bad_request"} 5)") !=
@@ -156,7 +159,7 @@ TEST_CASE("health, readiness and metrics") {
   r = f.routes.handle({"GET", "/metrics?x", "", ""});
   CHECK(r.status == 200);
   CHECK(r.content_type == metrics::content_type);
-  CHECK(r.body.find("peergate_build_info{version=\"test\"} 1") != std::string::npos);
+  CHECK(r.body.find("peergate_build_info{version=\"test\",compiler=") != std::string::npos);
 }
 
 TEST_CASE("without policies, admission requests are refused, never allowed") {

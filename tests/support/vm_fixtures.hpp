@@ -117,6 +117,9 @@ class table_digest_provider : public vm::digest_provider {
 };
 
 // The provider with the initdata.toml fixture's three digests.
+// For cases without initdata: nothing is ever digested, so any lookup would fail the case.
+inline const table_digest_provider no_digests;
+
 inline table_digest_provider fixture_digests() {
   table_digest_provider provider;
   const std::string document = read_initdata_fixture("initdata.toml");

@@ -1,13 +1,27 @@
 #include "webhook/server/metrics.hpp"
 
-#include "webhook/server/request_budget.hpp"
+#include <openssl/crypto.h>
 
+#include <boost/version.hpp>
 #include <charconv>
 #include <mutex>
+
+#include "webhook/server/request_budget.hpp"
 
 namespace peergate::webhook::server {
 
 namespace {
+
+// "gcc 12.2.0": the compiler the binary was built with, for peergate_build_info.
+std::string_view build_compiler() {
+#if defined(__clang__)
+  return "clang " __clang_version__;
+#elif defined(__GNUC__)
+  return "gcc " __VERSION__;
+#else
+  return "unknown";
+#endif
+}
 
 // The HTTP statuses the server answers, for peergate_http_responses_total{code}; anything else
 // is counted as "other".
@@ -145,6 +159,12 @@ void metrics::set_policies_loaded(loaded_policy_counts counts) {
   mutations_loaded_.store(static_cast<std::int64_t>(counts.mutations), std::memory_order_relaxed);
 }
 
+void metrics::set_policies_info(std::string content_hash, double loaded_unix_seconds) {
+  std::lock_guard lock(policies_info_mutex_);
+  policies_hash_ = std::move(content_hash);
+  policies_loaded_at_ = loaded_unix_seconds;
+}
+
 void metrics::record_tls_reload(bool success) {
   (success ? tls_reloads_success_ : tls_reloads_failure_).fetch_add(1, std::memory_order_relaxed);
 }
@@ -170,7 +190,9 @@ void metrics::connection_timed_out(connection_phase phase) {
   timeouts_[static_cast<std::size_t>(phase)].fetch_add(1, std::memory_order_relaxed);
 }
 
-std::string metrics::render() const {
+std::string metrics::render() const { return render(read_process_stats()); }
+
+std::string metrics::render(const process_stats& process) const {
   std::string out;
   out.reserve(8192);
   std::string labels;
@@ -232,6 +254,22 @@ std::string metrics::render() const {
   sample(out, "peergate_policies_loaded", "kind=\"PeerPodMutation\"",
          mutations_loaded_.load(std::memory_order_relaxed));
 
+  {
+    std::lock_guard lock(policies_info_mutex_);
+    if (!policies_hash_.empty()) {
+      header(out, "peergate_policies_info", "gauge",
+             "Always 1; the hash label is a SHA-256 prefix of the served policy texts, equal on replicas serving the "
+             "same policies.");
+      labels.assign("hash=\"");
+      append_label_value(labels, policies_hash_);
+      labels.append("\"");
+      sample(out, "peergate_policies_info", labels, 1);
+      header(out, "peergate_policies_loaded_timestamp_seconds", "gauge",
+             "When the served policy set was loaded, Unix time.");
+      sample(out, "peergate_policies_loaded_timestamp_seconds", "", policies_loaded_at_);
+    }
+  }
+
   header(out, "peergate_tls_reloads_total", "counter",
          "Serving certificate reloads, by result (a failed reload keeps the old pair).");
   sample(out, "peergate_tls_reloads_total", "result=\"success\"", tls_reloads_success_.load(std::memory_order_relaxed));
@@ -273,11 +311,33 @@ std::string metrics::render() const {
          "Requests answered 503 before their body was read: it did not fit in --max-inflight-bytes.");
   sample(out, "peergate_requests_shed_total", "", requests_shed_.load(std::memory_order_relaxed));
 
-  header(out, "peergate_build_info", "gauge", "Always 1; the version of the running binary is a label.");
+  header(out, "peergate_build_info", "gauge",
+         "Always 1; the version of the running binary and what it was built with are labels.");
   labels.assign("version=\"");
   append_label_value(labels, version_);
+  labels.append("\",compiler=\"");
+  append_label_value(labels, build_compiler());
+  labels.append("\",boost=\"" BOOST_LIB_VERSION "\",openssl=\"");
+  append_label_value(labels, OpenSSL_version(OPENSSL_VERSION_STRING));
   labels.append("\"");
   sample(out, "peergate_build_info", labels, 1);
+
+  // The names and help texts of client_golang's process collector, so that dashboards made for any
+  // Prometheus client work unchanged.
+  const auto gauge_or_counter = [&](std::string_view name, std::string_view type, std::string_view help,
+                                    const std::optional<double>& value) {
+    if (!value) return;
+    header(out, name, type, help);
+    sample(out, name, "", *value);
+  };
+  gauge_or_counter("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
+                   process.cpu_seconds);
+  gauge_or_counter("process_open_fds", "gauge", "Number of open file descriptors.", process.open_fds);
+  gauge_or_counter("process_max_fds", "gauge", "Maximum number of open file descriptors.", process.max_fds);
+  gauge_or_counter("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", process.virtual_bytes);
+  gauge_or_counter("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", process.resident_bytes);
+  gauge_or_counter("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
+                   process.start_time_seconds);
   return out;
 }
 

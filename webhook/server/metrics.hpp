@@ -9,12 +9,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
 
 #include "engine/admission.hpp"
+#include "webhook/server/process_metrics.hpp"
 
 namespace peergate::webhook::server {
 
@@ -61,6 +63,10 @@ class metrics {
   void record_finding(const finding& f);
   void record_policy_reload(bool success);
   void set_policies_loaded(loaded_policy_counts counts);
+  // The served set's content hash and when it was swapped in (Unix seconds), for
+  // peergate_policies_info{hash} and peergate_policies_loaded_timestamp_seconds: which policies a
+  // replica runs, and since when.
+  void set_policies_info(std::string content_hash, double loaded_unix_seconds);
   void record_tls_reload(bool success);
   void set_certificate_expiry(std::int64_t unix_seconds);
   void record_http_response(int status);
@@ -75,8 +81,10 @@ class metrics {
 
   std::int64_t connections_active() const { return connections_active_.load(std::memory_order_relaxed); }
 
-  // The whole exposition, text format 0.0.4.
+  // The whole exposition, text format 0.0.4, with the process metrics read from /proc now.
   std::string render() const;
+  // The same with a given process reading (tests).
+  std::string render(const process_stats& process) const;
 
   static constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -112,6 +120,9 @@ class metrics {
   std::atomic<std::int64_t> policies_loaded_{0};
   std::atomic<std::int64_t> vm_policies_loaded_{0};
   std::atomic<std::int64_t> mutations_loaded_{0};
+  mutable std::mutex policies_info_mutex_;
+  std::string policies_hash_;  // empty until a set was loaded
+  double policies_loaded_at_ = 0;
   counter tls_reloads_success_{0};
   counter tls_reloads_failure_{0};
   std::atomic<std::int64_t> certificate_expiry_{0};

@@ -1,5 +1,8 @@
 #include "webhook/server/policy_store.hpp"
 
+#include <openssl/evp.h>
+
+#include <array>
 #include <chrono>
 
 #include "webhook/server/logging.hpp"
@@ -38,14 +41,38 @@ loaded_policy_counts counts_of(const policy_set& set) {
 
 }  // namespace
 
+std::string policy_content_hash(const std::vector<policy_source>& sources) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return "unknown";
+  for (const policy_source& s : sources) {
+    const std::string length = std::to_string(s.text.size()) + "\n";
+    EVP_DigestUpdate(ctx.get(), length.data(), length.size());
+    EVP_DigestUpdate(ctx.get(), s.text.data(), s.text.size());
+  }
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), digest.data(), &size) != 1) return "unknown";
+  constexpr std::string_view hex = "0123456789abcdef";
+  constexpr std::size_t shown_bytes = 6;
+  std::string out;
+  for (std::size_t i = 0; i < shown_bytes && i < size; ++i) {
+    out.push_back(hex[digest[i] >> 4]);
+    out.push_back(hex[digest[i] & 0xf]);
+  }
+  return out;
+}
+
 policy_store::policy_store(std::vector<std::string> paths, metrics& m) : paths_(std::move(paths)), metrics_(m) {}
 
 bool policy_store::reload(const char* cause) {
   const auto start = std::chrono::steady_clock::now();
   const bool initial = !current();  // the start-up load is not a reload
   load_result result;
+  std::string content_hash;
   try {
-    result = load_policies(paths_);
+    const policy_texts texts = read_policy_texts(paths_);
+    content_hash = policy_content_hash(texts.sources);
+    result = load_policy_texts(texts);
   } catch (const std::exception& e) {
     result = load_result{};
     result.problems.add(diagnostic_code::internal_error, {}, std::string("loading policies failed: ") + e.what());
@@ -71,6 +98,8 @@ bool policy_store::reload(const char* cause) {
   const policy_set& set = *result.policies;
   metrics_.set_policies_loaded(counts_of(set));
   current_.store(result.policies);
+  metrics_.set_policies_info(
+      content_hash, std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
   if (!initial) metrics_.record_policy_reload(true);
   log_line(log_level::info, "policies loaded")
       .field("cause", cause)
@@ -79,6 +108,7 @@ bool policy_store::reload(const char* cause) {
       .field("policies", static_cast<std::uint64_t>(set.policies.size()))
       .field("vm_policies", static_cast<std::uint64_t>(set.vm_policies.size()))
       .field("mutations", static_cast<std::uint64_t>(set.mutations.size()))
+      .field("hash", content_hash)
       .field("warnings", static_cast<std::uint64_t>(result.problems.warning_count()))
       .field("duration_ms", ms);
   return true;

@@ -16,6 +16,11 @@ namespace peergate::webhook::server {
 
 class metrics;
 
+// A short, stable name for the content of a policy set: the first 12 hex digits of the SHA-256
+// of its texts in load order, each preceded by its length (so that moving a line between two files
+// changes it). Paths are left out: replicas mounting the same ConfigMap elsewhere agree.
+std::string policy_content_hash(const std::vector<policy_source>& sources);
+
 class policy_store {
  public:
   // `paths` empty: the embedded defaults (load_policies with no paths).

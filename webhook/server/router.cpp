@@ -179,12 +179,10 @@ http_response router::refuse(std::optional<endpoint> ep, int status, std::string
                              clock::time_point start) const {
   if (ep) {
     const clock::duration elapsed = clock::now() - start;
-    // A 503 for load is the server's condition, not the request's fault.
-    const decision_label decision = status >= 500 ? decision_label::error : decision_label::bad_request;
-    metrics_.record_admission(*ep, decision, elapsed);
+    metrics_.record_admission(*ep, decision_label::bad_request, elapsed);
     log_line(log_level::warn, "admission")
         .field("endpoint", to_string(*ep))
-        .field("decision", to_string(decision))
+        .field("decision", to_string(decision_label::bad_request))
         .field("status", status)
         .field("message", message)
         .field("latency_ms", milliseconds(elapsed));

@@ -86,6 +86,9 @@ pod train pytorch/pytorch \
 # Templates: two containers of 3 vCPUs and 10Gi each are a 6-vCPU, 20 GiB VM per pod.
 deployment train pytorch/pytorch busybox \
   | resources --requests=cpu=3,memory=10Gi --limits=cpu=3,memory=10Gi > deployment-train-oversized.json
+# Limits only: the apiserver does not default a template's requests, but does default the pods it
+# creates, so the template is sized by its limits (8 vCPUs, 32Gi).
+deployment train pytorch/pytorch | resources --limits=cpu=8,memory=32Gi > deployment-train-limits-only.json
 deployment train pytorch/pytorch | resources --requests=cpu=2,memory=4Gi --limits=cpu=2,memory=4Gi \
   > deployment-train-small.json
 
