@@ -2,7 +2,9 @@
 # Runs the benchmarks against an existing build (`make bench` builds first):
 #   bench/run.sh BUILD_DIR [engine_bench options...]
 # 1. the in-process engine benchmark, pinned to one core (about 30 s);
-# 2. bench/server/run.sh BUILD_DIR, when it exists and is executable.
+# 2. bench/server/run.sh BUILD_DIR, when it exists and is executable;
+# 3. bench/server/memory.py BUILD_DIR: peak RSS at the body limit and under load;
+# 4. bench/audit/run.sh BUILD_DIR.
 # Benchmarks print figures and PASS/MISS against targets; a MISS does not fail this script.
 set -euo pipefail
 
@@ -33,6 +35,13 @@ if [[ -x $server_run ]]; then
   echo
   echo "== server benchmark ($server_run)"
   "$server_run" "$build_dir"
+fi
+
+memory_run=$here/server/memory.py
+if [[ -x $memory_run ]]; then
+  echo
+  echo "== server memory ($memory_run)"
+  "$memory_run" "$build_dir"
 fi
 
 audit_run=$here/audit/run.sh

@@ -17,6 +17,8 @@ struct serve_flags {
   srv::server_options options;
   std::string max_body = "8Mi";
   std::string max_header = "16Ki";
+  std::string max_inflight = "64Mi";
+  std::string max_document = "16Mi";
   std::string audit_log_max_bytes = "100Mi";
   std::string handshake_timeout = "10s";
   std::string header_timeout = "10s";
@@ -76,6 +78,8 @@ int run_serve(const serve_flags& flags, const CLI::App& serve) {
   srv::server_options options = flags.options;
   options.max_body_bytes = *srv::parse_byte_size(flags.max_body);
   options.max_header_bytes = *srv::parse_byte_size(flags.max_header);
+  options.max_inflight_bytes = *srv::parse_byte_size(flags.max_inflight);
+  options.max_document_bytes = *srv::parse_byte_size(flags.max_document);
   options.audit_log_max_bytes = *srv::parse_byte_size(flags.audit_log_max_bytes);
   options.handshake_timeout = duration_of(flags.handshake_timeout);
   options.header_timeout = duration_of(flags.header_timeout);
@@ -119,6 +123,17 @@ command add_serve_command(CLI::App& app) {
       ->check(size_check)
       ->capture_default_str();
   serve->add_option("--max-header-bytes", flags->max_header, "Largest request header section; larger ones get 431")
+      ->check(size_check)
+      ->capture_default_str();
+  serve
+      ->add_option("--max-inflight-bytes", flags->max_inflight,
+                   "Request body bytes being read or evaluated at once, server-wide; a request whose body "
+                   "does not fit gets 503 with Retry-After before its body is read")
+      ->check(size_check)
+      ->capture_default_str();
+  serve
+      ->add_option("--max-document-bytes", flags->max_document,
+                   "Heap memory one review's decoding and evaluation may hold; a review that needs more gets 413")
       ->check(size_check)
       ->capture_default_str();
 

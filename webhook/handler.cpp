@@ -6,6 +6,7 @@
 #include "engine/json_text.hpp"
 #include "engine/pod_template.hpp"
 #include "webhook/digest_openssl.hpp"
+#include "webhook/document_budget.hpp"
 #include "webhook/review_codec.hpp"
 
 namespace peergate::webhook {
@@ -53,21 +54,32 @@ decision evaluate_step(admission_request& request, const void* context) {
 }
 }  // namespace
 
-handler_result handle_review(step_kind step, std::string_view body, const policy_set& policies) {
+handler_result handle_review(step_kind step, std::string_view body, const policy_set& policies,
+                             std::size_t max_document_bytes) {
   const step_context context{step, policies};
-  return handle_review(evaluate_step, &context, body);
+  return handle_review(evaluate_step, &context, body, max_document_bytes);
 }
 
-handler_result handle_review(evaluate_fn evaluate, const void* context, std::string_view body) {
+std::string document_too_large_message(std::size_t max_document_bytes) {
+  return "the review is too large: decoding and evaluating it needs more than " + std::to_string(max_document_bytes) +
+         " bytes of memory (the server's --max-document-bytes)";
+}
+
+handler_result handle_review(evaluate_fn evaluate, const void* context, std::string_view body,
+                             std::size_t max_document_bytes) {
   handler_result out;
   std::string api_version = "admission.k8s.io/v1";
+  // Everything the review takes from the heap beyond the first block, counted and capped.
+  document_budget budget(max_document_bytes);
   try {
     // One arena per review: parsing, the request's objects and the mutated copy allocate from
-    // it and are released at once. The first 16 KiB sit on the stack.
+    // it and are released at once. The first 16 KiB sit on the stack, the rest comes from the
+    // budget, which also holds the parser's temporary stack.
     alignas(std::max_align_t) unsigned char first_block[16 * 1024];
-    boost::json::monotonic_resource arena(first_block, sizeof first_block);
-    decode_result decoded = decode_review(body, &arena);
+    boost::json::monotonic_resource arena(first_block, sizeof first_block, &budget);
+    decode_result decoded = decode_review(body, &arena, &budget);
     if (!decoded.review) {
+      out.document_bytes = budget.peak();
       out.http_status = 400;
       out.result = outcome::bad_request;
       out.message = decoded.error;
@@ -83,7 +95,30 @@ handler_result handle_review(evaluate_fn evaluate, const void* context, std::str
     out.has_patch = !d.patch.empty();
     out.body = encode_response(api_version, req.uid, d);
     out.findings = std::move(d.findings);
+    out.document_bytes = budget.peak();
     return out;
+  } catch (const document_too_large&) {
+    out.document_bytes = budget.peak();
+    out.message = document_too_large_message(max_document_bytes);
+    out.result = outcome::bad_request;
+    if (out.uid.empty()) {  // while decoding: not a review yet
+      out.http_status = 413;
+      out.body = error_body(out.message);
+      return out;
+    }
+    // While evaluating: the review is known and refused, never let through.
+    out.result = outcome::denied;
+    try {
+      decision d;
+      d.allowed = false;
+      d.code = 413;
+      d.message = out.message;
+      out.http_status = 200;
+      out.body = encode_response(api_version, out.uid, d);
+      return out;
+    } catch (...) {
+      out.message = "internal error";
+    }
   } catch (const std::exception& e) {
     out.message = std::string("internal error: ") + e.what();
   } catch (...) {

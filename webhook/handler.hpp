@@ -4,6 +4,7 @@
 // directly.
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,12 +19,13 @@ namespace peergate::webhook {
 enum class outcome {
   allowed,      // allowed, possibly with a patch or warnings
   denied,       // a policy (or an invalid object) refused it
-  bad_request,  // the body was not a well-formed AdmissionReview: HTTP 400, no review answered
+  bad_request,  // the body was not a well-formed AdmissionReview (HTTP 400), or its decoding went over
+                // its memory budget (HTTP 413): no review answered
   error,        // an internal error: answered allowed=false with code 500, never allowed=true
 };
 
 struct handler_result {
-  int http_status = 200;  // 200 for every answered review; 400 for bad_request
+  int http_status = 200;  // 200 for every answered review; 400 or 413 for bad_request
   std::string body;       // AdmissionReview JSON, or {"error": "..."} for bad_request
   outcome result = outcome::allowed;
   // Fields for the one log line per decision (empty when the request could not be decoded).
@@ -37,6 +39,9 @@ struct handler_result {
   std::string message;  // denial message or decoding error
   std::vector<finding> findings;
   bool has_patch = false;
+  // The most heap memory the review's decoding and evaluation held at once (its arena and the
+  // parser's stack, beyond the first 16 KiB kept on the thread's stack).
+  std::size_t document_bytes = 0;
 };
 
 const char* to_string(outcome o);
@@ -48,11 +53,21 @@ std::string error_body(std::string_view message);
 // Decodes `body` (AdmissionReview v1 or v1beta1), runs `step` against `policies`, encodes the
 // answer in the review's own version. Never throws: any exception inside becomes outcome::error
 // with allowed=false.
-handler_result handle_review(step_kind step, std::string_view body, const policy_set& policies);
+//
+// `max_document_bytes` (0: no cap) caps the heap memory the review's arena and the parser's
+// stack may hold at once (webhook/document_budget.hpp). Over it while decoding, the answer is
+// HTTP 413 with {"error": ...} (outcome::bad_request): no uid is known yet. Over it while
+// evaluating, the review is answered allowed=false with status.code 413, never allowed=true.
+handler_result handle_review(step_kind step, std::string_view body, const policy_set& policies,
+                             std::size_t max_document_bytes = 0);
 
 // The same with the evaluation passed in; the function above calls it with run_step. Tests use
 // it to prove that an evaluation that throws is answered allowed=false, code 500.
 using evaluate_fn = decision (*)(admission_request& request, const void* context);
-handler_result handle_review(evaluate_fn evaluate, const void* context, std::string_view body);
+handler_result handle_review(evaluate_fn evaluate, const void* context, std::string_view body,
+                             std::size_t max_document_bytes = 0);
+
+// The message of a review refused for its memory budget.
+std::string document_too_large_message(std::size_t max_document_bytes);
 
 }  // namespace peergate::webhook

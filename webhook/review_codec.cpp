@@ -92,6 +92,7 @@ const char* status_reason(int code) {
   switch (code) {
     case 400: return "BadRequest";
     case 403: return "Forbidden";
+    case 413: return "RequestEntityTooLarge";
     case 500: return "InternalError";
     default: return code >= 500 ? "InternalError" : "BadRequest";
   }
@@ -188,9 +189,9 @@ decode_result decode_review(json::value&& document) {
   return out;
 }
 
-decode_result decode_review(std::string_view body, json::storage_ptr storage) {
+decode_result decode_review(std::string_view body, json::storage_ptr storage, json::storage_ptr temp) {
   std::error_code ec;
-  json::value document = parse_review_body(body, ec, std::move(storage));
+  json::value document = parse_review_body(body, ec, std::move(storage), std::move(temp));
   if (ec) {
     decode_result out;
     out.error = "the body is not valid JSON: " + ec.message();

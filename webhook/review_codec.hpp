@@ -20,8 +20,10 @@ struct decode_result {
 };
 
 // Parses `body` with `storage` (the webhook passes a per-request arena; objects are moved out
-// of the parsed document, never copied).
-decode_result decode_review(std::string_view body, boost::json::storage_ptr storage = {});
+// of the parsed document, never copied). `temp` holds the parser's temporary stack (the webhook
+// passes the review's memory budget; the default: the heap).
+decode_result decode_review(std::string_view body, boost::json::storage_ptr storage = {},
+                            boost::json::storage_ptr temp = {});
 
 // Decodes an already-parsed document (the CLI reads YAML as well as JSON); the objects are
 // moved out of it.

@@ -168,10 +168,11 @@ class skipping_handler {
 
 }  // namespace
 
-json::value parse_review_body(std::string_view body, std::error_code& ec, json::storage_ptr storage) {
+json::value parse_review_body(std::string_view body, std::error_code& ec, json::storage_ptr storage,
+                              json::storage_ptr temp) {
   const json::parse_options options = kubernetes_parse_options();
-  unsigned char temp[BOOST_JSON_STACK_BUFFER_SIZE];
-  json::basic_parser<skipping_handler> parser(options, json::storage_ptr(), temp, sizeof temp);
+  unsigned char first[BOOST_JSON_STACK_BUFFER_SIZE];
+  json::basic_parser<skipping_handler> parser(options, std::move(temp), first, sizeof first);
   parser.handler().stack().reset(std::move(storage));
   json::error_code jec;
   const std::size_t used = parser.write_some(false, body.data(), body.size(), jec);

@@ -13,7 +13,10 @@
 namespace peergate::webhook {
 
 // As boost::json::parse(body, ec, storage) with kubernetes_parse_options() (engine/json_parse.hpp),
-// minus the managedFields above. Errors are Boost.JSON's.
-boost::json::value parse_review_body(std::string_view body, std::error_code& ec, boost::json::storage_ptr storage);
+// minus the managedFields above. Errors are Boost.JSON's. `temp` holds the parser's stack of
+// values not yet placed in their container (the default: the heap); an exception thrown by
+// `storage` or `temp` (a memory budget, webhook/document_budget.hpp) leaves the function.
+boost::json::value parse_review_body(std::string_view body, std::error_code& ec, boost::json::storage_ptr storage,
+                                     boost::json::storage_ptr temp = {});
 
 }  // namespace peergate::webhook

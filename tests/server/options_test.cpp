@@ -79,7 +79,11 @@ TEST_CASE("validate reports every problem") {
   o.tls.cert_file = "cert.pem";
   o.max_connections = 0;
   o.header_timeout = milliseconds(0);
+  o.max_inflight_bytes = o.max_body_bytes - 1;
+  o.max_document_bytes = 1024;
   const std::string problems = validate(o);
+  CHECK(problems.find("--max-inflight-bytes must be at least --max-body-bytes") != std::string::npos);
+  CHECK(problems.find("--max-document-bytes must be at least 65536") != std::string::npos);
   CHECK(problems.find("--tls-cert and --tls-key") != std::string::npos);
   CHECK(problems.find("--max-connections") != std::string::npos);
   CHECK(problems.find("--header-timeout") != std::string::npos);

@@ -107,12 +107,43 @@ TEST_CASE("bad requests get their status and a short JSON error") {
   r = f.routes.reject("/admit?timeout=10s", 413, "too large");
   check_error(r, 413);
   CHECK(r.close);
+  // Shed for load: refused before the handler like the rest (peergate_requests_shed_total counts
+  // it apart), never an internal error.
+  r = f.routes.reject("/mutate", 503, "server busy");
+  check_error(r, 503);
+  CHECK(r.close);
   const std::string text = f.stats.render();
+  CHECK(text.find(R"(peergate_admission_requests_total{endpoint="mutate",decision="bad_request"} 1)") !=
+        std::string::npos);
+  CHECK(text.find(R"(peergate_admission_requests_total{endpoint="mutate",decision="error"} 0)") != std::string::npos);
   CHECK(text.find(R"(peergate_admission_requests_total{endpoint="admit",decision="bad_request"} 1)") !=
         std::string::npos);
   CHECK(text.find(R"(peergate_admission_requests_total{endpoint="validate",decision="bad_request"} 5)") !=
         std::string::npos);
   CHECK(text.find(R"(peergate_http_responses_total{code="415"} 2)") != std::string::npos);
+}
+
+TEST_CASE("a review over --max-document-bytes gets 413 and a JSON error; a normal one is served") {
+  metrics stats{"test"};
+  policy_store policies{{}, stats};
+  policies.install_for_test(peergate::load_policies({}).policies);
+  const router routes{policies, stats, [] { return std::string(); }, nullptr, 64 * 1024};
+  std::string body = sample("pod-peer-allowed.json");
+  const std::string normal = body;
+  std::string zeros = "\"padding\":[0";
+  for (int i = 1; i < 20'000; ++i) zeros += ",0";
+  zeros += "],";
+  body.insert(body.find('{', body.find("\"spec\"")) + 1, zeros);
+  http_response r = routes.handle({"POST", "/admit", "application/json", body});
+  CHECK(r.status == 413);
+  CHECK_FALSE(r.close);  // the body was read whole: the connection stays usable
+  CHECK(boost::json::parse(r.body).as_object().at("error").as_string().find("--max-document-bytes") !=
+        boost::json::string::npos);
+  CHECK(r.document_bytes <= 64 * 1024);
+  r = routes.handle({"POST", "/admit", "application/json", normal});
+  CHECK(r.status == 200);
+  CHECK(response_of(r).at("allowed") == true);
+  CHECK(stats.render().find(R"(peergate_http_responses_total{code="413"} 1)") != std::string::npos);
 }
 
 TEST_CASE("health, readiness and metrics") {

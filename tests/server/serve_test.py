@@ -288,6 +288,26 @@ def read_until_closed(sock, data=b"", allow_reset=False):
         data += chunk
 
 
+def read_response(sock, data=b""):
+    """One HTTP/1.1 response read from a socket: (status, headers, body, bytes read past it)."""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"closed before the end of the headers: {data[:200]!r}")
+        data += chunk
+    head, _, data = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    length = int(headers.get("Content-Length", "0"))
+    while len(data) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed in the middle of a response body")
+        data += chunk
+    return status, headers, data[:length], data[length:]
+
+
 def response_of(test, payload):
     doc = json.loads(payload)
     test.assertEqual(doc.get("kind"), "AdmissionReview")
@@ -1426,6 +1446,181 @@ class SlowClientTests(unittest.TestCase):
         self.assertEqual(resp.status, 200)
         b.close()
         self.assertGreaterEqual(until_accepted(server.metrics)["peergate_connections_rejected_total"], 1)
+
+
+MAX_BODY_BYTES = 8 * 1024 * 1024  # --max-body-bytes' default
+
+
+def max_size_review(size=MAX_BODY_BYTES, uid_suffix=0):
+    """(uid, body): a review of exactly `size` bytes, the sample pod with an array of zeros under
+    spec (the cheapest bytes to send and, for a document tree, the dearest to decode: one value for
+    every two bytes) and a label that makes up the last byte."""
+    r = review("confidential-ml")
+    r["request"]["uid"] = f"00000000-0000-4000-9000-{uid_suffix:012d}"
+    obj = r["request"]["object"]
+    obj["metadata"].setdefault("labels", {})["fill"] = ""
+    obj["spec"]["padding"] = "PADDING"
+    text = json.dumps(r, separators=(",", ":"))
+    room = size - (len(text) - len('"PADDING"')) - 2  # for the zeros between [ and ]
+    zeros = (room + 1) // 2  # "0", then ",0" each
+    text = text.replace('"fill":""', '"fill":"' + "x" * (room - (2 * zeros - 1)) + '"')
+    body = text.replace('"PADDING"', "[" + ",".join(["0"] * zeros) + "]").encode()
+    assert len(body) == size, (len(body), size)
+    return r["request"]["uid"], body
+
+
+class MemoryTests(unittest.TestCase):
+    """Reviews at the body limit, one and several at once, with the shipping memory limits and with
+    small ones: every answer is well formed (a review, or a 413/503 JSON error), the process lives
+    on and serves a normal review afterwards. Memory figures are bench/server/memory.py's, not
+    assertions here."""
+
+    def check_answer(self, status, headers, payload, uid):
+        """A review answered (200, this uid, allowed true or false) or refused with a JSON error."""
+        self.assertIn(status, (200, 413, 503), payload[:300])
+        doc = json.loads(payload)
+        if status == 200:
+            resp = response_of(self, payload)
+            self.assertEqual(resp["uid"], uid)
+            self.assertIsInstance(resp["allowed"], bool)
+            if not resp["allowed"]:
+                self.assertIsInstance(resp["status"]["message"], str)
+            return "allowed" if resp["allowed"] else "denied"
+        self.assertEqual(list(doc), ["error"], doc)
+        self.assertIsInstance(doc["error"], str)
+        if status == 503:
+            self.assertEqual(headers.get("Retry-After"), "1")
+            self.assertIn("--max-inflight-bytes", doc["error"])
+        else:
+            self.assertTrue("--max-document-bytes" in doc["error"] or "--max-body-bytes" in doc["error"] or
+                            "too large" in doc["error"], doc)
+        return str(status)
+
+    def post_raw(self, server, body, context=None):
+        """POSTs `body` to /admit as a careful client does with a large body: headers first with
+        `Expect: 100-continue`, the body only after `100 Continue`. Returns (status, headers, payload)."""
+        sock = server.tls_socket(context)
+        sock.settimeout(60)
+        try:
+            sock.sendall(b"POST /admit?timeout=10s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body))
+            status, headers, payload, rest = read_response(sock)
+            if status == 100:
+                sock.sendall(body)
+                status, headers, payload, _ = read_response(sock, rest)
+            return status, headers, payload
+        finally:
+            sock.close()
+
+    def check_still_serving(self, server):
+        self.assertIsNone(server.proc.poll(), "the server died; log:\n" + server.log_tail())
+        resp, payload = server.post("/admit", review("confidential-ml"))
+        self.assertEqual(resp.status, 200, payload)
+        self.assertTrue(response_of(self, payload)["allowed"])
+        self.assertEqual(server.get("/healthz")[0].status, 200)
+        values = server.metrics()
+        self.assertEqual(values["peergate_request_bytes_in_flight"], 0)
+        return values
+
+    def test_one_max_size_review_with_the_shipping_limits(self):
+        server = Server(self, ["--log-level", "info"])
+        uid, body = max_size_review()
+        status, headers, payload = self.post_raw(server, body)
+        outcome = self.check_answer(status, headers, payload, uid)
+        print(f"\nmemory: one {len(body)}-byte review: {outcome}", file=sys.stderr)
+        self.check_still_serving(server)
+
+    def test_max_size_reviews_at_once(self):
+        # Room for two bodies at the limit: of six sent at once, some are likely shed with 503.
+        server = Server(self, ["--log-level", "info", "--max-inflight-bytes", "16Mi"])
+        context = server.context()
+        reviews = [max_size_review(uid_suffix=n) for n in range(6)]
+        answers = [None] * len(reviews)
+
+        def send(n):
+            try:
+                answers[n] = self.post_raw(server, reviews[n][1], context)
+            except (OSError, ValueError) as e:
+                answers[n] = e
+
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(len(reviews))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(90)
+        outcomes = []
+        for n, answer in enumerate(answers):
+            self.assertIsInstance(answer, tuple, f"client {n} got no answer: {answer!r}; log:\n{server.log_tail()}")
+            outcomes.append(self.check_answer(*answer, reviews[n][0]))
+        print(f"\nmemory: {len(reviews)} max-size reviews at once: {outcomes}", file=sys.stderr)
+        values = self.check_still_serving(server)
+        self.assertEqual(values["peergate_request_bytes_in_flight_limit"], 16 * 1024 * 1024)
+
+    def test_a_body_over_the_budget_is_refused_503_before_it_is_read(self):
+        server = Server(self, ["--max-inflight-bytes", "8Mi"])
+        uid, body = max_size_review()
+        head = (f"POST /admit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n").encode()
+        # The first client sends its headers and a little of its body: its body holds the budget.
+        first = server.tls_socket()
+        first.sendall(head + b"\r\n" + body[:1000])
+        deadline = time.monotonic() + 10
+        while server.metrics()["peergate_request_bytes_in_flight"] != len(body):
+            self.assertLess(time.monotonic(), deadline, "the first body never held the budget")
+            time.sleep(0.02)
+        # The second asks to send the same: 503 with Retry-After, its body never asked for.
+        second = server.tls_socket()
+        second.sendall(head + b"Expect: 100-continue\r\n\r\n")
+        status, headers, payload, _ = read_response(second)
+        second.close()
+        self.assertEqual(status, 503, payload)
+        self.assertEqual(headers["Connection"], "close")
+        self.check_answer(503, headers, payload, uid)
+        self.assertEqual(server.metrics()["peergate_requests_shed_total"], 1)
+        # The first body, sent whole, is answered; then the budget is free again.
+        first.sendall(body[1000:])
+        status, headers, payload, _ = read_response(first)
+        first.close()
+        self.check_answer(status, headers, payload, uid)
+        self.check_still_serving(server)
+
+    def test_a_chunked_body_holds_the_body_limit_until_answered(self):
+        server = Server(self, ["--max-inflight-bytes", "8Mi"])
+        r = review("confidential-ml")
+        body = json.dumps(r).encode()
+        chunked = server.tls_socket()
+        chunked.sendall(b"POST /admit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % 100 + body[:100] + b"\r\n")
+        deadline = time.monotonic() + 10
+        while server.metrics()["peergate_request_bytes_in_flight"] != MAX_BODY_BYTES:
+            self.assertLess(time.monotonic(), deadline, "the chunked body never held the budget")
+            time.sleep(0.02)
+        # Any other body is shed meanwhile; a request without one is not.
+        resp, payload = server.post("/admit", review("confidential-ml"))
+        self.check_answer(resp.status, resp.headers, payload, None)
+        self.assertEqual(resp.status, 503)
+        self.assertEqual(server.get("/healthz")[0].status, 200)
+        rest = body[100:]
+        chunked.sendall(b"%x\r\n" % len(rest) + rest + b"\r\n0\r\n\r\n")
+        status, headers, payload, _ = read_response(chunked)
+        chunked.close()
+        self.assertEqual(status, 200, payload)
+        self.assertEqual(self.check_answer(status, headers, payload, r["request"]["uid"]), "allowed")
+        self.check_still_serving(server)
+
+    def test_a_review_over_its_memory_budget_gets_413_and_the_connection_serves_on(self):
+        server = Server(self, ["--max-document-bytes", "1Mi"])
+        uid, body = max_size_review(400 * 1024)
+        conn = server.connection()
+        resp, payload = server.post("/admit", body, conn=conn)
+        self.assertEqual(resp.status, 413, payload)
+        self.check_answer(413, resp.headers, payload, uid)
+        self.assertIn("--max-document-bytes", json.loads(payload)["error"])
+        # The body was read whole: the same connection goes on.
+        resp, payload = server.post("/admit", review("confidential-ml"), conn=conn)
+        self.assertEqual(resp.status, 200, payload)
+        conn.close()
+        self.check_still_serving(server)
 
 
 class StressTests(unittest.TestCase):

@@ -96,3 +96,53 @@ TEST_CASE("an evaluation that throws is refused with code 500, never allowed") {
   CHECK_THAT(std::string(body.at("response").at("status").at("message").as_string()), Catch::Contains("boom"));
   CHECK_FALSE(body.at("response").as_object().contains("patch"));
 }
+
+TEST_CASE("a review over its memory budget while decoding is answered 413 with a JSON error") {
+  // 100 000 zeros: 200 KB of body, 2.4 MB of json::value on the parser's stack alone.
+  std::string body = sample("pod-peer-allowed.json");
+  std::string zeros = "\"padding\":[0";
+  for (int i = 1; i < 100'000; ++i) zeros += ",0";
+  zeros += "],";
+  body.insert(body.find('{', body.find("\"spec\"")) + 1, zeros);
+  REQUIRE(handle_review(step_kind::admit, body, embedded()).result == outcome::allowed);  // no cap
+
+  auto r = handle_review(step_kind::admit, body, embedded(), 1024 * 1024);
+  CHECK(r.http_status == 413);
+  CHECK(r.result == outcome::bad_request);
+  CHECK(r.uid.empty());
+  CHECK(r.document_bytes <= 1024 * 1024);
+  CHECK_THAT(std::string(json::parse(r.body).at("error").as_string()),
+             Catch::Contains("--max-document-bytes") && Catch::Contains("1048576"));
+
+  // The same review under a budget that fits it: answered as without one, and counted.
+  auto fits = handle_review(step_kind::admit, body, embedded(), 64 * 1024 * 1024);
+  CHECK(fits.http_status == 200);
+  CHECK(fits.result == outcome::allowed);
+  CHECK(fits.document_bytes > 2'400'000);
+  CHECK(fits.document_bytes < 64 * 1024 * 1024);
+}
+
+TEST_CASE("a review over its memory budget while evaluated is refused with code 413, never allowed") {
+  // An evaluation that takes 4 MiB from the review's arena.
+  auto greedy = [](admission_request& req, const void*) -> decision {
+    json::array a(req.object.storage());
+    a.resize(4 * 1024 * 1024 / sizeof(json::value));
+    decision d;
+    d.allowed = true;
+    return d;
+  };
+  auto r = handle_review(+greedy, nullptr, sample("pod-peer-allowed.json"), 1024 * 1024);
+  CHECK(r.http_status == 200);  // answered, so the apiserver applies our refusal, not failurePolicy
+  CHECK(r.result == outcome::denied);
+  auto body = json::parse(r.body);
+  CHECK(body.at("response").at("uid") == "7f0e3a52-1c44-4d7b-9b8e-1a2b3c4d5e01");
+  CHECK(body.at("response").at("allowed") == false);
+  CHECK(body.at("response").at("status").at("code") == 413);
+  CHECK(body.at("response").at("status").at("reason") == "RequestEntityTooLarge");
+  CHECK_THAT(std::string(body.at("response").at("status").at("message").as_string()),
+             Catch::Contains("--max-document-bytes"));
+
+  auto unbounded = handle_review(+greedy, nullptr, sample("pod-peer-allowed.json"));
+  CHECK(unbounded.result == outcome::allowed);
+  CHECK(unbounded.document_bytes >= 4 * 1024 * 1024);
+}

@@ -11,6 +11,10 @@
 #include <boost/beast/http.hpp>
 #include <openssl/ssl.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <mutex>
 #include <optional>
@@ -19,6 +23,7 @@
 
 #include "webhook/server/logging.hpp"
 #include "webhook/server/metrics.hpp"
+#include "webhook/server/request_budget.hpp"
 #include "webhook/server/router.hpp"
 #include "webhook/server/tls_context.hpp"
 
@@ -36,6 +41,19 @@ constexpr std::chrono::milliseconds shutdown_grace{1000};  // TLS close_notify e
 constexpr std::chrono::milliseconds linger_time{2000};     // discarding an unread body before closing
 constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::size_t recycled_body_limit = 64 * 1024;  // larger request bodies are freed after use
+// After a request whose body or review took this much memory, free heap memory goes back to the
+// system once it is answered (give_back_free_memory).
+constexpr std::size_t large_request_bytes = 1024 * 1024;
+constexpr std::string_view retry_after_seconds = "1";  // of a 503 for load
+
+// Returns the heap's free pages to the system (glibc: every arena, holes too). A large request's
+// big blocks are already unmapped when freed (server.cpp fixes the mmap threshold); this takes
+// back the rest, which would otherwise stay in the RSS of an idle server.
+void give_back_free_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
 
 class session;
 
@@ -44,13 +62,14 @@ class session;
 // What the listener and its sessions share: settings, the router, and the set of open
 // connections (for --max-connections and for draining).
 struct connection_state {
-  connection_state(const server_options& o, const router& r, const tls_context_store& t, metrics& m)
-      : options(o), routes(r), tls(t), stats(m) {}
+  connection_state(const server_options& o, const router& r, const tls_context_store& t, metrics& m, request_budget& b)
+      : options(o), routes(r), tls(t), stats(m), budget(b) {}
 
   const server_options& options;
   const router& routes;
   const tls_context_store& tls;
   metrics& stats;
+  request_budget& budget;
 
   std::atomic<bool> draining{false};
   std::atomic<bool> retiring{false};  // answers say Connection: close (retire_keep_alive)
@@ -211,6 +230,12 @@ class session : public std::enable_shared_from_this<session> {
     }
     if (const auto length = parser_->content_length(); length && *length > options().max_body_bytes)
       return reject(413, "request body too large: the limit is " + std::to_string(options().max_body_bytes) + " bytes");
+    // The body holds its size from the server-wide budget before a byte of it is read (a chunked
+    // one the most it may grow to), until it is answered.
+    if (!parser_->is_done()) {
+      const std::size_t need = parser_->content_length().value_or(options().max_body_bytes);
+      if (!lease_.acquire(state_->budget, need)) return shed(need);
+    }
     if (!parser_->is_done() && beast::iequals(req[http::field::expect], "100-continue")) {
       phase_ = phase::write;
       lowest().expires_after(options().write_timeout);
@@ -251,16 +276,31 @@ class session : public std::enable_shared_from_this<session> {
     const bool closing = draining() || state_->retiring.load(std::memory_order_relaxed);
     keep_alive_ = req.keep_alive() && !response.close && (!closing || input_pending());
     serialize(response, req.version(), req.method() != http::verb::head);
+    if (response.document_bytes >= large_request_bytes) give_back_memory_ = true;
     recycle_parser();
     write();
   }
 
+  // The body does not fit in the budget of request bytes in flight: 503 before reading it, so
+  // that the apiserver applies the webhook's failurePolicy (and other clients retry) instead of
+  // the process growing until the kernel kills it.
+  void shed(std::size_t need) {
+    state_->stats.request_shed();
+    const request_budget& budget = state_->budget;
+    reject(503,
+           "server busy: a body of " + std::to_string(need) + " bytes does not fit in the " +
+               std::to_string(budget.limit()) + " bytes of request bodies in flight (--max-inflight-bytes, " +
+               std::to_string(budget.in_use()) + " in use); retry later",
+           retry_after_seconds);
+  }
+
   // A request refused before its body was read: answer, then discard what the client still
   // sends for a moment (so it can read the answer instead of a reset), then close.
-  void reject(int status, const std::string& message) {
+  void reject(int status, const std::string& message, std::string_view retry_after = {}) {
     const std::string_view target =
         parser_ && parser_->is_header_done() ? sv(parser_->get().target()) : std::string_view();
     http_response response = state_->routes.reject(target, status, message);
+    response.retry_after = retry_after;
     keep_alive_ = false;
     linger_ = true;
     serialize(response, 11);
@@ -268,14 +308,17 @@ class session : public std::enable_shared_from_this<session> {
     write();
   }
 
-  // Keeps the body's storage for the next request, unless it grew large.
+  // Keeps the body's storage for the next request, unless it grew large; the body no longer
+  // holds anything of the budget of request bytes in flight.
   void recycle_parser() {
     std::string& body = parser_->get().body();
+    if (body.capacity() >= large_request_bytes) give_back_memory_ = true;
     if (body.capacity() <= recycled_body_limit) {
       body.clear();
       body_storage_ = std::move(body);
     }
     parser_.reset();
+    lease_.release();
   }
 
   // The response in one buffer; a HEAD request gets the headers only.
@@ -286,6 +329,7 @@ class session : public std::enable_shared_from_this<session> {
     out_.append("Content-Type: ").append(r.content_type).append("\r\n");
     out_.append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n");
     if (!r.allow.empty()) out_.append("Allow: ").append(r.allow).append("\r\n");
+    if (!r.retry_after.empty()) out_.append("Retry-After: ").append(r.retry_after).append("\r\n");
     if (!keep_alive_) {
       out_.append("Connection: close\r\n");
     } else if (version == 10) {
@@ -303,8 +347,12 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void on_write(beast::error_code ec, std::size_t) {
-    if (ec) return fail(ec, "write");
     if (out_.capacity() > 64 * 1024) std::string().swap(out_);
+    if (give_back_memory_) {  // written or not: the large request is over
+      give_back_memory_ = false;
+      give_back_free_memory();
+    }
+    if (ec) return fail(ec, "write");
     if (linger_) return linger();
     if (!keep_alive_) return close();
     wait_for_request();
@@ -355,6 +403,7 @@ class session : public std::enable_shared_from_this<session> {
   std::shared_ptr<connection_state> state_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  budget_lease lease_;  // what the current request's body holds of state_->budget
   std::string body_storage_;
   std::string out_;
   std::vector<char> discard_;
@@ -362,6 +411,7 @@ class session : public std::enable_shared_from_this<session> {
   bool keep_alive_ = false;
   bool linger_ = false;
   bool draining_ = false;
+  bool give_back_memory_ = false;  // after the answer is written: a large request was freed
 };
 
 }  // namespace
@@ -384,11 +434,11 @@ std::vector<std::shared_ptr<session>> connection_state::begin_drain(std::functio
 }
 
 listener::listener(net::io_context& ioc, const server_options& options, const router& routes,
-                   const tls_context_store& tls, metrics& m)
+                   const tls_context_store& tls, metrics& m, request_budget& budget)
     : ioc_(ioc),
       acceptor_(net::make_strand(ioc)),
       retry_timer_(acceptor_.get_executor()),
-      state_(std::make_shared<connection_state>(options, routes, tls, m)) {}
+      state_(std::make_shared<connection_state>(options, routes, tls, m, budget)) {}
 
 listener::~listener() = default;
 

@@ -3,7 +3,9 @@
 // connections, gives each the TLS context current at accept time, and runs one session per
 // connection: handshake, then requests with a timeout per phase (handshake, idle keep-alive,
 // headers, body, write), an explicit body limit, keep-alive, and one error funnel. drain()
-// stops accepting and lets every connection finish the request it is on before closing.
+// stops accepting and lets every connection finish the request it is on before closing. A
+// request body holds its size from the server's request_budget while it is read and evaluated;
+// one that does not fit is answered 503 before it is read.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,6 +20,7 @@
 namespace peergate::webhook::server {
 
 class metrics;
+class request_budget;
 class router;
 class tls_context_store;
 struct connection_state;
@@ -25,7 +28,7 @@ struct connection_state;
 class listener : public std::enable_shared_from_this<listener> {
  public:
   listener(boost::asio::io_context& ioc, const server_options& options, const router& routes,
-           const tls_context_store& tls, metrics& m);
+           const tls_context_store& tls, metrics& m, request_budget& budget);
   ~listener();
 
   // Binds and listens. Returns "" or why it could not.

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <mutex>
 
+#include "webhook/server/request_budget.hpp"
+
 namespace peergate::webhook::server {
 
 namespace {
@@ -297,6 +299,17 @@ std::string metrics::render(const process_stats& process) const {
     labels.assign("phase=\"").append(to_string(static_cast<connection_phase>(i))).append("\"");
     sample(out, "peergate_connection_timeouts_total", labels, timeouts_[i].load(std::memory_order_relaxed));
   }
+
+  if (request_budget_ != nullptr) {
+    header(out, "peergate_request_bytes_in_flight", "gauge",
+           "Bytes of request bodies being read or evaluated (held from --max-inflight-bytes).");
+    sample(out, "peergate_request_bytes_in_flight", "", request_budget_->in_use());
+    header(out, "peergate_request_bytes_in_flight_limit", "gauge", "--max-inflight-bytes.");
+    sample(out, "peergate_request_bytes_in_flight_limit", "", request_budget_->limit());
+  }
+  header(out, "peergate_requests_shed_total", "counter",
+         "Requests answered 503 before their body was read: it did not fit in --max-inflight-bytes.");
+  sample(out, "peergate_requests_shed_total", "", requests_shed_.load(std::memory_order_relaxed));
 
   header(out, "peergate_build_info", "gauge",
          "Always 1; the version of the running binary and what it was built with are labels.");

@@ -43,6 +43,8 @@ struct loaded_policy_counts {
   std::size_t mutations = 0;    // PeerPodMutation written in a file (not the implicit default)
 };
 
+class request_budget;
+
 class metrics {
  public:
   // Upper bounds of the duration histogram buckets, in seconds.
@@ -72,6 +74,10 @@ class metrics {
   void connection_closed();
   void connection_rejected();
   void connection_timed_out(connection_phase phase);
+  // A request answered 503 because its body did not fit in the budget of request bytes in flight.
+  void request_shed() { requests_shed_.fetch_add(1, std::memory_order_relaxed); }
+  // The budget whose bytes in use and limit are rendered as gauges; it must outlive the rendering.
+  void watch_request_budget(const request_budget* budget) { request_budget_ = budget; }
 
   std::int64_t connections_active() const { return connections_active_.load(std::memory_order_relaxed); }
 
@@ -125,6 +131,8 @@ class metrics {
   counter connections_total_{0};
   counter connections_rejected_{0};
   std::array<counter, connection_phase_count> timeouts_{};
+  counter requests_shed_{0};
+  const request_budget* request_budget_ = nullptr;
 };
 
 }  // namespace peergate::webhook::server

@@ -122,6 +122,11 @@ std::string validate(const server_options& o) {
   }
   if (o.max_connections == 0) problem("--max-connections must be at least 1");
   if (o.max_body_bytes == 0) problem("--max-body-bytes must be at least 1");
+  if (o.max_inflight_bytes < o.max_body_bytes)
+    problem("--max-inflight-bytes must be at least --max-body-bytes (" + std::to_string(o.max_body_bytes) +
+            " bytes): a body of the largest size must fit");
+  if (o.max_document_bytes < min_document_bytes)
+    problem("--max-document-bytes must be at least " + std::to_string(min_document_bytes) + " bytes (64Ki)");
   if (o.threads > 256) problem("--threads must be at most 256");
   using ms = std::chrono::milliseconds;
   for (auto [name, value] :

@@ -22,6 +22,12 @@ struct server_options {
   std::size_t max_connections = 1024;
   std::size_t max_body_bytes = 8 * 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
+  // Memory (docs/server.md, "Memory"). Request bodies being read or evaluated hold their size
+  // from a server-wide budget, taken before the body is read; a request that does not fit is
+  // answered 503 with Retry-After. A chunked body holds max_body_bytes.
+  std::size_t max_inflight_bytes = 64 * 1024 * 1024;
+  // The heap memory one review's decoding and evaluation may hold at once; over it: 413.
+  std::size_t max_document_bytes = 16 * 1024 * 1024;
 
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds header_timeout{10'000};  // from the first byte of a request to the end of its headers
@@ -60,6 +66,9 @@ struct listen_address {
 };
 // "ADDR:PORT", "[V6ADDR]:PORT", ":PORT" (all IPv4 interfaces). Port 0 = any free port.
 std::optional<listen_address> parse_listen_address(std::string_view text, std::string& error);
+
+// The smallest --max-document-bytes: a real review takes tens of KiB.
+inline constexpr std::size_t min_document_bytes = 64 * 1024;
 
 // Checks the options together; returns the problems, one per line, or "" when all is well.
 std::string validate(const server_options& options);

@@ -95,8 +95,12 @@ bool is_json_content_type(std::string_view content_type) {
 }
 
 router::router(const policy_store& policies, metrics& m, std::function<std::string()> not_ready,
-               audit_log_writer* audit_log)
-    : policies_(policies), metrics_(m), not_ready_(std::move(not_ready)), audit_log_(audit_log) {}
+               audit_log_writer* audit_log, std::size_t max_document_bytes)
+    : policies_(policies),
+      metrics_(m),
+      not_ready_(std::move(not_ready)),
+      audit_log_(audit_log),
+      max_document_bytes_(max_document_bytes) {}
 
 http_response router::handle(const http_request_view& request) const noexcept {
   const clock::time_point start = clock::now();
@@ -199,7 +203,7 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
     return json_response(503, error_body("no policies loaded"));
   }
 
-  handler_result result = handle_review(step_for(ep), request.body, *snapshot);
+  handler_result result = handle_review(step_for(ep), request.body, *snapshot, max_document_bytes_);
   const clock::duration elapsed = clock::now() - start;
   const decision_label decision = label_for(result.result);
 
@@ -240,6 +244,7 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
         .field("policies", involved)
         .field("warnings", static_cast<std::uint64_t>(warnings))
         .field("patched", result.has_patch)
+        .field("document_bytes", static_cast<std::uint64_t>(result.document_bytes))
         .field("latency_ms", milliseconds(elapsed));
     if (!result.message.empty()) line.field("message", result.message);
   }
@@ -257,7 +262,9 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
     else audit.field("name", result.name);
     audit.field("user", result.username).field("message", f.message);
   }
-  return json_response(result.http_status, std::move(result.body));
+  http_response response = json_response(result.http_status, std::move(result.body));
+  response.document_bytes = result.document_bytes;
+  return response;
 }
 
 }  // namespace peergate::webhook::server

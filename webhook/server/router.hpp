@@ -6,6 +6,7 @@
 // No exception escapes: anything unexpected becomes a 500 JSON error, never allowed=true.
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -29,8 +30,12 @@ struct http_response {
   int status = 200;
   std::string_view content_type = "application/json";  // static strings only
   std::string body;
-  std::string_view allow;  // the Allow header of a 405
-  bool close = false;      // close the connection after this response
+  std::string_view allow;        // the Allow header of a 405
+  std::string_view retry_after;  // the Retry-After header (seconds) of a 503 for load
+  bool close = false;            // close the connection after this response
+  // The most heap memory the review took while decoded and evaluated (0 for other requests):
+  // after a large one the listener gives free heap memory back to the system.
+  std::size_t document_bytes = 0;
 };
 
 // The routes, decided on the path alone (the apiserver appends ?timeout=10s).
@@ -45,13 +50,15 @@ class router {
  public:
   // `not_ready` returns why the server is not ready ("" when it is): /readyz answers 503 then.
   // `audit_log`, when given, receives the lines of every answered admission request.
+  // `max_document_bytes` caps the memory of one review (webhook::handle_review; 0: no cap).
   router(const policy_store& policies, metrics& m, std::function<std::string()> not_ready,
-         audit_log_writer* audit_log = nullptr);
+         audit_log_writer* audit_log = nullptr, std::size_t max_document_bytes = 0);
 
   http_response handle(const http_request_view& request) const noexcept;
 
   // The answer to a request refused before its body was read (413 for a body over the limit,
-  // 400 for a malformed request, 431 for headers too large), counted and logged like the rest.
+  // 400 for a malformed request, 431 for headers too large, 503 for a body that does not fit in
+  // the server's budget of request bytes in flight), counted and logged like the rest.
   http_response reject(std::string_view target, int status, std::string_view message) const noexcept;
 
  private:
@@ -63,6 +70,7 @@ class router {
   metrics& metrics_;
   std::function<std::string()> not_ready_;
   audit_log_writer* audit_log_;
+  std::size_t max_document_bytes_;
 };
 
 }  // namespace peergate::webhook::server

@@ -7,6 +7,10 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -20,6 +24,7 @@
 #include "webhook/server/logging.hpp"
 #include "webhook/server/metrics.hpp"
 #include "webhook/server/policy_store.hpp"
+#include "webhook/server/request_budget.hpp"
 #include "webhook/server/router.hpp"
 #include "webhook/server/self_signed.hpp"
 #include "webhook/server/tls_context.hpp"
@@ -68,6 +73,18 @@ const char* signal_name(int signo) {
     case SIGHUP: return "SIGHUP";
     default: return "signal";
   }
+}
+
+// glibc serves a block of at least its mmap threshold with mmap and unmaps it when freed. The
+// threshold starts at 128 KiB but rises to the size of each such block freed (up to 32 MiB), so
+// after one large request the next ones' bodies and arenas come from the heap and their pages
+// stay in the RSS. A fixed threshold keeps the large blocks of every request (its body, the big
+// blocks of its arena) going back to the system as soon as they are freed.
+constexpr int mmap_threshold_bytes = 256 * 1024;
+void configure_allocator() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, mmap_threshold_bytes);
+#endif
 }
 
 // Runs the I/O loop; an exception escaping a handler is logged and the loop goes on.
@@ -219,9 +236,9 @@ class serving_loop {
   ~serving_loop() { alive_->store(false); }
 
   // Binds; returns "" or why it could not.
-  std::string listen(const tcp::endpoint& endpoint, const router& routes, const tls_context_store& tls,
-                     metrics& stats) {
-    listener_ = std::make_shared<listener>(ioc_, options_, routes, tls, stats);
+  std::string listen(const tcp::endpoint& endpoint, const router& routes, const tls_context_store& tls, metrics& stats,
+                     request_budget& budget) {
+    listener_ = std::make_shared<listener>(ioc_, options_, routes, tls, stats, budget);
     return listener_->open(endpoint);
   }
   tcp::endpoint local_endpoint() const { return listener_->local_endpoint(); }
@@ -314,13 +331,18 @@ int serve(const server_options& options) {
   const std::optional<tcp::endpoint> endpoint = listen_endpoint(options);
   if (!endpoint) return 2;
   const unsigned threads = options.threads != 0 ? options.threads : default_thread_count();
+  configure_allocator();
   log_line(log_level::info, "starting")
       .field("version", PEERGATE_VERSION)
       .field("listen", options.listen)
       .field("threads", static_cast<std::uint64_t>(threads))
+      .field("max_inflight_bytes", static_cast<std::uint64_t>(options.max_inflight_bytes))
+      .field("max_document_bytes", static_cast<std::uint64_t>(options.max_document_bytes))
       .field("policies", options.policy_paths.empty() ? std::vector<std::string>{"embedded"} : options.policy_paths);
 
   metrics stats(PEERGATE_VERSION);
+  request_budget inflight(options.max_inflight_bytes);  // outlives every connection
+  stats.watch_request_budget(&inflight);
   policy_store policies(options.policy_paths, stats);
   if (!load_policies(policies)) return 1;
   const std::unique_ptr<tls_context_store> tls = build_tls_contexts(options, stats);
@@ -340,11 +362,11 @@ int serve(const server_options& options) {
         if (!tls->loaded()) return "no serving certificate loaded";
         return {};
       },
-      audit_log.writer.get());
+      audit_log.writer.get(), options.max_document_bytes);
   int code = 0;
   {
     serving_loop loop(options, threads, watcher, shutting_down);
-    if (std::string why = loop.listen(*endpoint, routes, *tls, stats); !why.empty()) {
+    if (std::string why = loop.listen(*endpoint, routes, *tls, stats, inflight); !why.empty()) {
       log_line(log_level::error, "cannot listen").field("listen", options.listen).field("error", why);
       return 1;
     }
