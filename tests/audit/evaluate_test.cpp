@@ -85,7 +85,7 @@ TEST_CASE("columns: policies in load order, then one accounting column per mutat
   CHECK(columns[3].actions == action_warn);
 }
 
-TEST_CASE("a peer pod in an allowed namespace passes; elsewhere Deny fails and Warn/Audit warns", "[audit][evaluate]") {
+TEST_CASE("a peer pod in an allowed namespace passes, elsewhere Deny fails and Warn/Audit warns", "[audit][evaluate]") {
   auto ok = evaluate_object(pod("peer-pods", "kata-remote", true), policies(), no_digests, "default");
   REQUIRE(ok.evaluated);
   CHECK(at(ok, 0).outcome == result::pass);

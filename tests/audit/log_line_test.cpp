@@ -47,7 +47,7 @@ TEST_CASE("a line per Warn or Audit violation and per denial, with the request's
   CHECK(json::parse(lines[2]).at("action") == "audit");
 }
 
-TEST_CASE("generateName stands in for a missing name; a denial without a finding is logged", "[audit][log-line]") {
+TEST_CASE("generateName stands in for a missing name, a denial without a finding is logged", "[audit][log-line]") {
   log_request r = sample_log_request();
   r.name = "";
   r.generate_name = "web-7c5d-";

@@ -75,7 +75,7 @@ TEST_CASE("log lines about the same object, user and policy are one row with a c
   CHECK(r.columns[0].actions == (action_audit | action_warn));
 }
 
-TEST_CASE("unreadable lines are error rows; dropped-line markers are counted", "[audit][log-reader]") {
+TEST_CASE("unreadable lines are error rows, dropped-line markers are counted", "[audit][log-reader]") {
   const report r = read(
       line(1700000100, "alice", "team-a", "web", "rollout", {.audit = true}) + "not json\n\n" +
       "{\"time\":\"yesterday\",\"action\":\"deny\"}\n" + "{\"time\":\"2023-11-14T22:15:00Z\",\"action\":\"maybe\"}\n" +

@@ -92,7 +92,7 @@ TEST_CASE("pods fold into ReplicaSets and those into their Deployment, counting 
   CHECK_THAT(r.message(web, web.results[0]), Catch::StartsWith("Deployment \"web\""));
 }
 
-TEST_CASE("jobs fold into their CronJob; owners are matched by name when there is no uid", "[audit][auditor]") {
+TEST_CASE("jobs fold into their CronJob, owners are matched by name when there is no uid", "[audit][auditor]") {
   object_auditor a(policies(), no_digests);
   add(a, object("v1", "Pod", "peer-pods", "nightly-1-x", "", ref{"Job", "nightly-1", ""}));
   add(a, object("batch/v1", "Job", "peer-pods", "nightly-1", "", ref{"CronJob", "nightly", ""}));

@@ -159,7 +159,7 @@ TEST_CASE("a single object, JSON lines and a JSON array", "[audit][stream]") {
   CHECK(array.stats.lists == 1);
 }
 
-TEST_CASE("a syntax error in one item is that item's error; the others are read", "[audit][stream]") {
+TEST_CASE("a syntax error in one item is that item's error, the others are read", "[audit][stream]") {
   const std::string text = R"({"apiVersion":"v1","items":[
 {"kind":"Pod","metadata":{"name":"good-1"}},
 {"kind":"Pod","metadata":{"name":"bad",}},

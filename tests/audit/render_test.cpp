@@ -76,7 +76,7 @@ TEST_CASE("html escaping", "[audit][render]") {
   CHECK(html_escape("<a href='x'>&\"") == "&lt;a href=&#39;x&#39;&gt;&amp;&quot;");
 }
 
-TEST_CASE("table: grouped by namespace, failures first, a summary; colours only when asked", "[audit][render]") {
+TEST_CASE("table: grouped by namespace, failures first, a summary, colours only when asked", "[audit][render]") {
   const report r = sample_report();
   const std::string plain = rendered(report_format::table, r);
   CHECK(plain.find('\033') == std::string::npos);

@@ -146,7 +146,7 @@ TEST_CASE("results: not a list") {
   CHECK(r.problems.items()[0].message == "results must be a list of {policy, rule, result}, not a mapping");
 }
 
-TEST_CASE("results: a listed (policy, rule) must have exactly the result; others are ignored") {
+TEST_CASE("results: a listed (policy, rule) must have exactly the result, others are ignored") {
   const std::vector<finding> findings = {
       found("team-namespaces", rule_kind::allowed_namespaces, finding_result::pass),
       found("team-vm-limits", rule_kind::vm_vcpus, finding_result::violation, "Pod \"p\" asks for 8 vCPUs"),

@@ -179,7 +179,7 @@ TEST_CASE("UPDATE of a pod is never mutated") {
   CHECK(run_mutate(r, *policies()).patch.empty());
 }
 
-TEST_CASE("the namespace comes from the request, else the object; a mismatch is refused") {
+TEST_CASE("the namespace comes from the request, else the object, a mismatch is refused") {
   auto from_object = request_for(pod("default"), "");
   CHECK_FALSE(run_validate(from_object, *policies(), no_digests).allowed);
   CHECK(run_validate(request_for(pod("peer-pods"), ""), *policies(), no_digests).allowed);

@@ -174,7 +174,7 @@ TEST_CASE("metadata, annotations, name, generateName and namespace of the wrong 
   }
 }
 
-TEST_CASE("an object that is not a JSON object is refused; an absent one says so") {
+TEST_CASE("an object that is not a JSON object is refused, an absent one says so") {
   check_refused_everywhere(request_for(pod_kind, R"("a pod")"),
                            "the request's object must be a JSON object, got string");
   check_refused_everywhere(request_for(pod_kind, "null"), "the request has no object to evaluate");

@@ -135,7 +135,7 @@ TEST_CASE("vm chain: validate reads the annotations of a pod another webhook mut
                      "at most 16Gi allowed");
 }
 
-TEST_CASE("vm chain: machine_type and sizes are both checked; [] forbids an image override") {
+TEST_CASE("vm chain: machine_type and sizes are both checked, [] forbids an image override") {
   json::object annotations{{"io.katacontainers.config.hypervisor.machine_type", "Standard_NC24ads_A100_v4"},
                            {"io.katacontainers.config.hypervisor.image", "my-image"},
                            {"io.katacontainers.config.hypervisor.default_gpus", "1"}};

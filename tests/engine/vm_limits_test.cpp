@@ -197,7 +197,7 @@ TEST_CASE("a template's sizes are checked as the mutation computes them", "[vm][
   CHECK(violations[0].reason.find("containers[0] (name \"a\") resources.requests.cpu: invalid quantity \"6x\"") == 0);
 }
 
-TEST_CASE("instance types and images: exact, glob and regex entries; [] forbids setting them", "[vm][limits]") {
+TEST_CASE("instance types and images: exact, glob and regex entries, [] forbids setting them", "[vm][limits]") {
   vm_limits limits;
   limits.instance_types =
       allowed({{exact, "Standard_DC2as_v5"}, {glob, "Standard_DC*as_v5"}, {regex, "m6a\\.(large|xlarge)"}});
@@ -269,7 +269,7 @@ TEST_CASE("initdata: the document's digest must be listed", "[vm][limits]") {
   CHECK(provider.calls == 1);
 }
 
-TEST_CASE("initdata: [] forbids it without decoding; bad initdata is invalid", "[vm][limits]") {
+TEST_CASE("initdata: [] forbids it without decoding, bad initdata is invalid", "[vm][limits]") {
   vm_limits limits;
   limits.initdata_digests = std::vector<allowed_digest>{};
   peergate::testing::table_digest_provider provider;
@@ -284,10 +284,10 @@ TEST_CASE("initdata: [] forbids it without decoding; bad initdata is invalid", "
     std::string reason;
   };
   for (const bad& b :
-       {bad{"", "empty"}, bad{"not base64", "not base64"}, bad{read_initdata_fixture("not-gzip.b64"), "not gzip data"},
+       {bad{"", "the value is empty"}, bad{"not base64", "not base64"},
+        bad{read_initdata_fixture("not-gzip.b64"), "not gzip data"},
         bad{read_initdata_fixture("truncated.b64"), "truncated gzip stream"},
-        bad{read_initdata_fixture("trailing-garbage.b64"),
-            "trailing data after the gzip stream (7 bytes after the gzip stream)"}}) {
+        bad{read_initdata_fixture("trailing-garbage.b64"), "trailing data after the gzip stream (7 bytes)"}}) {
     INFO(b.reason);
     CHECK(only(run(annotations({{"cc_init_data", b.value}}), limits)) ==
           vm_violation{vm_rule::initdata, vm_violation_kind::invalid, "", "", b.reason});

@@ -101,7 +101,7 @@ TEST_CASE("queued lines are all written by flush_and_stop", "[audit][log]") {
   CHECK(lines_of(o.path).size() == 5000);
 }
 
-TEST_CASE("flush waits for what was queued; the file is appended to", "[audit][log]") {
+TEST_CASE("flush waits for what was queued, the file is appended to", "[audit][log]") {
   temp_dir dir;
   const fs::path path = dir.path / "audit.log";
   std::ofstream(path) << numbered_line(0);
@@ -167,7 +167,7 @@ TEST_CASE("rotation by size keeps FILE.1 .. FILE.N, whole lines, newest in FILE"
   for (std::size_t i = 0; i < kept.size(); ++i) CHECK(kept[i] == static_cast<std::int64_t>(60 + i));
 }
 
-TEST_CASE("rotation counts what the file already held; a line longer than the limit is written whole", "[audit][log]") {
+TEST_CASE("rotation counts what the file already held, a line longer than the limit is written whole", "[audit][log]") {
   temp_dir dir;
   const fs::path path = dir.path / "audit.log";
   std::ofstream(path) << numbered_line(0) << numbered_line(1);

@@ -123,7 +123,7 @@ TEST_CASE("bad requests get their status and a short JSON error") {
   CHECK(text.find(R"(peergate_http_responses_total{code="415"} 2)") != std::string::npos);
 }
 
-TEST_CASE("a review over --max-document-bytes gets 413 and a JSON error; a normal one is served") {
+TEST_CASE("a review over --max-document-bytes gets 413 and a JSON error, a normal one is served") {
   metrics stats{"test"};
   policy_store policies{{}, stats};
   policies.install_for_test(peergate::load_policies({}).policies);

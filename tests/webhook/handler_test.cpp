@@ -45,7 +45,7 @@ TEST_CASE("an apiserver-shaped peer pod review is allowed with a patch on admit 
   CHECK_FALSE(v.has_patch);
 }
 
-TEST_CASE("a peer pod in default is denied on admit and validate; mutate alone allows and patches") {
+TEST_CASE("a peer pod in default is denied on admit and validate, mutate alone allows and patches") {
   auto a = handle_review(step_kind::admit, sample("pod-peer-denied.json"), embedded());
   CHECK(a.result == outcome::denied);
   auto body = json::parse(a.body);
