@@ -247,7 +247,7 @@ std::vector<column_outcome> error_outcomes(std::size_t columns, const std::strin
   return std::vector<column_outcome>(columns, column_outcome{result::error, 0, reason});
 }
 
-object_evaluation evaluate_object(json::value object, const policy_set& policies, const vm::digest_provider& digests,
+object_evaluation evaluate_object(json::value object, const policy_set& policies, const evaluation_context& context,
                                   const std::string& default_namespace) {
   object_evaluation out;
   const std::size_t columns = column_count(policies);
@@ -292,7 +292,7 @@ object_evaluation evaluate_object(json::value object, const policy_set& policies
     out.outcomes = error_outcomes(columns, read.problem);
     return out;
   }
-  const decision d = run_validate(request, policies, digests);
+  const decision d = run_validate(request, policies, context);
   if (!d.allowed && d.findings.empty()) {  // refused before any policy looked at it
     out.outcomes = error_outcomes(columns, d.message);
     return out;

@@ -26,6 +26,7 @@ struct suite_context {
   fs::path dir;  // paths in the suite are relative to its file
   std::string file;
   policy_snapshot policies;
+  time_point now;  // --now, or the clock
 };
 
 // Reads the document a case points at, relative to the suite's folder.
@@ -162,7 +163,8 @@ case_outcome run_case(const suite_context& suite, const json::object& c,
   const step_kind step = step_name == "mutate"     ? step_kind::mutate
                          : step_name == "validate" ? step_kind::validate
                                                    : step_kind::admit;
-  const decision d = run_step(step, decoded.review->request, *suite.policies, webhook::openssl_digests());
+  const evaluation_context evaluation{webhook::openssl_digests(), suite.now};
+  const decision d = run_step(step, decoded.review->request, *suite.policies, evaluation);
   auto expect = c.find("expect");
   if (expect == c.end() || !expect->value().is_object()) {
     out.diff.push_back("the case has no expect mapping");
@@ -197,9 +199,10 @@ bool read_suite_results(const suite_context& suite, const json::array& cases, co
 }
 
 // Reads one suite file; returns false when it is not readable as a suite at all.
-bool run_suite(const fs::path& file, const json::object& suite_doc, const value_locator& where, test_totals& totals,
-               std::ostream& out) {
+bool run_suite(const fs::path& file, const json::object& suite_doc, const value_locator& where, time_point now,
+               test_totals& totals, std::ostream& out) {
   suite_context suite;
+  suite.now = now;
   suite.dir = file.parent_path();
   suite.file = file.string();
   const json::object* spec = suite_doc.contains("spec") ? suite_doc.at("spec").if_object() : nullptr;
@@ -239,7 +242,7 @@ bool run_suite(const fs::path& file, const json::object& suite_doc, const value_
 
 }  // namespace
 
-test_totals run_policy_tests(const std::vector<std::string>& paths, std::ostream& out) {
+test_totals run_policy_tests(const std::vector<std::string>& paths, time_point now, std::ostream& out) {
   test_totals totals;
   std::vector<fs::path> files;
   for (const auto& p : paths) {
@@ -272,7 +275,7 @@ test_totals run_policy_tests(const std::vector<std::string>& paths, std::ostream
       const json::object* obj = parsed.documents[i].if_object();
       if (!obj || string_field(*obj, "kind") != "PeerPodPolicyTest") continue;  // policies beside their tests
       ++suites;
-      if (!run_suite(file, *obj, places[i], totals, out)) ++totals.broken_suites;
+      if (!run_suite(file, *obj, places[i], now, totals, out)) ++totals.broken_suites;
     }
   }
   if (suites == 0) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/time_text.hpp"
+
 namespace peergate::cli {
 
 struct test_totals {
@@ -15,7 +17,8 @@ struct test_totals {
 };
 
 // Runs every suite found in `paths` (files, or directories searched for *.yaml/*.yml files
-// holding a PeerPodPolicyTest), writing one line per case and a diff for each failure.
-test_totals run_policy_tests(const std::vector<std::string>& paths, std::ostream& out);
+// holding a PeerPodPolicyTest), writing one line per case and a diff for each failure. Cases are
+// decided at `now`.
+test_totals run_policy_tests(const std::vector<std::string>& paths, time_point now, std::ostream& out);
 
 }  // namespace peergate::cli

@@ -152,7 +152,7 @@ vm::vm_request requested_vm_before(const request_subject& s, const admission_req
 // update raised or changed is checked (rules_to_check_on_update), so lowering a limit never
 // blocks scaling what already runs.
 void check_vm_policies(const request_subject& s, const admission_request& request, const boost::json::value& object,
-                       const policy_set& policies, const vm::digest_provider& digests, bool keeps_runtime_class,
+                       const policy_set& policies, const evaluation_context& context, bool keeps_runtime_class,
                        decision& d, std::vector<std::string>& denials) {
   std::optional<vm::vm_request> asked;  // read once, when a policy first needs it
   std::optional<vm::vm_rule_set> changed_by_update;
@@ -173,7 +173,7 @@ void check_vm_policies(const request_subject& s, const admission_request& reques
       rules = rules & *changed_by_update;
     }
     if (rules.empty()) continue;
-    const std::vector<vm::vm_violation> violations = vm::check(*asked, p.limits, digests, rules);
+    const std::vector<vm::vm_violation> violations = vm::check(*asked, p.limits, context.digests, rules);
     const vm::vm_message_subject subject{s.kind_name, s.display_name, s.namespace_name, *s.runtime_class};
     for (vm::vm_rule rule : vm::all_vm_rules) {
       if (!rules.contains(rule)) continue;
@@ -231,7 +231,7 @@ decision mutate(const admission_request& request, boost::json::value& object, co
 
 // The validation step on `object`: the request's own, or the one the mutation produced.
 decision validate(const admission_request& request, const boost::json::value& object, const policy_set& policies,
-                  const vm::digest_provider& digests) {
+                  const evaluation_context& context) {
   subject_read read = read_subject(request, object);
   if (read.result == subject_read::status::not_evaluated) return {};
   if (read.result == subject_read::status::invalid) return refuse(400, read.problem);
@@ -253,7 +253,7 @@ decision validate(const admission_request& request, const boost::json::value& ob
     check_accounting(s, policies, d, denials);
   }
   if (!policies.vm_policies.empty())
-    check_vm_policies(s, request, object, policies, digests, keeps_runtime_class, d, denials);
+    check_vm_policies(s, request, object, policies, context, keeps_runtime_class, d, denials);
   if (!denials.empty()) {
     d.allowed = false;
     d.code = 403;
@@ -265,10 +265,10 @@ decision validate(const admission_request& request, const boost::json::value& ob
 
 // mutate, then validate the mutated object: denied (no patch), or allowed with the patch.
 decision admit(const admission_request& request, boost::json::value& object, const policy_set& policies,
-               const vm::digest_provider& digests) {
+               const evaluation_context& context) {
   decision mutation = mutate(request, object, policies);
   if (!mutation.allowed) return mutation;
-  decision validation = validate(request, object, policies, digests);
+  decision validation = validate(request, object, policies, context);
   validation.findings.insert(validation.findings.begin(), mutation.findings.begin(), mutation.findings.end());
   if (validation.allowed) validation.patch = std::move(mutation.patch);
   return validation;
@@ -294,9 +294,8 @@ std::optional<vm::vm_request> requested_vm(const request_subject& subject, const
   return requested_vm(subject, object, subject.pod_spec, policies);
 }
 
-decision run_validate(const admission_request& request, const policy_set& policies,
-                      const vm::digest_provider& digests) {
-  return validate(request, request.object, policies, digests);
+decision run_validate(const admission_request& request, const policy_set& policies, const evaluation_context& context) {
+  return validate(request, request.object, policies, context);
 }
 
 // The const entry points work on a copy of the object; run_step_in_place, on the request's own.
@@ -305,29 +304,29 @@ decision run_mutate(const admission_request& request, const policy_set& policies
   return mutate(request, object, policies);
 }
 
-decision run_admit(const admission_request& request, const policy_set& policies, const vm::digest_provider& digests) {
+decision run_admit(const admission_request& request, const policy_set& policies, const evaluation_context& context) {
   boost::json::value object(request.object, request.object.storage());
-  return admit(request, object, policies, digests);
+  return admit(request, object, policies, context);
 }
 
 decision run_step_in_place(step_kind step, admission_request& request, const policy_set& policies,
-                           const vm::digest_provider& digests) {
+                           const evaluation_context& context) {
   switch (step) {
     case step_kind::mutate: return mutate(request, request.object, policies);
-    case step_kind::validate: return validate(request, request.object, policies, digests);
+    case step_kind::validate: return validate(request, request.object, policies, context);
     case step_kind::admit: break;
   }
-  return admit(request, request.object, policies, digests);
+  return admit(request, request.object, policies, context);
 }
 
 decision run_step(step_kind step, const admission_request& request, const policy_set& policies,
-                  const vm::digest_provider& digests) {
+                  const evaluation_context& context) {
   switch (step) {
-    case step_kind::admit: return run_admit(request, policies, digests);
+    case step_kind::admit: return run_admit(request, policies, context);
     case step_kind::mutate: return run_mutate(request, policies);
-    case step_kind::validate: return run_validate(request, policies, digests);
+    case step_kind::validate: return run_validate(request, policies, context);
   }
-  return run_admit(request, policies, digests);
+  return run_admit(request, policies, context);
 }
 
 }  // namespace peergate

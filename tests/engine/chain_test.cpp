@@ -16,7 +16,9 @@ using peergate::testing::load_test_policies;
 namespace {
 
 // The chain cases have no initdata: nothing is ever digested.
-const peergate::testing::table_digest_provider no_digests;
+const peergate::testing::table_digest_provider digest_table;
+// Evaluations at a fixed time, with digests that match nothing.
+const peergate::evaluation_context no_digests{digest_table, peergate::testing::fixed_now};
 
 const char* policies_yaml = R"yaml(apiVersion: peergate.dev/v1alpha1
 kind: PeerPodPolicy
