@@ -82,6 +82,11 @@ bool outcome_of_finding(const finding& f, column_outcome& out) {
       out.message = f.message;
       return true;
     case finding_result::skip:
+      // Exempted by a PeerPodPolicyException: a skip that names it and its reason, never a pass.
+      if (!f.exception.empty()) {
+        out.message = f.message;
+        return true;
+      }
       // Evaluated without a user, so only an exemption that matches every name, even the
       // empty one ("*"), gets here: admission never applies such a policy either.
       out.message = "exempt: the policy's exemptions match any user, even none, so it never applies";

@@ -86,7 +86,7 @@ void read_input(audit::object_auditor& auditor, const std::string& path, bool na
 }
 
 audit::report audit_objects(const audit_flags& f, time_point now) {
-  load_result loaded = load_policies(f.policies);
+  load_result loaded = load_policies(f.policies, mutation_defaults::from_environment(), now);
   if (!loaded.problems.items().empty()) std::cerr << loaded.problems.render_text();
   if (!loaded.ok()) throw bad_input{"policies not loaded: " + loaded.problems.summary()};
 

@@ -13,10 +13,11 @@ namespace {
 struct check_options {
   std::vector<std::string> paths;
   std::string format = "text";
+  std::string now;  // --now; "" = the clock
 };
 
 int run_check(const check_options& o) {
-  load_result loaded = load_policies(o.paths);
+  load_result loaded = load_policies(o.paths, mutation_defaults::from_environment(), now_or_clock(o.now));
   if (o.format == "json") {
     std::cout << loaded.problems.render_json() << "\n";
   } else {
@@ -28,8 +29,10 @@ int run_check(const check_options& o) {
       const auto mutations = std::count_if(loaded.policies->mutations.begin(), loaded.policies->mutations.end(),
                                            [](const mutation_settings& m) { return !m.where.file.empty(); });
       const std::size_t vm_policies = loaded.policies->vm_policies.size();
+      const std::size_t exceptions = loaded.policies->exceptions.size();
       std::cout << "; loaded " << policies << (policies == 1 ? " policy" : " policies");
       if (vm_policies > 0) std::cout << ", " << vm_policies << (vm_policies == 1 ? " VM policy" : " VM policies");
+      if (exceptions > 0) std::cout << ", " << exceptions << (exceptions == 1 ? " exception" : " exceptions");
       std::cout << " and " << mutations << (mutations == 1 ? " mutation" : " mutations");
     }
     std::cout << "\n";
@@ -43,6 +46,7 @@ command add_check_command(CLI::App& app) {
   auto o = std::make_shared<check_options>();
   CLI::App* cmd = app.add_subcommand("check", "Check policy files and print every problem with its location");
   cmd->add_option("--format", o->format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  add_now_option(*cmd, o->now);
   cmd->add_option("paths", o->paths, "Policy files or directories")->required();
   cmd->footer("Exit status: 0 no errors, 1 errors, 2 usage.");
   return {cmd, [o] { return run_check(*o); }};

@@ -11,8 +11,8 @@ int report_usage_error(const CLI::App& subcommand, const std::string& problem) {
   return exit_usage;
 }
 
-policy_snapshot load_or_report(const std::vector<std::string>& paths) {
-  load_result loaded = load_policies(paths);
+policy_snapshot load_or_report(const std::vector<std::string>& paths, time_point now) {
+  load_result loaded = load_policies(paths, mutation_defaults::from_environment(), now);
   if (!loaded.problems.items().empty()) std::cerr << loaded.problems.render_text();
   if (!loaded.ok()) std::cerr << "peergate: policies not loaded: " << loaded.problems.summary() << "\n";
   return loaded.policies;

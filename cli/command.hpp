@@ -39,8 +39,9 @@ struct command {
 int report_usage_error(const CLI::App& subcommand, const std::string& problem);
 
 // Loads the policy files and directories in `paths`, or the embedded policies when there are
-// none, printing every diagnostic to stderr. Null (after saying why) when they did not load.
-policy_snapshot load_or_report(const std::vector<std::string>& paths);
+// none, at `now` (exceptions' expiry warnings), printing every diagnostic to stderr. Null (after
+// saying why) when they did not load.
+policy_snapshot load_or_report(const std::vector<std::string>& paths, time_point now);
 
 // --now of review, check, test and audit: the time requests are decided and exceptions judged
 // at, as RFC 3339 with a zone. Without it, the clock: read here, never in the engine.

@@ -163,7 +163,19 @@ case_outcome run_case(const suite_context& suite, const json::object& c,
   const step_kind step = step_name == "mutate"     ? step_kind::mutate
                          : step_name == "validate" ? step_kind::validate
                                                    : step_kind::admit;
-  const evaluation_context evaluation{webhook::openssl_digests(), suite.now};
+  // A case may set its own time (exceptions that are active, expiring or expired).
+  time_point now = suite.now;
+  if (auto it = c.find("now"); it != c.end()) {
+    std::string problem;
+    const std::optional<time_point> at =
+        it->value().is_string() ? parse_rfc3339(it->value().get_string(), &problem) : std::nullopt;
+    if (!at) {
+      out.diff.push_back("now: " + (problem.empty() ? std::string("must be an RFC 3339 time as a string") : problem));
+      return out;
+    }
+    now = *at;
+  }
+  const evaluation_context evaluation{webhook::openssl_digests(), now};
   const decision d = run_step(step, decoded.review->request, *suite.policies, evaluation);
   auto expect = c.find("expect");
   if (expect == c.end() || !expect->value().is_object()) {
@@ -214,7 +226,7 @@ bool run_suite(const fs::path& file, const json::object& suite_doc, const value_
   if (auto it = spec->find("policies"); it != spec->end() && it->value().is_array())
     for (const auto& p : it->value().get_array())
       if (p.is_string()) policy_paths.push_back((suite.dir / std::string(p.get_string())).lexically_normal().string());
-  load_result loaded = load_policies(policy_paths);
+  load_result loaded = load_policies(policy_paths, mutation_defaults::from_environment(), now);
   if (!loaded.ok()) {
     out << "ERROR " << suite.file << ": its policies do not load:\n" << loaded.problems.render_text();
     return false;

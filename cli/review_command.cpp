@@ -39,7 +39,7 @@ void print_summary(const std::string& label, const decision& d) {
 
 int run_review(const review_options& o) {
   const time_point now = now_or_clock(o.now);
-  policy_snapshot policies = load_or_report(o.policies);
+  policy_snapshot policies = load_or_report(o.policies, now);
   if (!policies) return exit_usage;
   const evaluation_context evaluation{webhook::openssl_digests(), now};
   const step_kind step = o.step == "mutate"     ? step_kind::mutate
