@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -39,6 +41,7 @@ struct loaded_policy_counts {
   std::size_t policies = 0;     // PeerPodPolicy
   std::size_t vm_policies = 0;  // PeerPodVMPolicy
   std::size_t mutations = 0;    // PeerPodMutation written in a file (not the implicit default)
+  std::size_t exceptions = 0;   // PeerPodPolicyException
 };
 
 class metrics {
@@ -57,6 +60,10 @@ class metrics {
   // rule tells a VM policy's limits apart (one finding per rule it checks); a policy only ever
   // reports its own kind's rules, so the series stay bounded by the loaded policies.
   void record_finding(const finding& f);
+  // peergate_exception_uses_total{exception,policy}: requests a PeerPodPolicyException exempted
+  // from a policy, once per request (a VM policy's rules count once). Both names come from the
+  // loaded configuration.
+  void record_exception_use(std::string_view exception, std::string_view policy);
   void record_policy_reload(bool success);
   void set_policies_loaded(loaded_policy_counts counts);
   void record_tls_reload(bool success);
@@ -69,8 +76,10 @@ class metrics {
 
   std::int64_t connections_active() const { return connections_active_.load(std::memory_order_relaxed); }
 
-  // The whole exposition, text format 0.0.4.
-  std::string render() const;
+  // The whole exposition, text format 0.0.4. `seconds_to_nearest_exception_expiry` is computed
+  // by the caller at scrape time from the served set and the clock (nullopt: no exception loaded,
+  // no sample): peergate_exception_nearest_expiry_seconds.
+  std::string render(std::optional<double> seconds_to_nearest_exception_expiry = std::nullopt) const;
 
   static constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -101,11 +110,15 @@ class metrics {
   mutable std::shared_mutex policy_results_mutex_;
   std::map<result_key, std::unique_ptr<counter>, result_key_less> policy_results_;
 
+  mutable std::mutex exception_uses_mutex_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> exception_uses_;  // rare: a plain map
+
   counter reloads_success_{0};
   counter reloads_failure_{0};
   std::atomic<std::int64_t> policies_loaded_{0};
   std::atomic<std::int64_t> vm_policies_loaded_{0};
   std::atomic<std::int64_t> mutations_loaded_{0};
+  std::atomic<std::int64_t> exceptions_loaded_{0};
   counter tls_reloads_success_{0};
   counter tls_reloads_failure_{0};
   std::atomic<std::int64_t> certificate_expiry_{0};
