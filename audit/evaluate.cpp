@@ -82,6 +82,11 @@ bool outcome_of_finding(const finding& f, column_outcome& out) {
       out.message = f.message;
       return true;
     case finding_result::skip:
+      // Exempted by a PeerPodPolicyException: a skip that names it and its reason, never a pass.
+      if (!f.exception.empty()) {
+        out.message = f.message;
+        return true;
+      }
       // Evaluated without a user, so only an exemption that matches every name, even the
       // empty one ("*"), gets here: admission never applies such a policy either.
       out.message = "exempt: the policy's exemptions match any user, even none, so it never applies";
@@ -247,7 +252,7 @@ std::vector<column_outcome> error_outcomes(std::size_t columns, const std::strin
   return std::vector<column_outcome>(columns, column_outcome{result::error, 0, reason});
 }
 
-object_evaluation evaluate_object(json::value object, const policy_set& policies, const vm::digest_provider& digests,
+object_evaluation evaluate_object(json::value object, const policy_set& policies, const evaluation_context& context,
                                   const std::string& default_namespace) {
   object_evaluation out;
   const std::size_t columns = column_count(policies);
@@ -292,7 +297,7 @@ object_evaluation evaluate_object(json::value object, const policy_set& policies
     out.outcomes = error_outcomes(columns, read.problem);
     return out;
   }
-  const decision d = run_validate(request, policies, digests);
+  const decision d = run_validate(request, policies, context);
   if (!d.allowed && d.findings.empty()) {  // refused before any policy looked at it
     out.outcomes = error_outcomes(columns, d.message);
     return out;

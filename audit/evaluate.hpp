@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "audit/report.hpp"
+#include "engine/chain.hpp"
 #include "engine/policy/model.hpp"
-#include "engine/vm/digest.hpp"
 
 namespace peergate::audit {
 
@@ -50,9 +50,10 @@ struct object_evaluation {
 };
 
 // `object` is any JSON value read from the input; what cannot be evaluated becomes error
-// outcomes with the reason. The object is moved into the request that is evaluated.
+// outcomes with the reason. The object is moved into the request that is evaluated, at the
+// context's time.
 object_evaluation evaluate_object(boost::json::value object, const policy_set& policies,
-                                  const vm::digest_provider& digests, const std::string& default_namespace);
+                                  const evaluation_context& context, const std::string& default_namespace);
 
 // Error outcomes for every column, for an item that could not be read at all.
 std::vector<column_outcome> error_outcomes(std::size_t columns, const std::string& reason);

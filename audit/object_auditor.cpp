@@ -24,9 +24,9 @@ std::uint64_t hash_name(std::string_view kind, std::string_view ns, std::string_
 
 }  // namespace
 
-object_auditor::object_auditor(policy_snapshot policies, const vm::digest_provider& digests,
+object_auditor::object_auditor(policy_snapshot policies, const evaluation_context& context,
                                std::string default_namespace)
-    : policies_(std::move(policies)), digests_(&digests), default_namespace_(std::move(default_namespace)) {
+    : policies_(std::move(policies)), context_(context), default_namespace_(std::move(default_namespace)) {
   report_.origin = report_origin::objects;
   report_.columns = columns_for(*policies_);
   pod_kind_ = report_.text.intern("Pod");
@@ -62,7 +62,7 @@ void object_auditor::add(input_item&& item) {
     add_error_row(item.line, std::move(item.where), item.error);
     return;
   }
-  object_evaluation e = evaluate_object(std::move(item.value), *policies_, *digests_, default_namespace_);
+  object_evaluation e = evaluate_object(std::move(item.value), *policies_, context_, default_namespace_);
   if (!e.evaluated) {
     ++report_.ignored_kinds[e.kind];
     return;

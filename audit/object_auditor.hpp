@@ -13,8 +13,8 @@
 
 #include "audit/object_stream.hpp"
 #include "audit/report.hpp"
+#include "engine/chain.hpp"
 #include "engine/policy/model.hpp"
-#include "engine/vm/digest.hpp"
 
 namespace peergate::audit {
 
@@ -22,8 +22,9 @@ class object_auditor {
  public:
   // `default_namespace` is used for objects without metadata.namespace (hand-written
   // manifests), as `kubectl apply` would.
-  // `digests` digests initdata documents for VM policies; it must outlive the auditor.
-  object_auditor(policy_snapshot policies, const vm::digest_provider& digests,
+  // Objects are evaluated at `context.now`; its `digests` digest initdata documents for VM
+  // policies and must outlive the auditor.
+  object_auditor(policy_snapshot policies, const evaluation_context& context,
                  std::string default_namespace = "default");
 
   // Items added from now on come from `name` (a file, "<stdin>").
@@ -52,7 +53,7 @@ class object_auditor {
   static std::uint32_t first_with(const std::deque<hashed_row>& index, std::uint64_t hash);
 
   policy_snapshot policies_;
-  const vm::digest_provider* digests_;
+  evaluation_context context_;
   std::string default_namespace_;
   report report_;
   std::uint32_t source_ = 0;

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <ctime>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -35,6 +35,7 @@ struct audit_flags {
   std::string fail_on = "never";
   std::string default_namespace = "default";
   std::string color = "auto";
+  std::string now;  // --now; "" = the clock
   bool all = false;
 };
 
@@ -84,8 +85,8 @@ void read_input(audit::object_auditor& auditor, const std::string& path, bool na
   if (stats.empty() && named) throw bad_input{label + ": no Kubernetes objects found"};
 }
 
-audit::report audit_objects(const audit_flags& f) {
-  load_result loaded = load_policies(f.policies);
+audit::report audit_objects(const audit_flags& f, time_point now) {
+  load_result loaded = load_policies(f.policies, mutation_defaults::from_environment(), now);
   if (!loaded.problems.items().empty()) std::cerr << loaded.problems.render_text();
   if (!loaded.ok()) throw bad_input{"policies not loaded: " + loaded.problems.summary()};
 
@@ -94,7 +95,8 @@ audit::report audit_objects(const audit_flags& f) {
     if (::isatty(STDIN_FILENO)) throw bad_input{"no input: give -f FILE or DIR, or -f - to read standard input"};
     files.push_back("-");
   }
-  audit::object_auditor auditor(loaded.policies, webhook::openssl_digests(), f.default_namespace);
+  const evaluation_context evaluation{webhook::openssl_digests(), now};
+  audit::object_auditor auditor(loaded.policies, evaluation, f.default_namespace);
   for (const std::string& path : files) {
     std::error_code ec;
     if (path != "-" && fs::is_directory(path, ec)) {
@@ -105,10 +107,10 @@ audit::report audit_objects(const audit_flags& f) {
       read_input(auditor, path, true);
     }
   }
-  return auditor.finish(std::time(nullptr));
+  return auditor.finish(std::chrono::system_clock::to_time_t(now));
 }
 
-audit::report audit_logs(const audit_flags& f) {
+audit::report audit_logs(const audit_flags& f, time_point now) {
   audit::log_auditor auditor;
   for (const std::string& path : f.logs) {
     std::ifstream file;
@@ -124,7 +126,7 @@ audit::report audit_logs(const audit_flags& f) {
     audit::read_log(*in, auditor);
     if (in->bad()) throw bad_input{label_of(path) + ": read error"};
   }
-  return auditor.finish(std::time(nullptr));
+  return auditor.finish(std::chrono::system_clock::to_time_t(now));
 }
 
 bool wants_color(const audit_flags& f) {
@@ -139,7 +141,8 @@ bool wants_color(const audit_flags& f) {
 // reached --fail-on.
 int run_audit(const audit_flags& f) {
   try {
-    const audit::report rep = f.logs.empty() ? audit_objects(f) : audit_logs(f);
+    const time_point now = now_or_clock(f.now);
+    const audit::report rep = f.logs.empty() ? audit_objects(f, now) : audit_logs(f, now);
     audit::render_options options;
     options.color = wants_color(f);
     options.all = f.all;
@@ -208,6 +211,7 @@ command add_audit_command(CLI::App& app) {
       ->capture_default_str()
       ->excludes(logs);
   cmd->add_flag("--all", flags->all, "List pass and skip results too (table, policyreport, openreports)");
+  add_now_option(*cmd, flags->now);
   cmd->add_option("--color", flags->color, "Colours in the table: auto (on a terminal), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();

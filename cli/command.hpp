@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/policy/loader.hpp"
+#include "engine/time_text.hpp"
 
 namespace peergate::cli {
 
@@ -38,8 +39,16 @@ struct command {
 int report_usage_error(const CLI::App& subcommand, const std::string& problem);
 
 // Loads the policy files and directories in `paths`, or the embedded policies when there are
-// none, printing every diagnostic to stderr. Null (after saying why) when they did not load.
-policy_snapshot load_or_report(const std::vector<std::string>& paths);
+// none, at `now` (exceptions' expiry warnings), printing every diagnostic to stderr. Null (after
+// saying why) when they did not load.
+policy_snapshot load_or_report(const std::vector<std::string>& paths, time_point now);
+
+// --now of review, check, test and audit: the time requests are decided and exceptions judged
+// at, as RFC 3339 with a zone. Without it, the clock: read here, never in the engine.
+extern const CLI::Validator rfc3339_check;
+void add_now_option(CLI::App& subcommand, std::string& now);
+// The time --now names (checked by rfc3339_check), or the clock when it was not given.
+time_point now_or_clock(const std::string& now);
 
 // Kubernetes names as options: a Service name (DNS-1035 label) and a namespace (DNS-1123
 // label), for `certs` and `manifests`.

@@ -1,5 +1,6 @@
 #include "cli/manifests_command.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -74,11 +75,12 @@ int run_manifests(const manifests_flags& f) {
     o.ca = ca_source::openshift_service_ca;
   }
 
-  // The policies are loaded as the server will load them: a set with errors is no deployment.
-  // The ConfigMap then holds the very texts that were checked.
+  // The policies are loaded as the server will load them (now, for the exceptions' expiry): a
+  // set with errors is no deployment. The ConfigMap then holds the very texts that were checked,
+  // every document of them: PeerPodPolicyExceptions ship and hot-reload with the policies.
   const policy_texts texts = read_policy_texts(f.policies);
   const mutation_defaults defaults = mutation_defaults::from_environment();
-  load_result loaded = load_policy_texts(texts, defaults);
+  load_result loaded = load_policy_texts(texts, defaults, std::chrono::system_clock::now());
   if (!loaded.problems.items().empty()) std::cerr << loaded.problems.render_text();
   if (!loaded.ok()) {
     std::cerr << "peergate manifests: policies not loaded: " << loaded.problems.summary() << "\n";

@@ -26,6 +26,7 @@ struct suite_context {
   fs::path dir;  // paths in the suite are relative to its file
   std::string file;
   policy_snapshot policies;
+  time_point now;  // --now, or the clock
 };
 
 // Reads the document a case points at, relative to the suite's folder.
@@ -157,7 +158,20 @@ case_result run_case(const suite_context& suite, const json::object& c,
   const step_kind step = step_name == "mutate"     ? step_kind::mutate
                          : step_name == "validate" ? step_kind::validate
                                                    : step_kind::admit;
-  const decision d = run_step(step, decoded.review->request, *suite.policies, webhook::openssl_digests());
+  // A case may set its own time (exceptions that are active, expiring or expired).
+  time_point now = suite.now;
+  if (auto it = c.find("now"); it != c.end()) {
+    std::string problem;
+    const std::optional<time_point> at =
+        it->value().is_string() ? parse_rfc3339(it->value().get_string(), &problem) : std::nullopt;
+    if (!at) {
+      out.diff.push_back("now: " + (problem.empty() ? std::string("must be an RFC 3339 time as a string") : problem));
+      return out;
+    }
+    now = *at;
+  }
+  const evaluation_context evaluation{webhook::openssl_digests(), now};
+  const decision d = run_step(step, decoded.review->request, *suite.policies, evaluation);
   auto expect = c.find("expect");
   if (expect == c.end() || !expect->value().is_object()) {
     out.diff.push_back("the case has no expect mapping");
@@ -193,9 +207,10 @@ bool read_suite_results(const suite_context& suite, const json::array& cases, co
 }
 
 // Runs one suite document; returns false when it is not readable as a suite at all.
-bool run_suite(const fs::path& file, const json::object& suite_doc, const value_locator& where, test_totals& totals,
-               suite_result& out) {
+bool run_suite(const fs::path& file, const json::object& suite_doc, const value_locator& where, time_point now,
+               test_totals& totals, suite_result& out) {
   suite_context suite;
+  suite.now = now;
   suite.dir = file.parent_path();
   suite.file = file.string();
   const json::object* spec = suite_doc.contains("spec") ? suite_doc.at("spec").if_object() : nullptr;
@@ -207,7 +222,7 @@ bool run_suite(const fs::path& file, const json::object& suite_doc, const value_
   if (auto it = spec->find("policies"); it != spec->end() && it->value().is_array())
     for (const auto& p : it->value().get_array())
       if (p.is_string()) policy_paths.push_back((suite.dir / std::string(p.get_string())).lexically_normal().string());
-  load_result loaded = load_policies(policy_paths);
+  load_result loaded = load_policies(policy_paths, mutation_defaults::from_environment(), now);
   if (!loaded.ok()) {
     out.error = suite.file + ": its policies do not load:";
     out.error_details = loaded.problems.render_text();
@@ -236,7 +251,7 @@ bool run_suite(const fs::path& file, const json::object& suite_doc, const value_
 
 }  // namespace
 
-test_run run_policy_tests(const std::vector<std::string>& paths) {
+test_run run_policy_tests(const std::vector<std::string>& paths, time_point now) {
   test_run run;
   test_totals& totals = run.totals;
   std::vector<fs::path> files;
@@ -272,7 +287,7 @@ test_run run_policy_tests(const std::vector<std::string>& paths) {
       ++suites;
       suite_result& result = run.suites.emplace_back();
       result.file = file.string();
-      if (!run_suite(file, *obj, places[i], totals, result)) ++totals.broken_suites;
+      if (!run_suite(file, *obj, places[i], now, totals, result)) ++totals.broken_suites;
     }
   }
   if (suites == 0) {

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/time_text.hpp"
+
 namespace peergate::cli {
 
 struct test_totals {
@@ -43,8 +45,8 @@ struct test_run {
 };
 
 // Runs every suite found in `paths` (files, or directories searched for *.yaml/*.yml files
-// holding a PeerPodPolicyTest).
-test_run run_policy_tests(const std::vector<std::string>& paths);
+// holding a PeerPodPolicyTest). Cases are decided at `now` (a case may set its own).
+test_run run_policy_tests(const std::vector<std::string>& paths, time_point now);
 
 // One line per case and a diff for each failure, then the totals.
 void render_test_text(const test_run& run, std::ostream& out);

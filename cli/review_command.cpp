@@ -22,6 +22,7 @@ struct review_options {
   std::string step = "admit";
   std::string output = "json";
   object_context context;
+  std::string now;  // --now; "" = the clock
   std::vector<std::string> files;
 };
 
@@ -37,8 +38,10 @@ void print_summary(const std::string& label, const decision& d) {
 }
 
 int run_review(const review_options& o) {
-  policy_snapshot policies = load_or_report(o.policies);
+  const time_point now = now_or_clock(o.now);
+  policy_snapshot policies = load_or_report(o.policies, now);
   if (!policies) return exit_usage;
+  const evaluation_context evaluation{webhook::openssl_digests(), now};
   const step_kind step = o.step == "mutate"     ? step_kind::mutate
                          : o.step == "validate" ? step_kind::validate
                                                 : step_kind::admit;
@@ -62,7 +65,7 @@ int run_review(const review_options& o) {
         std::cerr << "peergate review: " << label << ": " << decoded.error << "\n";
         return exit_usage;
       }
-      const decision d = run_step(step, decoded.review->request, *policies, webhook::openssl_digests());
+      const decision d = run_step(step, decoded.review->request, *policies, evaluation);
       if (o.output == "text") print_summary(label, d);
       else std::cout << webhook::encode_response(decoded.review->api_version, decoded.review->request.uid, d) << "\n";
       if (!d.allowed) status = exit_failed;
@@ -88,6 +91,7 @@ command add_review_command(CLI::App& app) {
   cmd->add_option("--operation", o->context.operation, "Operation for a bare object")
       ->check(CLI::IsMember({"CREATE", "UPDATE"}))
       ->capture_default_str();
+  add_now_option(*cmd, o->now);
   cmd->add_option("--output,-o", o->output, "json: the AdmissionReview response; text: a summary")
       ->check(CLI::IsMember({"json", "text"}))
       ->capture_default_str();

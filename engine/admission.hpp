@@ -103,6 +103,7 @@ struct finding {
   validation_actions actions;  // what a violation does: the policy's (empty for the mutation)
   finding_result result = finding_result::pass;
   std::string message;
+  std::string exception;  // a skip because a PeerPodPolicyException covers the request: its name
 };
 
 struct decision {

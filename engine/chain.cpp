@@ -5,6 +5,7 @@
 #include "engine/messages.hpp"
 #include "engine/mutation.hpp"
 #include "engine/request_subject.hpp"
+#include "engine/time_text.hpp"
 #include "engine/vm/vm_messages.hpp"
 #include "engine/vm/vm_request.hpp"
 
@@ -71,8 +72,56 @@ std::string default_violation_message(const peer_pod_policy& p, const request_su
          "\", which is not allowed in namespace \"" + s.namespace_name + "\" (allowed: " + p.allowed_summary + ")";
 }
 
-void check_policies(const request_subject& s, const admission_request& request, const policy_set& policies, decision& d,
-                    std::vector<std::string>& denials) {
+// The exceptions used by one request, in the order of first use, with the policies each one
+// exempted: one audit annotation per exception, one warning per exception and policy near expiry.
+class exception_uses {
+ public:
+  // The first exception, in load order, that names `policy` and covers the request at `now`.
+  static const policy_exception* find(const policy_set& policies, const std::string& policy, const request_subject& s,
+                                      time_point now) {
+    for (const auto& e : policies.exceptions)
+      if (e.names_policy(policy) && e.active_at(now) && e.covers(s.namespace_name, s.name, s.generate_name)) return &e;
+    return nullptr;
+  }
+
+  // The skip finding of `policy`'s `rule`, not evaluated because of `e`.
+  static finding skipped(const policy_exception& e, const std::string& policy, rule_kind rule,
+                         const validation_actions& actions) {
+    finding f{policy, rule, actions, finding_result::skip,
+              one_line("exempt by exception \"" + e.name + "\" until " + e.expires_text + ": " + e.reason, 1024)};
+    f.exception = e.name;
+    return f;
+  }
+
+  void add(const policy_exception& e, const std::string& policy) {
+    auto used = std::find_if(uses_.begin(), uses_.end(), [&](const auto& u) { return u.first == &e; });
+    if (used == uses_.end()) used = uses_.insert(uses_.end(), {&e, {}});
+    if (std::find(used->second.begin(), used->second.end(), policy) == used->second.end())
+      used->second.push_back(policy);
+  }
+
+  // The record of each use, in the decision: an audit annotation keyed by the exception's name
+  // (names are unique across every kind, so no policy's key), and a warning when near expiry.
+  void record(decision& d, time_point now) const {
+    for (const auto& [e, exempted] : uses_) {
+      std::string list;
+      for (const auto& policy : exempted) list += (list.empty() ? "" : ", ") + policy;
+      d.audit_annotations.emplace_back(
+          e->name, one_line("exempts " + list + " until " + e->expires_text + ": " + e->reason, 1024));
+      if (!e->expiring_at(now)) continue;
+      for (const auto& policy : exempted)
+        d.warnings.push_back(
+            one_line("exception \"" + e->name + "\" for policy \"" + policy + "\" expires " + e->expires_text, 1024));
+    }
+  }
+
+ private:
+  std::vector<std::pair<const policy_exception*, std::vector<std::string>>> uses_;
+};
+
+void check_policies(const request_subject& s, const admission_request& request, const policy_set& policies,
+                    const evaluation_context& context, decision& d, std::vector<std::string>& denials,
+                    exception_uses& uses) {
   for (const auto& p : policies.policies) {
     finding f{p.name, rule_kind::allowed_namespaces, p.actions};
     if (!names_class(p.runtime_class_names, *s.runtime_class)) continue;
@@ -80,6 +129,11 @@ void check_policies(const request_subject& s, const admission_request& request, 
       f.result = finding_result::skip;
       f.message = "user \"" + request.user.username + "\" is exempt";
       d.findings.push_back(std::move(f));
+      continue;
+    }
+    if (const policy_exception* e = exception_uses::find(policies, p.name, s, context.now)) {
+      d.findings.push_back(exception_uses::skipped(*e, p.name, rule_kind::allowed_namespaces, p.actions));
+      uses.add(*e, p.name);
       continue;
     }
     if (p.allowed_namespaces.matches(s.namespace_name)) {
@@ -152,8 +206,8 @@ vm::vm_request requested_vm_before(const request_subject& s, const admission_req
 // update raised or changed is checked (rules_to_check_on_update), so lowering a limit never
 // blocks scaling what already runs.
 void check_vm_policies(const request_subject& s, const admission_request& request, const boost::json::value& object,
-                       const policy_set& policies, const vm::digest_provider& digests, bool keeps_runtime_class,
-                       decision& d, std::vector<std::string>& denials) {
+                       const policy_set& policies, const evaluation_context& context, bool keeps_runtime_class,
+                       decision& d, std::vector<std::string>& denials, exception_uses& uses) {
   std::optional<vm::vm_request> asked;  // read once, when a policy first needs it
   std::optional<vm::vm_rule_set> changed_by_update;
   for (const auto& p : policies.vm_policies) {
@@ -166,14 +220,22 @@ void check_vm_policies(const request_subject& s, const admission_request& reques
                                 "user \"" + request.user.username + "\" is exempt"});
       continue;
     }
-    if (!asked) asked = requested_vm(s, object, s.pod_spec, policies);
     if (keeps_runtime_class) {
+      if (!asked) asked = requested_vm(s, object, s.pod_spec, policies);
       if (!changed_by_update)
         changed_by_update = vm::rules_to_check_on_update(requested_vm_before(s, request, policies), *asked);
       rules = rules & *changed_by_update;
     }
     if (rules.empty()) continue;
-    const std::vector<vm::vm_violation> violations = vm::check(*asked, p.limits, digests, rules);
+    // An exception stops the whole policy: every rule it would check is skipped, none evaluated.
+    if (const policy_exception* e = exception_uses::find(policies, p.name, s, context.now)) {
+      for (vm::vm_rule rule : vm::all_vm_rules)
+        if (rules.contains(rule)) d.findings.push_back(exception_uses::skipped(*e, p.name, rule_of(rule), p.actions));
+      uses.add(*e, p.name);
+      continue;
+    }
+    if (!asked) asked = requested_vm(s, object, s.pod_spec, policies);
+    const std::vector<vm::vm_violation> violations = vm::check(*asked, p.limits, context.digests, rules);
     const vm::vm_message_subject subject{s.kind_name, s.display_name, s.namespace_name, *s.runtime_class};
     for (vm::vm_rule rule : vm::all_vm_rules) {
       if (!rules.contains(rule)) continue;
@@ -231,7 +293,7 @@ decision mutate(const admission_request& request, boost::json::value& object, co
 
 // The validation step on `object`: the request's own, or the one the mutation produced.
 decision validate(const admission_request& request, const boost::json::value& object, const policy_set& policies,
-                  const vm::digest_provider& digests) {
+                  const evaluation_context& context) {
   subject_read read = read_subject(request, object);
   if (read.result == subject_read::status::not_evaluated) return {};
   if (read.result == subject_read::status::invalid) return refuse(400, read.problem);
@@ -248,12 +310,14 @@ decision validate(const admission_request& request, const boost::json::value& ob
 
   decision d;
   std::vector<std::string> denials;
+  exception_uses uses;
   if (!keeps_runtime_class) {
-    check_policies(s, request, policies, d, denials);
+    check_policies(s, request, policies, context, d, denials, uses);
     check_accounting(s, policies, d, denials);
   }
   if (!policies.vm_policies.empty())
-    check_vm_policies(s, request, object, policies, digests, keeps_runtime_class, d, denials);
+    check_vm_policies(s, request, object, policies, context, keeps_runtime_class, d, denials, uses);
+  uses.record(d, context.now);
   if (!denials.empty()) {
     d.allowed = false;
     d.code = 403;
@@ -265,10 +329,10 @@ decision validate(const admission_request& request, const boost::json::value& ob
 
 // mutate, then validate the mutated object: denied (no patch), or allowed with the patch.
 decision admit(const admission_request& request, boost::json::value& object, const policy_set& policies,
-               const vm::digest_provider& digests) {
+               const evaluation_context& context) {
   decision mutation = mutate(request, object, policies);
   if (!mutation.allowed) return mutation;
-  decision validation = validate(request, object, policies, digests);
+  decision validation = validate(request, object, policies, context);
   validation.findings.insert(validation.findings.begin(), mutation.findings.begin(), mutation.findings.end());
   if (validation.allowed) validation.patch = std::move(mutation.patch);
   return validation;
@@ -294,9 +358,8 @@ std::optional<vm::vm_request> requested_vm(const request_subject& subject, const
   return requested_vm(subject, object, subject.pod_spec, policies);
 }
 
-decision run_validate(const admission_request& request, const policy_set& policies,
-                      const vm::digest_provider& digests) {
-  return validate(request, request.object, policies, digests);
+decision run_validate(const admission_request& request, const policy_set& policies, const evaluation_context& context) {
+  return validate(request, request.object, policies, context);
 }
 
 // The const entry points work on a copy of the object; run_step_in_place, on the request's own.
@@ -305,29 +368,29 @@ decision run_mutate(const admission_request& request, const policy_set& policies
   return mutate(request, object, policies);
 }
 
-decision run_admit(const admission_request& request, const policy_set& policies, const vm::digest_provider& digests) {
+decision run_admit(const admission_request& request, const policy_set& policies, const evaluation_context& context) {
   boost::json::value object(request.object, request.object.storage());
-  return admit(request, object, policies, digests);
+  return admit(request, object, policies, context);
 }
 
 decision run_step_in_place(step_kind step, admission_request& request, const policy_set& policies,
-                           const vm::digest_provider& digests) {
+                           const evaluation_context& context) {
   switch (step) {
     case step_kind::mutate: return mutate(request, request.object, policies);
-    case step_kind::validate: return validate(request, request.object, policies, digests);
+    case step_kind::validate: return validate(request, request.object, policies, context);
     case step_kind::admit: break;
   }
-  return admit(request, request.object, policies, digests);
+  return admit(request, request.object, policies, context);
 }
 
 decision run_step(step_kind step, const admission_request& request, const policy_set& policies,
-                  const vm::digest_provider& digests) {
+                  const evaluation_context& context) {
   switch (step) {
-    case step_kind::admit: return run_admit(request, policies, digests);
+    case step_kind::admit: return run_admit(request, policies, context);
     case step_kind::mutate: return run_mutate(request, policies);
-    case step_kind::validate: return run_validate(request, policies, digests);
+    case step_kind::validate: return run_validate(request, policies, context);
   }
-  return run_admit(request, policies, digests);
+  return run_admit(request, policies, context);
 }
 
 }  // namespace peergate

@@ -1,9 +1,11 @@
 #pragma once
 // The admission chain: mutate, then validate the mutated object, one decision.
-// Each step is a small pure function of (request, policies). The validation step digests
-// initdata documents for PeerPodVMPolicies with `digests`: the engine does not link a crypto
-// library, so the caller passes one (webhook/digest_openssl.hpp).
+// Each step is a small pure function of (request, policies, context). The validation step
+// digests initdata documents for PeerPodVMPolicies with the context's `digests`: the engine does
+// not link a crypto library, so the caller passes one (webhook/digest_openssl.hpp). Nor does it
+// read a clock: the caller passes the time the request is decided at.
 
+#include <chrono>
 #include <optional>
 
 #include "engine/admission.hpp"
@@ -16,6 +18,13 @@ namespace peergate {
 
 enum class step_kind { admit, mutate, validate };
 
+// What the validation step needs besides the request and the policies: the digests of initdata
+// documents, and the time of the decision (the server's clock per request; the CLI's --now).
+struct evaluation_context {
+  const vm::digest_provider& digests;
+  std::chrono::system_clock::time_point now;
+};
+
 const char* to_string(step_kind s);
 
 // The mutation step alone: a patch (maybe empty), or a refusal for a peer pod that cannot be
@@ -24,19 +33,19 @@ decision run_mutate(const admission_request& request, const policy_set& policies
 
 // The validation step alone on `request.object`: namespace policies, the accounting check and
 // the VM policies.
-decision run_validate(const admission_request& request, const policy_set& policies, const vm::digest_provider& digests);
+decision run_validate(const admission_request& request, const policy_set& policies, const evaluation_context& context);
 
 // mutate, then validate the mutated object; denied (no patch) or allowed with patch,
 // warnings and audit annotations.
-decision run_admit(const admission_request& request, const policy_set& policies, const vm::digest_provider& digests);
+decision run_admit(const admission_request& request, const policy_set& policies, const evaluation_context& context);
 
 decision run_step(step_kind step, const admission_request& request, const policy_set& policies,
-                  const vm::digest_provider& digests);
+                  const evaluation_context& context);
 
 // The same decision, computed on the request's own object, which is left mutated: for callers
 // that own the decoded request (the webhook), it saves copying the pod.
 decision run_step_in_place(step_kind step, admission_request& request, const policy_set& policies,
-                           const vm::digest_provider& digests);
+                           const evaluation_context& context);
 
 // The rule of a VM policy's findings for one of its limits.
 rule_kind rule_of(vm::vm_rule rule);

@@ -53,6 +53,12 @@ enum class diagnostic_code {
   invalid_digest,
   no_vm_limits,
   vm_namespaces_without_peer_pods,
+  unknown_policy,
+  invalid_time,
+  invalid_duration,
+  exception_expired,
+  exception_far_expiry,
+  exception_already_allowed,
   internal_error,
 };
 

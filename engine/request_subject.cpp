@@ -59,12 +59,12 @@ subject_read read_subject(const admission_request& request, const boost::json::v
                           "\" differs from the request namespace \"" + request.namespace_name + "\"";
   s.namespace_name = request.namespace_name.empty() ? object_namespace : request.namespace_name;
 
-  s.display_name = metadata_string(object, "name");
-  if (s.display_name.empty()) s.display_name = request.name;
-  if (s.display_name.empty()) {
-    const std::string generate = metadata_string(object, "generateName");
-    s.display_name = generate.empty() ? std::string("(unnamed)") : generate + "*";
-  }
+  s.name = metadata_string(object, "name");
+  if (s.name.empty()) s.name = request.name;
+  s.generate_name = metadata_string(object, "generateName");
+  s.display_name = s.name;
+  if (s.display_name.empty())
+    s.display_name = s.generate_name.empty() ? std::string("(unnamed)") : s.generate_name + "*";
   out.result = subject_read::status::evaluate;
   return out;
 }

@@ -16,7 +16,9 @@ struct request_subject {
   const boost::json::object* pod_spec = nullptr;
   std::optional<std::string> runtime_class;
   std::string namespace_name;
-  std::string display_name;  // name, or generateName followed by "*", for messages
+  std::string name;           // metadata.name, else request.name; "" before the apiserver names it
+  std::string generate_name;  // metadata.generateName, "" when none
+  std::string display_name;   // name, or generateName followed by "*", for messages
   // Set when metadata.namespace and the request namespace disagree. Only a request that a
   // policy or the mutation is about is refused for it: an ordinary pod is none of our business.
   std::string namespace_problem;

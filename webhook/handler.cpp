@@ -1,6 +1,7 @@
 #include "webhook/handler.hpp"
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <exception>
 
 #include "engine/json_text.hpp"
@@ -48,9 +49,11 @@ struct step_context {
   step_kind step;
   const policy_set& policies;
 };
+// The clock is read here, once per request: an exception ends at its `expires` with no reload.
 decision evaluate_step(admission_request& request, const void* context) {
   const auto& c = *static_cast<const step_context*>(context);
-  return run_step_in_place(c.step, request, c.policies, openssl_digests());
+  const evaluation_context evaluation{openssl_digests(), std::chrono::system_clock::now()};
+  return run_step_in_place(c.step, request, c.policies, evaluation);
 }
 }  // namespace
 

@@ -76,6 +76,8 @@ void policy_collector::collect(const std::string& source, std::vector<named_docu
       check_against_environment(vm_policy->runtime_class_names, vm_policy->runtime_class_names_where, defaults_, out);
       if (!vm_policy->runtime_class_names) vm_policy->runtime_class_names = {defaults_.runtime_class_name};
       collected_.vm_policies.push_back({std::move(document.name), std::move(document.where), std::move(*vm_policy)});
+    } else if (auto* exception = std::get_if<exception_document>(&document.content)) {
+      collected_.exceptions.push_back({std::move(document.name), std::move(document.where), std::move(*exception)});
     } else if (auto* mutation = std::get_if<mutation_document>(&document.content)) {
       check_against_environment(*mutation, defaults_, out);
       if (!mutation->runtime_class_name) mutation->runtime_class_name = defaults_.runtime_class_name;

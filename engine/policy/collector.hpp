@@ -36,6 +36,12 @@ struct named_vm_policy {
   vm_policy_document spec;  // runtime_class_names always set
 };
 
+struct named_exception {
+  std::string name;
+  source_location where;  // metadata.name
+  exception_document spec;
+};
+
 struct named_mutation {
   std::string name;        // implicit_mutation_name for the implicit default
   source_location where;   // metadata.name; empty for the implicit default
@@ -46,6 +52,7 @@ struct collected_documents {
   std::vector<named_policy> policies;        // in load order
   std::vector<named_vm_policy> vm_policies;  // in load order
   std::vector<named_mutation> mutations;     // in load order; the implicit default when none; never empty
+  std::vector<named_exception> exceptions;   // in load order
   std::vector<std::string> sources;          // files (or embedded names) read, in order
 };
 

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "engine/policy/presets.hpp"
+#include "engine/time_text.hpp"
 
 namespace peergate {
 
@@ -251,9 +252,96 @@ void check_vm_namespaces_against_policies(const peer_pod_vm_policy& vm_policy, c
                    " allows no peer pods (allowed: " + first_blocking->allowed_summary + "): this entry never applies");
   }
 }
+// The names of the loaded policies of both kinds, for a message: "a, b and 3 more".
+std::string loaded_policy_names(const policy_set& set) {
+  std::vector<name_pattern> names;
+  for (const auto& p : set.policies) names.push_back({name_pattern::kind::exact, p.name});
+  for (const auto& p : set.vm_policies) names.push_back({name_pattern::kind::exact, p.name});
+  return summarize_entries(names);
+}
+
+// Whether the namespace entry `entry` is surely allowed by `allowed` in every namespace it
+// covers: an exact name allowed, or the very same glob or regex written in the allowed list.
+bool surely_allowed(const name_pattern& entry, const name_matcher& allowed) {
+  if (entry.type == name_pattern::kind::exact) return allowed.matches(entry.text);
+  for (const name_pattern& a : allowed.patterns())
+    if (a.type == entry.type && a.text == entry.text) return true;
+  return false;
+}
+
+std::optional<policy_exception> compile_exception(const named_exception& document, const policy_set& set,
+                                                  const std::optional<time_point>& now, diagnostic_reporter& out) {
+  const exception_document& spec = document.spec;
+  bool ok = true;
+  for (const auto& [policy, where] : spec.policies) {
+    const auto named = [&](const auto& p) { return p.name == policy; };
+    if (std::any_of(set.policies.begin(), set.policies.end(), named) ||
+        std::any_of(set.vm_policies.begin(), set.vm_policies.end(), named))
+      continue;
+    ok = false;
+    if (std::any_of(set.mutations.begin(), set.mutations.end(), named)) {
+      out.report(diagnostic_code::unknown_policy, where,
+                 "exception " + quoted(document.name) + " names " + quoted(policy) +
+                     ", a PeerPodMutation: only PeerPodPolicies and PeerPodVMPolicies can be excepted");
+    } else {
+      out.report(diagnostic_code::unknown_policy, where,
+                 "exception " + quoted(document.name) + " names " + quoted(policy) +
+                     ", which is no loaded PeerPodPolicy or PeerPodVMPolicy (loaded: " + loaded_policy_names(set) +
+                     ")");
+    }
+  }
+  auto namespaces = build_matcher(spec.namespaces, {}, spec.namespaces_where, "spec.namespaces", out);
+  std::optional<name_matcher> objects;
+  if (spec.objects) {
+    objects = build_matcher(*spec.objects, {}, spec.objects_where, "spec.objects", out);
+    ok = ok && objects.has_value();
+  }
+  if (!ok || !namespaces) return std::nullopt;
+
+  if (now) {
+    if (spec.expires <= *now) {
+      out.report(diagnostic_code::exception_expired, spec.expires_where,
+                 "exception " + quoted(document.name) + " expired at " + spec.expires_text + " (now " +
+                     format_rfc3339(*now) +
+                     "): it applies to nothing; remove it, or extend expires if it is still needed");
+    } else if (spec.expires - *now > std::chrono::days(365)) {
+      out.report(diagnostic_code::exception_far_expiry, spec.expires_where,
+                 "exception " + quoted(document.name) + " expires " + spec.expires_text +
+                     ", more than a year ahead (now " + format_rfc3339(*now) +
+                     "): an exception is time-boxed; change the policy if this is how it should be");
+    }
+  }
+  // An entry the named PeerPodPolicy allows anyway excepts nothing of it there.
+  for (const auto& [policy, where] : spec.policies) {
+    for (const auto& p : set.policies) {
+      if (p.name != policy) continue;
+      for (const auto& entry : spec.namespaces)
+        if (surely_allowed(entry.pattern, p.allowed_namespaces))
+          out.report(diagnostic_code::exception_already_allowed, entry.where,
+                     "exception " + quoted(document.name) + " covers " + entry.pattern.display() +
+                         ", which the PeerPodPolicy " + quoted(p.name) + " already allows (allowed: " +
+                         p.allowed_summary + "): the entry changes nothing for that policy");
+    }
+  }
+  std::vector<std::string> policies;
+  for (const auto& [policy, where] : spec.policies) policies.push_back(policy);
+  return policy_exception{
+      .name = document.name,
+      .where = document.where,
+      .policies = std::move(policies),
+      .namespaces = std::move(*namespaces),
+      .objects = std::move(objects),
+      .expires = spec.expires,
+      .expires_text = spec.expires_text,
+      .warn_before = spec.warn_before,
+      .reason = spec.reason,
+  };
+}
+
 }  // namespace
 
-policy_set compile_policy_set(collected_documents collected, diagnostic_reporter& out) {
+policy_set compile_policy_set(collected_documents collected, diagnostic_reporter& out,
+                              std::optional<std::chrono::system_clock::time_point> now) {
   policy_set set;
   for (const auto& document : collected.mutations)
     if (auto m = compile_mutation(document, out)) set.mutations.push_back(std::move(*m));
@@ -272,6 +360,9 @@ policy_set compile_policy_set(collected_documents collected, diagnostic_reporter
       set.vm_policies.push_back(std::move(*p));
     }
   }
+  // After the policies, which the exceptions name.
+  for (const auto& document : collected.exceptions)
+    if (auto e = compile_exception(document, set, now, out)) set.exceptions.push_back(std::move(*e));
   set.sources = std::move(collected.sources);
   return set;
 }

@@ -55,7 +55,7 @@ policy_texts read_policy_texts(const std::vector<std::string>& paths) {
   return result;
 }
 
-load_result load_policy_texts(const policy_texts& texts, const mutation_defaults& defaults) {
+load_result load_policy_texts(const policy_texts& texts, const mutation_defaults& defaults, load_time now) {
   source_lines lines;
   diagnostics problems;
   diagnostic_reporter out(problems, lines);
@@ -66,7 +66,7 @@ load_result load_policy_texts(const policy_texts& texts, const mutation_defaults
     collector.collect(source.path, read_policy_file(source, out), out);
     file_order.push_back(source.path);
   }
-  policy_set set = compile_policy_set(std::move(collector).finish(), out);
+  policy_set set = compile_policy_set(std::move(collector).finish(), out, now);
   // Each file's problems together and in line order, as an editor lists them, whichever step
   // found them; the files in load order, after the problems of reading them.
   problems.sort(file_order);
@@ -78,8 +78,8 @@ load_result load_policy_texts(const policy_texts& texts, const mutation_defaults
   return result;
 }
 
-load_result load_policies(const std::vector<std::string>& paths, const mutation_defaults& defaults) {
-  return load_policy_texts(read_policy_texts(paths), defaults);
+load_result load_policies(const std::vector<std::string>& paths, const mutation_defaults& defaults, load_time now) {
+  return load_policy_texts(read_policy_texts(paths), defaults, now);
 }
 
 }  // namespace peergate

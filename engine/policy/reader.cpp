@@ -10,6 +10,7 @@
 #include "engine/kubernetes_names.hpp"
 #include "engine/match/label_regex.hpp"
 #include "engine/policy/presets.hpp"
+#include "engine/time_text.hpp"
 #include "engine/yaml_documents.hpp"
 
 namespace peergate {
@@ -35,7 +36,8 @@ namespace {
 constexpr std::string_view policy_kind = "PeerPodPolicy";
 constexpr std::string_view mutation_kind = "PeerPodMutation";
 constexpr std::string_view vm_policy_kind = "PeerPodVMPolicy";
-constexpr std::string_view expected_kinds = "PeerPodPolicy, PeerPodVMPolicy or PeerPodMutation";
+constexpr std::string_view exception_kind = "PeerPodPolicyException";
+constexpr std::string_view expected_kinds = "PeerPodPolicy, PeerPodVMPolicy, PeerPodMutation or PeerPodPolicyException";
 constexpr std::string_view test_kind = "PeerPodPolicyTest";
 
 using enum diagnostic_code;
@@ -612,6 +614,109 @@ std::optional<vm_policy_document> read_vm_policy(document_reader& r, const YAML:
   return p;
 }
 
+// One entry of an exception's spec.objects: an object name or a glob on it (or on a
+// generateName, which ends with '-'): lowercase letters, digits, '-', '.', '*' and '?'.
+void read_object_entry(document_reader& r, const YAML::Node& item, const std::string& path,
+                       std::vector<located_pattern>& out) {
+  auto text = r.string_value(item, path);
+  if (!text) return;
+  if (text->empty()) {
+    r.report(empty_entry, item, path + ": an empty entry matches nothing");
+    return;
+  }
+  for (std::size_t i = 0; i < text->size(); ++i) {
+    const char c = (*text)[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '*' || c == '?';
+    if (!ok) {
+      r.report(invalid_glob, r.where_in_scalar(item, i),
+               "invalid object entry \"" + *text + "\": character '" + std::string(1, c) +
+                   "' can never appear in an object name (names and globs use lowercase letters, digits, '-', '.', "
+                   "'*' and '?')");
+      return;
+    }
+  }
+  const bool glob = text->find_first_of("*?") != std::string::npos;
+  add_pattern(out, glob ? name_pattern::kind::glob : name_pattern::kind::exact, *text, r.where(item));
+}
+
+std::optional<exception_document> read_exception(document_reader& r, const YAML::Node& spec) {
+  if (!r.check_mapping(spec, "spec", {"policies", "namespaces", "objects", "expires", "reason", "warnBefore"}))
+    return std::nullopt;
+  exception_document e;
+  const std::size_t errors_before = r.errors();
+  if (const YAML::Node list = spec["policies"]) {
+    auto names = r.string_list(list, "spec.policies");
+    if (list.IsSequence() && list.size() == 0)
+      r.report(empty_list, list, "spec.policies must name at least one PeerPodPolicy or PeerPodVMPolicy");
+    for (auto& [name, node] : names) {
+      const bool twice =
+          std::any_of(e.policies.begin(), e.policies.end(), [&](const auto& p) { return p.first == name; });
+      if (twice) r.report(duplicate_entry, node, "policy \"" + name + "\" is listed twice in spec.policies");
+      else e.policies.emplace_back(name, r.where(node));
+    }
+  } else {
+    r.report(missing_field, spec, "spec.policies is required (the PeerPodPolicies and PeerPodVMPolicies to except)");
+  }
+  if (const YAML::Node ns = spec["namespaces"]) {
+    e.namespaces_where = r.where(ns);
+    if (!ns.IsSequence())
+      r.report(wrong_type, ns, "spec.namespaces must be a list of namespace entries, not " + node_type_name(ns));
+    else if (ns.size() == 0) r.report(empty_list, ns, "spec.namespaces must name at least one namespace entry");
+    else e.namespaces = read_namespace_list(r, ns, "spec.namespaces");
+  } else {
+    r.report(missing_field, spec, "spec.namespaces is required (the namespaces the exception covers)");
+  }
+  if (const YAML::Node objects = spec["objects"]) {
+    e.objects_where = r.where(objects);
+    if (!objects.IsSequence()) {
+      r.report(wrong_type, objects,
+               "spec.objects must be a list of object names or globs, not " + node_type_name(objects) +
+                   " (omit it for every object)");
+    } else if (objects.size() == 0) {
+      r.report(empty_list, objects, "spec.objects must not be empty (omit it for every object)");
+    } else {
+      e.objects.emplace();
+      std::size_t i = 0;
+      for (const auto& item : objects)
+        read_object_entry(r, item, "spec.objects[" + std::to_string(i++) + "]", *e.objects);
+    }
+  }
+  if (const YAML::Node expires = spec["expires"]) {
+    e.expires_where = r.where(expires);
+    if (auto text = r.string_value(expires, "spec.expires")) {
+      std::string problem;
+      if (auto t = parse_rfc3339(*text, &problem)) {
+        e.expires = *t;
+        e.expires_text = *text;
+      } else {
+        r.report(invalid_time, expires, "spec.expires \"" + *text + "\": " + problem);
+      }
+    }
+  } else {
+    r.report(missing_field, spec,
+             "spec.expires is required: an exception is time-boxed (RFC 3339 with a zone, e.g. 2027-01-31T00:00:00Z)");
+  }
+  if (const YAML::Node reason = spec["reason"]) {
+    if (auto text = r.string_value(reason, "spec.reason")) {
+      if (text->find_first_not_of(" \t\r\n") == std::string::npos)
+        r.report(missing_field, reason, "spec.reason must say why the exception is granted (a ticket, a person)");
+      else e.reason = *text;
+    }
+  } else {
+    r.report(missing_field, spec,
+             "spec.reason is required: it is shown wherever the exception is used (a ticket, a person, why)");
+  }
+  if (const YAML::Node warn = spec["warnBefore"]) {
+    if (auto text = r.string_value(warn, "spec.warnBefore")) {
+      std::string problem;
+      if (auto d = parse_duration(*text, &problem)) e.warn_before = *d;
+      else r.report(invalid_duration, warn, "spec.warnBefore: " + problem);
+    }
+  }
+  if (r.errors() != errors_before) return std::nullopt;
+  return e;
+}
+
 // metadata.name when it is a valid, unreserved name, or nullopt after an error.
 std::optional<std::string> read_metadata_name(document_reader& r, const YAML::Node& doc, source_location& at) {
   const YAML::Node metadata = doc["metadata"];
@@ -655,7 +760,7 @@ void read_document(document_reader& r, const YAML::Node& doc, std::vector<named_
   auto kind = r.string_value(kind_node, "kind");
   if (!kind) return;
   if (*kind == test_kind) return;  // test suites may live beside the policies they test
-  if (*kind != policy_kind && *kind != mutation_kind && *kind != vm_policy_kind) {
+  if (*kind != policy_kind && *kind != mutation_kind && *kind != vm_policy_kind && *kind != exception_kind) {
     r.report(unknown_kind, kind_node, "unknown kind \"" + *kind + "\" (expected " + std::string(expected_kinds) + ")");
     return;
   }
@@ -673,6 +778,8 @@ void read_document(document_reader& r, const YAML::Node& doc, std::vector<named_
     if (auto p = read_policy(r, spec)) document.content = std::move(*p);
   } else if (*kind == vm_policy_kind) {
     if (auto p = read_vm_policy(r, spec)) document.content = std::move(*p);
+  } else if (*kind == exception_kind) {
+    if (auto e = read_exception(r, spec)) document.content = std::move(*e);
   } else {
     if (auto m = read_mutation(r, spec)) document.content = std::move(*m);
   }

@@ -4,6 +4,7 @@
 // YAML types, duplicate and unknown keys, enum words, name syntax, globs, regex syntax, message
 // placeholders. It knows nothing of other files, of the mutation defaults, or of matchers.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -74,12 +75,27 @@ struct vm_policy_document {
   std::string message;
 };
 
+// kind: PeerPodPolicyException, as written; `expires` parsed, the rest checked against the
+// loaded policies by the compiler.
+struct exception_document {
+  std::vector<std::pair<std::string, source_location>> policies;  // names, each with its entry
+  std::vector<located_pattern> namespaces;
+  source_location namespaces_where;
+  std::optional<std::vector<located_pattern>> objects;  // nullopt: every object
+  source_location objects_where;
+  std::chrono::system_clock::time_point expires;
+  std::string expires_text;
+  source_location expires_where;
+  std::chrono::seconds warn_before{std::chrono::hours(168)};
+  std::string reason;
+};
+
 // A document with a valid metadata.name. `content` is empty when the document had errors; its
 // name still counts, so a second document of that name is still a duplicate.
 struct named_document {
   std::string name;
   source_location where;  // metadata.name
-  std::variant<std::monostate, policy_document, mutation_document, vm_policy_document> content;
+  std::variant<std::monostate, policy_document, mutation_document, vm_policy_document, exception_document> content;
 };
 
 // The name of the mutation settings used when no PeerPodMutation is loaded; reserved, so its

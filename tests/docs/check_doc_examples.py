@@ -6,8 +6,9 @@ Debian's python3 and python3-yaml only. Prints `ok FILE:LINE what` or `FAIL FILE
 checked fenced block, a summary, and exits 1 on any failure.
 
 What is checked without a marker:
-  ```yaml  PeerPodPolicy / PeerPodMutation documents: `peergate check` exits 0 with no diagnostic.
-           PeerPodPolicyTest documents: `peergate test` exits 0 (a file with both gets both). A
+  ```yaml  PeerPodPolicy / PeerPodMutation / PeerPodPolicyException documents: `peergate check
+           --now 2026-12-01T00:00:00Z` exits 0 with no diagnostic.
+           PeerPodPolicyTest documents: `peergate test --now ...` exits 0 (a file with both gets both). A
            suite without a file name (see `file`) is placed in samples/tests/, where suites live,
            so its relative paths resolve as there. A `# yaml-language-server: $schema=PATH` first
            line must point at an existing file from where the block is placed.
@@ -63,7 +64,10 @@ import tempfile
 
 import yaml
 
-POLICY_KINDS = {"PeerPodPolicy", "PeerPodMutation"}
+POLICY_KINDS = {"PeerPodPolicy", "PeerPodMutation", "PeerPodPolicyException"}
+# The time `peergate check` and `peergate test` judge exceptions at: fixed, so that an example's
+# expires never depends on the day the check runs.
+DOC_NOW = "2026-12-01T00:00:00Z"
 TEST_KIND = "PeerPodPolicyTest"
 API_VERSION = "peergate.dev/v1alpha1"
 REVIEWABLE_KINDS = {"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"}
@@ -473,7 +477,7 @@ class Checker:
             what.append("$schema found")
         produced = None
         if has_policy:
-            rc, out = self.run(["peergate", "check", base], cwd, shell=False)
+            rc, out = self.run(["peergate", "check", "--now", DOC_NOW, base], cwd, shell=False)
             codes = set(re.findall(r"\[([a-z0-9-]+)\]$", out, re.M))
             produced = (rc, out)
             listing = "\n".join("      " + l for l in normalise(out)[:20])
@@ -497,7 +501,7 @@ class Checker:
                     return None
                 what.append("policy, check passes")
         if has_test:
-            rc, out = self.run(["peergate", "test", base], cwd, shell=False)
+            rc, out = self.run(["peergate", "test", "--now", DOC_NOW, base], cwd, shell=False)
             if not has_policy:
                 produced = (rc, out)
             if rc != 0:

@@ -31,6 +31,10 @@ FORBIDDEN_CODE = [
                      r"|::(open|write|creat|rename|unlink)\s*\("),
     ("standard output", r"\bstd::(cout|cerr|clog)\b"),
     ("HTML rendering", r"<(html|svg|table|script|style)\b"),
+    # The chain and the loader are given the time (evaluation_context, load_policies' `now`), so a
+    # decision is a function of its inputs and tests never depend on the wall clock.
+    ("a clock read", r"\b(system_clock|steady_clock|high_resolution_clock|utc_clock|file_clock)::now\b"
+                     r"|\b(std::)?(time|gettimeofday|clock_gettime|localtime|localtime_r|gmtime|gmtime_r|mktime)\s*\("),
 ]
 FORBIDDEN_LIBRARIES = [
     ("OpenSSL", r"openssl|ssl|crypto"),
@@ -114,12 +118,15 @@ def self_test():
         "void f() { std::thread t([]{}); }\n": "a thread",
         "int f() { return ::write(1, \"\", 0); }\n": "file write",
         "const char* p = \"x\"; void f(std::ostream& o) { o << \"<html>\"; }\nint x = 1 <html;\n": "HTML",
+        "auto t = std::chrono::system_clock::now();\n": "clock",
+        "long t = std::time(nullptr);\n": "clock",
     }
     good = [
         "#include <fstream>\nvoid f() { std::ifstream in(\"policy.yaml\"); }\n",
         "// std::thread and std::ofstream in a comment\n",
         "const char* s = \"std::ofstream ::write( <html>\";\n",
         "const char* r = R\"x(std::thread \"quoted\" )x\";\n",
+        "time_point parse(std::string_view text, time_point now);\nauto d = expires - now;\n",
     ]
     failures = []
     for text, what in bad.items():
@@ -159,7 +166,7 @@ def main():
         print("FAIL", p)
     if not problems:
         print(f"ok: {files} engine sources and the link libraries ({libraries}) are free of threads, file writes, "
-              "sockets and rendering")
+              "sockets, clock reads and rendering")
     return 1 if problems else 0
 
 

@@ -54,9 +54,11 @@ policy_snapshot policies() {
   return loaded;
 }
 
-const peergate::testing::table_digest_provider& digests() {
+// The fixture's digests, at a fixed time.
+const peergate::evaluation_context& digests() {
   static const peergate::testing::table_digest_provider provider = fixture_digests();
-  return provider;
+  static const peergate::evaluation_context context{provider, peergate::testing::fixed_now};
+  return context;
 }
 
 // A pod whose containers sum to `cpu` and `memory` (what the mutation writes as default_vcpus

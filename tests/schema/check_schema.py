@@ -30,6 +30,10 @@ POLICY = "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicy\nmetadata: {nam
 MUTATION = "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodMutation\nmetadata: {name: m}\n"
 VM = "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodVMPolicy\nmetadata: {name: v}\n"
 SHA256 = "sha256:" + "0123456789abcdef" * 4
+# The policies an exception case names, then the exception (the loader needs them; the schema
+# checks every document).
+EXCEPTION = (POLICY + "spec: {allowedNamespaces: [team-a]}\n---\n" + VM + "spec: {vm: {maxGPUs: 0}}\n---\n" +
+             "apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicyException\nmetadata: {name: e}\n")
 CASES = [
     ("policy: minimal", "valid", POLICY + "spec: {allowedNamespaces: [peer-pods]}"),
     ("policy: allowedNamespaces []", "valid", POLICY + "spec: {allowedNamespaces: []}"),
@@ -115,6 +119,31 @@ CASES = [
     ("regex entry with an extra key", "warning", POLICY + "spec: {allowedNamespaces: [{regex: \"a-.*\", flags: i}]}"),
     ("unknown exemptions field", "warning", POLICY + "spec: {allowedNamespaces: [], exemptions: {users: [alice]}}"),
     ("mutation: unknown field", "warning", MUTATION + "spec: {sizing: true}"),
+    # Exceptions name policies: each case loads them beside a PeerPodPolicy p and a VM policy v.
+    ("exception: minimal", "valid", EXCEPTION + "spec: {policies: [p], namespaces: [ml-research], expires: \"2027-01-31T00:00:00Z\", reason: OPS-1}"),
+    ("exception: every field", "valid", EXCEPTION + """spec:
+  policies: [p, v]
+  namespaces: [ml-research, "lab-*", {regex: "ml-[a-z]+"}]
+  objects: ["trainer-*", notebook, "job.v?"]
+  expires: "2027-01-31T01:30:00.5+01:30"
+  reason: "OPS-1234: GPU trial"
+  warnBefore: 1h30m
+"""),
+    ("exception: warnBefore 0", "valid", EXCEPTION + "spec: {policies: [v], namespaces: [a], expires: \"2027-01-31t00:00:00z\", reason: x, warnBefore: \"0\"}"),
+    ("exception: no policies", "invalid", EXCEPTION + "spec: {policies: [], namespaces: [a], expires: \"2027-01-31T00:00:00Z\", reason: x}"),
+    ("exception: without reason", "invalid", EXCEPTION + "spec: {policies: [p], namespaces: [a], expires: \"2027-01-31T00:00:00Z\"}"),
+    ("exception: blank reason", "invalid", EXCEPTION + "spec: {policies: [p], namespaces: [a], expires: \"2027-01-31T00:00:00Z\", reason: \" \"}"),
+    ("exception: without expires", "invalid", EXCEPTION + "spec: {policies: [p], namespaces: [a], reason: x}"),
+    ("exception: without namespaces", "invalid", EXCEPTION + "spec: {policies: [p], expires: \"2027-01-31T00:00:00Z\", reason: x}"),
+    ("exception: namespaces []", "invalid", EXCEPTION + "spec: {policies: [p], namespaces: [], expires: \"2027-01-31T00:00:00Z\", reason: x}"),
+    ("exception: expires without a zone", "invalid", EXCEPTION + "spec: {policies: [p], namespaces: [a], expires: \"2027-01-31T00:00:00\", reason: x}"),
+    ("exception: expires a date", "invalid", EXCEPTION + "spec: {policies: [p], namespaces: [a], expires: \"2027-01-31\", reason: x}"),
+    ("exception: expires in month 13", "invalid", EXCEPTION + "spec: {policies: [p], namespaces: [a], expires: \"2027-13-01T00:00:00Z\", reason: x}"),
+    ("exception: warnBefore in days", "invalid", EXCEPTION + "spec: {policies: [p], namespaces: [a], expires: \"2027-01-31T00:00:00Z\", reason: x, warnBefore: 7d}"),
+    ("exception: warnBefore without a unit", "invalid", EXCEPTION + "spec: {policies: [p], namespaces: [a], expires: \"2027-01-31T00:00:00Z\", reason: x, warnBefore: \"168\"}"),
+    ("exception: uppercase object", "invalid", EXCEPTION + "spec: {policies: [p], namespaces: [a], objects: [Trainer], expires: \"2027-01-31T00:00:00Z\", reason: x}"),
+    ("exception: objects []", "invalid", EXCEPTION + "spec: {policies: [p], namespaces: [a], objects: [], expires: \"2027-01-31T00:00:00Z\", reason: x}"),
+    ("exception: expiresAt (Kyverno's name)", "invalid", EXCEPTION + "spec: {policies: [p], namespaces: [a], expiresAt: \"2027-01-31T00:00:00Z\", reason: x}"),
 ]
 
 # PeerPodPolicyTest documents are skipped by the loader, so these are checked against the schema only.
@@ -142,6 +171,8 @@ SUITE_CASES = [
     ("suite: results unknown rule", False, SUITE + "spec: {cases: [{objectFile: pod.yaml, expect: {results: [{policy: p, rule: vcpu, result: pass}]}}]}"),
     ("suite: results unknown result", False, SUITE + "spec: {cases: [{objectFile: pod.yaml, expect: {results: [{policy: p, rule: vcpus, result: denied}]}}]}"),
     ("suite: results entry without result", False, SUITE + "spec: {cases: [{objectFile: pod.yaml, expect: {results: [{policy: p, rule: vcpus}]}}]}"),
+    ("suite: a case at a time", True, SUITE + "spec: {cases: [{objectFile: pod.yaml, now: \"2027-01-28T00:00:00Z\", expect: {allowed: true}}]}"),
+    ("suite: now without a zone", False, SUITE + "spec: {cases: [{objectFile: pod.yaml, now: \"2027-01-28T00:00:00\", expect: {allowed: true}}]}"),
     ("suite: results a mapping", False, SUITE + "spec: {cases: [{objectFile: pod.yaml, expect: {results: {policy: p, rule: vcpus, result: pass}}}]}"),
     ("suite: auditAnnotations value a list", False, SUITE + "spec: {cases: [{objectFile: pod.yaml, expect: {auditAnnotations: {p: [x]}}}]}"),
 ]
@@ -151,7 +182,8 @@ def loader_counts(peergate, text, workdir):
     path = os.path.join(workdir, "doc.yaml")
     with open(path, "w") as f:
         f.write(text)
-    run = subprocess.run([peergate, "check", path], capture_output=True, text=True)
+    # At a fixed time, so that the exceptions' expiry warnings never depend on the day it runs.
+    run = subprocess.run([peergate, "check", "--now", "2026-12-01T00:00:00Z", path], capture_output=True, text=True)
     m = re.search(r"^(\d+) errors?, (\d+) warnings?", run.stdout, re.MULTILINE)
     if not m:
         raise RuntimeError("unexpected output of peergate check:\n" + run.stdout + run.stderr)
@@ -209,7 +241,7 @@ def main():
     # (c) schema and loader agree.
     with tempfile.TemporaryDirectory() as workdir:
         for name, expected, text in CASES:
-            errors = schema_errors(yaml.safe_load(text))
+            errors = [e for doc in yaml.safe_load_all(text) for e in schema_errors(doc)]
             code, n_errors, n_warnings = loader_counts(peergate, text, workdir)
             loader = "valid" if code == 0 and n_errors == 0 else "invalid"
             if expected == "warning":

@@ -1355,6 +1355,132 @@ class VMPolicyTests(unittest.TestCase):
         self.assertIn("6 vCPUs", next(l["message"] for l in lines if l["uid"] == over["request"]["uid"]))
 
 
+def rfc3339(t):
+    """Unix time `t` (whole seconds) as RFC 3339 in UTC."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(t)))
+
+
+def exception_yaml(name, policy, namespace, expires, warn_before="1h", reason="OPS-1: trial"):
+    return ("apiVersion: peergate.dev/v1alpha1\nkind: PeerPodPolicyException\n"
+            f"metadata:\n  name: {name}\nspec:\n  policies: [{policy}]\n  namespaces: [{namespace}]\n"
+            f'  expires: "{expires}"\n  reason: "{reason}"\n  warnBefore: {warn_before}\n')
+
+
+class ExceptionTests(unittest.TestCase):
+    """PeerPodPolicyException over TLS: an exception applies (audit annotation, warning near its
+    end, peergate_exception_uses_total), ends by the clock with no reload, and review, test and
+    audit give the server's decision at the same --now."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="peergate-exception-policies-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        write(f"{self.dir}/policy.yaml", policy_yaml("deny-outside", ["Deny"], ["confidential-*"]))
+        write(f"{self.dir}/mutation.yaml", shipped_mutation())
+
+    def decide(self, server, body):
+        resp, payload = server.post("/validate", body)
+        self.assertEqual(resp.status, 200, payload)
+        return response_of(self, payload)
+
+    def test_an_exception_ends_by_the_clock_without_a_reload(self):
+        # A few seconds ahead: enough to start the server and decide once before it ends.
+        expires = int(time.time()) + 8
+        write(f"{self.dir}/exception.yaml", exception_yaml("ml-trial", "deny-outside", "ml-research", rfc3339(expires)))
+        server = Server(self, ["--policies", self.dir])
+        loaded = server.find(lambda l: l.get("msg") == "policies loaded")
+        self.assertEqual(loaded[-1]["exceptions"], 1, loaded)
+        mark = server.mark()
+
+        body = review("ml-research")
+        active = self.decide(server, body)
+        self.assertLess(time.time(), expires, "the machine was too slow to decide before the exception ended")
+        self.assertTrue(active["allowed"], active)
+        self.assertEqual(active["auditAnnotations"],
+                         {"ml-trial": f"exempts deny-outside until {rfc3339(expires)}: OPS-1: trial"})
+        self.assertEqual(active["warnings"],
+                         [f'exception "ml-trial" for policy "deny-outside" expires {rfc3339(expires)}'])
+        decided = server.wait_for(lambda l: l.get("msg") == "admission" and l.get("uid") == body["request"]["uid"])
+        self.assertEqual(decided["decision"], "allowed")
+        used = server.wait_for(lambda l: l.get("msg") == "exception used" and l.get("uid") == body["request"]["uid"])
+        self.assertEqual((used["exception"], used["policy"], used["namespace"]), ("ml-trial", "deny-outside", "ml-research"))
+        metrics = server.metrics()
+        self.assertEqual(metrics['peergate_exception_uses_total{exception="ml-trial",policy="deny-outside"}'], 1)
+        self.assertEqual(metrics['peergate_policies_loaded{kind="PeerPodPolicyException"}'], 1)
+        left = metrics["peergate_exception_nearest_expiry_seconds"]
+        self.assertTrue(0 < left <= 8, left)
+        # Another namespace is not covered: refused as usual.
+        self.assertFalse(self.decide(server, review("ml-other"))["allowed"])
+
+        # At expires it stops applying: the clock, not a reload, ends it. Waiting for the clock is
+        # the point of this test, so this one sleeps.
+        time.sleep(max(0.0, expires - time.time()) + 0.2)
+        expired = self.decide(server, review("ml-research"))
+        self.assertFalse(expired["allowed"], expired)
+        self.assertEqual(expired["status"]["code"], 403)
+        self.assertIn("[deny-outside]", expired["status"]["message"])
+        self.assertNotIn("auditAnnotations", expired)
+        self.assertNotIn("warnings", expired)
+        self.assertEqual(server.find(lambda l: l.get("msg") in ("policies loaded", "policy reload failed"), mark), [])
+        metrics = server.metrics()
+        self.assertEqual(metrics['peergate_exception_uses_total{exception="ml-trial",policy="deny-outside"}'], 1)
+        self.assertEqual(metrics['peergate_policy_reloads_total{result="success"}'], 0)
+        self.assertLess(metrics["peergate_exception_nearest_expiry_seconds"], 0)
+
+    def cli(self, *args, stdin=None):
+        return subprocess.run([BINARY, *args], input=stdin, capture_output=True, text=True, timeout=60)
+
+    def test_review_test_and_audit_decide_as_the_server_at_the_same_now(self):
+        now = int(time.time())
+        # One active and near its end (warnBefore 2h), one ended an hour ago (check warns, loads).
+        write(f"{self.dir}/exception.yaml",
+              exception_yaml("ml-trial", "deny-outside", "ml-research", rfc3339(now + 3600), warn_before="2h") + "---\n" +
+              exception_yaml("old-trial", "deny-outside", "ml-old", rfc3339(now - 3600)))
+        server = Server(self, ["--policies", self.dir])
+        at = rfc3339(time.time())  # the server decides at its clock; the CLI is told the same second
+        for namespace in ("ml-research", "ml-old", "ml-other"):
+            with self.subTest(namespace=namespace):
+                body = review(namespace)
+                served = self.decide(server, body)
+                # review: the same response, at the same time.
+                path = os.path.join(self.dir, f"review-{namespace}.json")  # JSON: not a policy file
+                write(path, json.dumps(body))
+                run = self.cli("review", "--step", "validate", "--now", at, "--policies", self.dir, path)
+                self.assertIn(run.returncode, (0, 1), run.stderr)
+                offline = json.loads(run.stdout.splitlines()[0])["response"]
+                self.assertEqual(offline, served)
+
+                # test: a case that expects what the server answered.
+                expect = {"allowed": served["allowed"], "warnings": served.get("warnings", []),
+                          "auditAnnotations": served.get("auditAnnotations", {}),
+                          "results": [{"policy": "deny-outside", "rule": "allowed-namespaces",
+                                       "result": "skip" if served["allowed"] else "violation"}]}
+                suite = {"apiVersion": "peergate.dev/v1alpha1", "kind": "PeerPodPolicyTest",
+                         "metadata": {"name": "same-as-serve"},
+                         "spec": {"policies": [self.dir],
+                                  "cases": [{"name": namespace, "now": at, "step": "validate",
+                                             "reviewFile": path, "expect": expect}]}}
+                suite_path = os.path.join(self.dir, f"suite-{namespace}.json")  # JSON: not a policy file
+                write(suite_path, json.dumps(suite))
+                run = self.cli("test", suite_path)
+                self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+
+                # audit: the stored pod, evaluated at the same time: skip with the exception's name
+                # and reason where the server let it in, fail where it refused it.
+                run = self.cli("audit", "--now", at, "--policies", self.dir, "--format", "json", "-f", "-",
+                               stdin=json.dumps(body["request"]["object"]))
+                self.assertEqual(run.returncode, 0, run.stderr)
+                report = json.loads(run.stdout)
+                results = {r["policy"]: r for r in report["objects"][0]["results"]}
+                policy = results["deny-outside"]
+                if served["allowed"]:
+                    self.assertEqual(policy["result"], "skip", policy)
+                    self.assertEqual(policy["message"], f'exempt by exception "ml-trial" until {rfc3339(now + 3600)}: '
+                                                        "OPS-1: trial")
+                else:
+                    self.assertEqual(policy["result"], "fail", policy)
+        self.assertTrue(self.decide(server, review("ml-research"))["allowed"])
+
+
 class SlowClientTests(unittest.TestCase):
     def test_slow_headers_are_cut_off_while_others_are_served(self):
         server = Server(self, ["--header-timeout", "1s", "--idle-timeout", "30s"])

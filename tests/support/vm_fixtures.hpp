@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cstddef>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -115,6 +116,10 @@ class table_digest_provider : public vm::digest_provider {
  private:
   std::map<std::pair<vm::digest_algorithm, std::string>, std::string> table_;
 };
+
+// The time tests decide at: fixed, so that no test depends on the clock (2026-12-01T00:00:00Z).
+inline const std::chrono::system_clock::time_point fixed_now =
+    std::chrono::sys_days{std::chrono::year{2026} / std::chrono::December / 1};
 
 // The provider with the initdata.toml fixture's three digests.
 // For cases without initdata: nothing is ever digested, so any lookup would fail the case.

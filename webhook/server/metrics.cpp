@@ -149,6 +149,12 @@ void metrics::count_policy_result(std::string_view policy, rule_kind rule, std::
   it->second->fetch_add(1, std::memory_order_relaxed);
 }
 
+void metrics::record_exception_use(std::string_view exception, std::string_view policy) {
+  std::pair<std::string, std::string> key(exception, policy);
+  std::lock_guard lock(exception_uses_mutex_);
+  ++exception_uses_[std::move(key)];
+}
+
 void metrics::record_policy_reload(bool success) {
   (success ? reloads_success_ : reloads_failure_).fetch_add(1, std::memory_order_relaxed);
 }
@@ -157,6 +163,7 @@ void metrics::set_policies_loaded(loaded_policy_counts counts) {
   policies_loaded_.store(static_cast<std::int64_t>(counts.policies), std::memory_order_relaxed);
   vm_policies_loaded_.store(static_cast<std::int64_t>(counts.vm_policies), std::memory_order_relaxed);
   mutations_loaded_.store(static_cast<std::int64_t>(counts.mutations), std::memory_order_relaxed);
+  exceptions_loaded_.store(static_cast<std::int64_t>(counts.exceptions), std::memory_order_relaxed);
 }
 
 void metrics::set_policies_info(std::string content_hash, double loaded_unix_seconds) {
@@ -190,9 +197,12 @@ void metrics::connection_timed_out(connection_phase phase) {
   timeouts_[static_cast<std::size_t>(phase)].fetch_add(1, std::memory_order_relaxed);
 }
 
-std::string metrics::render() const { return render(read_process_stats()); }
+std::string metrics::render(std::optional<double> seconds_to_nearest_exception_expiry) const {
+  return render(read_process_stats(), seconds_to_nearest_exception_expiry);
+}
 
-std::string metrics::render(const process_stats& process) const {
+std::string metrics::render(const process_stats& process,
+                            std::optional<double> seconds_to_nearest_exception_expiry) const {
   std::string out;
   out.reserve(8192);
   std::string labels;
@@ -242,6 +252,26 @@ std::string metrics::render(const process_stats& process) const {
     }
   }
 
+  header(out, "peergate_exception_uses_total", "counter",
+         "Requests a PeerPodPolicyException exempted from a policy, by exception and policy.");
+  {
+    std::lock_guard lock(exception_uses_mutex_);
+    for (const auto& [key, value] : exception_uses_) {
+      labels.assign("exception=\"");
+      append_label_value(labels, key.first);
+      labels.append("\",policy=\"");
+      append_label_value(labels, key.second);
+      labels.append("\"");
+      sample(out, "peergate_exception_uses_total", labels, value);
+    }
+  }
+
+  header(out, "peergate_exception_nearest_expiry_seconds", "gauge",
+         "Seconds until the nearest expires of the loaded PeerPodPolicyExceptions, at scrape time; negative when one "
+         "has expired and is still loaded; no sample when none is loaded.");
+  if (seconds_to_nearest_exception_expiry)
+    sample(out, "peergate_exception_nearest_expiry_seconds", "", *seconds_to_nearest_exception_expiry);
+
   header(out, "peergate_policy_reloads_total", "counter",
          "Policy reloads, by result (a failed reload keeps the last good set).");
   sample(out, "peergate_policy_reloads_total", "result=\"success\"", reloads_success_.load(std::memory_order_relaxed));
@@ -253,6 +283,8 @@ std::string metrics::render(const process_stats& process) const {
          vm_policies_loaded_.load(std::memory_order_relaxed));
   sample(out, "peergate_policies_loaded", "kind=\"PeerPodMutation\"",
          mutations_loaded_.load(std::memory_order_relaxed));
+  sample(out, "peergate_policies_loaded", "kind=\"PeerPodPolicyException\"",
+         exceptions_loaded_.load(std::memory_order_relaxed));
 
   {
     std::lock_guard lock(policies_info_mutex_);

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -41,6 +42,7 @@ struct loaded_policy_counts {
   std::size_t policies = 0;     // PeerPodPolicy
   std::size_t vm_policies = 0;  // PeerPodVMPolicy
   std::size_t mutations = 0;    // PeerPodMutation written in a file (not the implicit default)
+  std::size_t exceptions = 0;   // PeerPodPolicyException
 };
 
 class request_budget;
@@ -61,6 +63,10 @@ class metrics {
   // rule tells a VM policy's limits apart (one finding per rule it checks); a policy only ever
   // reports its own kind's rules, so the series stay bounded by the loaded policies.
   void record_finding(const finding& f);
+  // peergate_exception_uses_total{exception,policy}: requests a PeerPodPolicyException exempted
+  // from a policy, once per request (a VM policy's rules count once). Both names come from the
+  // loaded configuration.
+  void record_exception_use(std::string_view exception, std::string_view policy);
   void record_policy_reload(bool success);
   void set_policies_loaded(loaded_policy_counts counts);
   // The served set's content hash and when it was swapped in (Unix seconds), for
@@ -82,9 +88,13 @@ class metrics {
   std::int64_t connections_active() const { return connections_active_.load(std::memory_order_relaxed); }
 
   // The whole exposition, text format 0.0.4, with the process metrics read from /proc now.
-  std::string render() const;
+  // `seconds_to_nearest_exception_expiry` is computed by the caller at scrape time from the served
+  // set and the clock (nullopt: no exception loaded, no sample):
+  // peergate_exception_nearest_expiry_seconds.
+  std::string render(std::optional<double> seconds_to_nearest_exception_expiry = std::nullopt) const;
   // The same with a given process reading (tests).
-  std::string render(const process_stats& process) const;
+  std::string render(const process_stats& process,
+                     std::optional<double> seconds_to_nearest_exception_expiry = std::nullopt) const;
 
   static constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -115,6 +125,9 @@ class metrics {
   mutable std::shared_mutex policy_results_mutex_;
   std::map<result_key, std::unique_ptr<counter>, result_key_less> policy_results_;
 
+  mutable std::mutex exception_uses_mutex_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> exception_uses_;  // rare: a plain map
+
   counter reloads_success_{0};
   counter reloads_failure_{0};
   std::atomic<std::int64_t> policies_loaded_{0};
@@ -123,6 +136,7 @@ class metrics {
   mutable std::mutex policies_info_mutex_;
   std::string policies_hash_;  // empty until a set was loaded
   double policies_loaded_at_ = 0;
+  std::atomic<std::int64_t> exceptions_loaded_{0};
   counter tls_reloads_success_{0};
   counter tls_reloads_failure_{0};
   std::atomic<std::int64_t> certificate_expiry_{0};

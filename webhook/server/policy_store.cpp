@@ -36,7 +36,8 @@ std::size_t count_explicit_mutations(const policy_set& set) {
 loaded_policy_counts counts_of(const policy_set& set) {
   return {.policies = set.policies.size(),
           .vm_policies = set.vm_policies.size(),
-          .mutations = count_explicit_mutations(set)};
+          .mutations = count_explicit_mutations(set),
+          .exceptions = set.exceptions.size()};
 }
 
 }  // namespace
@@ -72,7 +73,9 @@ bool policy_store::reload(const char* cause) {
   try {
     const policy_texts texts = read_policy_texts(paths_);
     content_hash = policy_content_hash(texts.sources);
-    result = load_policy_texts(texts);
+    // Expired exceptions are warned about relative to the time of loading. They need no reload
+    // to stop applying: each request is decided at its own time.
+    result = load_policy_texts(texts, mutation_defaults::from_environment(), std::chrono::system_clock::now());
   } catch (const std::exception& e) {
     result = load_result{};
     result.problems.add(diagnostic_code::internal_error, {}, std::string("loading policies failed: ") + e.what());
@@ -109,6 +112,7 @@ bool policy_store::reload(const char* cause) {
       .field("vm_policies", static_cast<std::uint64_t>(set.vm_policies.size()))
       .field("mutations", static_cast<std::uint64_t>(set.mutations.size()))
       .field("hash", content_hash)
+      .field("exceptions", static_cast<std::uint64_t>(set.exceptions.size()))
       .field("warnings", static_cast<std::uint64_t>(result.problems.warning_count()))
       .field("duration_ms", ms);
   return true;

@@ -58,6 +58,15 @@ log_level level_for(decision_label d) {
 
 double milliseconds(clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
+// The gauge of the served exceptions, read from the snapshot and the wall clock at each scrape:
+// an exception ends by the clock, not by a reload, and so does its countdown.
+std::optional<double> seconds_to_nearest_exception_expiry(const policy_snapshot& served) {
+  if (!served || served->exceptions.empty()) return std::nullopt;
+  auto nearest = served->exceptions.front().expires;
+  for (const auto& e : served->exceptions) nearest = std::min(nearest, e.expires);
+  return std::chrono::duration<double>(nearest - std::chrono::system_clock::now()).count();
+}
+
 http_response json_response(int status, std::string body) {
   http_response r;
   r.status = status;
@@ -139,7 +148,7 @@ http_response router::handle(const http_request_view& request) const noexcept {
     } else {  // metrics
       response.status = 200;
       response.content_type = metrics::content_type;
-      response.body = metrics_.render();
+      response.body = metrics_.render(seconds_to_nearest_exception_expiry(policies_.current()));
     }
     metrics_.record_http_response(response.status);
     return response;
@@ -223,8 +232,16 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
   }
   std::size_t warnings = 0;
   std::vector<std::string> involved;
+  std::vector<std::pair<std::string_view, std::string_view>> exceptions_used;  // once per request each
   for (const finding& f : result.findings) {
     metrics_.record_finding(f);
+    if (!f.exception.empty()) {
+      const std::pair<std::string_view, std::string_view> use(f.exception, f.policy);
+      if (std::find(exceptions_used.begin(), exceptions_used.end(), use) == exceptions_used.end()) {
+        exceptions_used.push_back(use);
+        metrics_.record_exception_use(use.first, use.second);
+      }
+    }
     if (f.result == finding_result::violation && f.actions.warn) ++warnings;
     if (f.result != finding_result::skip && std::find(involved.begin(), involved.end(), f.policy) == involved.end())
       involved.push_back(f.policy);
@@ -247,6 +264,20 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
         .field("document_bytes", static_cast<std::uint64_t>(result.document_bytes))
         .field("latency_ms", milliseconds(elapsed));
     if (!result.message.empty()) line.field("message", result.message);
+  }
+  // Each exception used, on the record in the log as in the metrics: who got past which policy.
+  for (const auto& [exception, policy] : exceptions_used) {
+    log_line used(log_level::info, "exception used");
+    used.field("uid", result.uid)
+        .field("endpoint", to_string(ep))
+        .field("exception", exception)
+        .field("policy", policy)
+        .field("operation", result.operation)
+        .field("kind", result.kind)
+        .field("namespace", result.namespace_name);
+    if (result.name.empty() && !result.generate_name.empty()) used.field("generateName", result.generate_name);
+    else used.field("name", result.name);
+    used.field("user", result.username);
   }
   for (const finding& f : result.findings) {
     if (!f.actions.audit || f.result != finding_result::violation) continue;
