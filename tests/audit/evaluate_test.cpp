@@ -12,13 +12,9 @@ using namespace peergate::audit;
 namespace json = boost::json;
 
 using peergate::testing::load_test_policies;
+using peergate::testing::no_digests;
 
 namespace {
-
-// No case has initdata: nothing is ever digested.
-const peergate::testing::table_digest_provider digest_table;
-// Evaluations at a fixed time, with digests that match nothing.
-const peergate::evaluation_context no_digests{digest_table, peergate::testing::fixed_now};
 
 const char* policies_yaml = R"yaml(apiVersion: peergate.dev/v1alpha1
 kind: PeerPodPolicy

@@ -15,12 +15,9 @@ using namespace peergate::audit;
 namespace json = boost::json;
 
 using peergate::testing::load_test_policies;
+using peergate::testing::no_digests;
 
 namespace {
-
-const peergate::testing::table_digest_provider digest_table;
-// Evaluations at a fixed time, with digests that match nothing.
-const peergate::evaluation_context no_digests{digest_table, peergate::testing::fixed_now};
 
 // No VM policy: the sizes are summed whatever policies are loaded. team-b is excluded from
 // the mutation, so a template there asks for what its annotations say.

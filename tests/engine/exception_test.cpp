@@ -63,12 +63,10 @@ policy_snapshot policies() {
   return loaded;
 }
 
-const peergate::testing::table_digest_provider digest_table;
-
 time_point at(std::string_view rfc3339) { return *parse_rfc3339(rfc3339, nullptr); }
 
 decision admit_at(const admission_request& r, std::string_view now) {
-  return run_admit(r, *policies(), evaluation_context{digest_table, at(now)});
+  return run_admit(r, *policies(), evaluation_context{peergate::testing::empty_digest_table, at(now)});
 }
 
 // A peer pod named `name` (or made from `generate_name`) with 8 vCPUs and a GPU.

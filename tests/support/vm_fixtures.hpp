@@ -17,6 +17,7 @@
 #include <string_view>
 #include <utility>
 
+#include "engine/chain.hpp"
 #include "engine/vm/digest.hpp"
 
 namespace peergate::testing {
@@ -121,10 +122,12 @@ class table_digest_provider : public vm::digest_provider {
 inline const std::chrono::system_clock::time_point fixed_now =
     std::chrono::sys_days{std::chrono::year{2026} / std::chrono::December / 1};
 
-// The provider with the initdata.toml fixture's three digests.
-// For cases without initdata: nothing is ever digested, so any lookup would fail the case.
-inline const table_digest_provider no_digests;
+// For cases without initdata: a table that matches nothing (a lookup would fail the case), and
+// the chain's inputs with it at fixed_now.
+inline const table_digest_provider empty_digest_table;
+inline const evaluation_context no_digests{empty_digest_table, fixed_now};
 
+// The provider with the initdata.toml fixture's three digests.
 inline table_digest_provider fixture_digests() {
   table_digest_provider provider;
   const std::string document = read_initdata_fixture("initdata.toml");
