@@ -110,19 +110,11 @@ def normal_review(source):
 
 
 def max_size_review(source, size=MAX_BODY):
-    """A review of exactly `size` bytes: the sample pod with an array of zeros under spec."""
+    """The sample pod as a review of exactly `size` bytes, padded as the server tests pad it."""
+    sys.path.insert(0, os.path.join(source, "tests", "server"))
+    from serve_test import padded_to_size  # noqa: E402
     with open(os.path.join(source, "samples", "reviews", "pod-peer-allowed.json")) as f:
-        r = json.load(f)
-    obj = r["request"]["object"]
-    obj["metadata"].setdefault("labels", {})["fill"] = ""
-    obj["spec"]["padding"] = "PADDING"
-    text = json.dumps(r, separators=(",", ":"))
-    room = size - (len(text) - len('"PADDING"')) - 2  # for the zeros between [ and ]
-    zeros = (room + 1) // 2  # "0", then ",0" each
-    text = text.replace('"fill":""', '"fill":"' + "x" * (room - (2 * zeros - 1)) + '"')
-    body = text.replace('"PADDING"', "[" + ",".join(["0"] * zeros) + "]").encode()
-    assert len(body) == size, (len(body), size)
-    return body
+        return padded_to_size(json.load(f), size)
 
 
 def outcome(status, retry_after, payload):

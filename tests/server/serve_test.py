@@ -1577,12 +1577,10 @@ class SlowClientTests(unittest.TestCase):
 MAX_BODY_BYTES = 8 * 1024 * 1024  # --max-body-bytes' default
 
 
-def max_size_review(size=MAX_BODY_BYTES, uid_suffix=0):
-    """(uid, body): a review of exactly `size` bytes, the sample pod with an array of zeros under
-    spec (the cheapest bytes to send and, for a document tree, the dearest to decode: one value for
-    every two bytes) and a label that makes up the last byte."""
-    r = review("confidential-ml")
-    r["request"]["uid"] = f"00000000-0000-4000-9000-{uid_suffix:012d}"
+def padded_to_size(r, size):
+    """The review `r` as a body of exactly `size` bytes: an array of zeros under the object's spec
+    (the cheapest bytes to send and, for a document tree, the dearest to decode: one value for
+    every two bytes) and a label that makes up the last byte. Also used by bench/server/memory.py."""
     obj = r["request"]["object"]
     obj["metadata"].setdefault("labels", {})["fill"] = ""
     obj["spec"]["padding"] = "PADDING"
@@ -1592,7 +1590,14 @@ def max_size_review(size=MAX_BODY_BYTES, uid_suffix=0):
     text = text.replace('"fill":""', '"fill":"' + "x" * (room - (2 * zeros - 1)) + '"')
     body = text.replace('"PADDING"', "[" + ",".join(["0"] * zeros) + "]").encode()
     assert len(body) == size, (len(body), size)
-    return r["request"]["uid"], body
+    return body
+
+
+def max_size_review(size=MAX_BODY_BYTES, uid_suffix=0):
+    """(uid, body): a review of exactly `size` bytes (padded_to_size)."""
+    r = review("confidential-ml")
+    r["request"]["uid"] = f"00000000-0000-4000-9000-{uid_suffix:012d}"
+    return r["request"]["uid"], padded_to_size(r, size)
 
 
 class MemoryTests(unittest.TestCase):
