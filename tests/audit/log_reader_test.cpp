@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "audit/log_line.hpp"
+#include "tests/support/log_request.hpp"
 
 using namespace peergate;
 using namespace peergate::audit;
@@ -94,13 +95,8 @@ TEST_CASE("unreadable lines are error rows, dropped-line markers are counted", "
 }
 
 TEST_CASE("the lines of one request about one policy are one decision with its actions", "[audit][log-reader]") {
-  log_request r;
+  log_request r = peergate::testing::sample_log_request();
   r.uid = "req-1";
-  r.user = "alice";
-  r.operation = "CREATE";
-  r.kind = "Pod";
-  r.namespace_name = "team-a";
-  r.name = "web";
   const auto at = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
   const std::vector<finding> both{
       {"rollout", rule_kind::allowed_namespaces, {.warn = true, .audit = true}, finding_result::violation, "m"},
@@ -128,12 +124,9 @@ TEST_CASE("the lines of one request about one policy are one decision with its a
 TEST_CASE("VM policy findings are read back per policy and rule", "[audit][log-reader][vm]") {
   // One request over two limits of a Deny VM policy, and a Warn+Audit VM policy: the lines
   // serve --audit-log writes for them (format_log_lines), twice.
-  log_request r;
+  log_request r = peergate::testing::sample_log_request();
   r.uid = "req-1";
-  r.user = "alice";
-  r.operation = "CREATE";
-  r.kind = "Pod";
-  r.namespace_name = "team-a";
+  r.name = "";
   r.generate_name = "train-";
   const auto at = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
   const std::vector<finding> findings{
