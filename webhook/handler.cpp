@@ -69,7 +69,7 @@ std::string document_too_large_message(std::size_t max_document_bytes) {
 }
 
 handler_result handle_review(evaluate_fn evaluate, const void* context, std::string_view body,
-                             std::size_t max_document_bytes) {
+                             std::size_t max_document_bytes, const review_codec& codec) {
   handler_result out;
   std::string api_version = "admission.k8s.io/v1";
   // Everything the review takes from the heap beyond the first block, counted and capped.
@@ -80,7 +80,7 @@ handler_result handle_review(evaluate_fn evaluate, const void* context, std::str
     // budget, which also holds the parser's temporary stack.
     alignas(std::max_align_t) unsigned char first_block[16 * 1024];
     boost::json::monotonic_resource arena(first_block, sizeof first_block, &budget);
-    decode_result decoded = decode_review(body, &arena, &budget);
+    decode_result decoded = codec.decode(body, &arena, &budget);
     if (!decoded.review) {
       out.document_bytes = budget.peak();
       out.http_status = 400;
@@ -96,7 +96,7 @@ handler_result handle_review(evaluate_fn evaluate, const void* context, std::str
     out.result = d.allowed ? outcome::allowed : outcome::denied;
     out.message = d.message;
     out.has_patch = !d.patch.empty();
-    out.body = encode_response(api_version, req.uid, d);
+    out.body = codec.encode(api_version, req.uid, d);
     out.findings = std::move(d.findings);
     out.document_bytes = budget.peak();
     return out;
@@ -117,7 +117,7 @@ handler_result handle_review(evaluate_fn evaluate, const void* context, std::str
       d.code = 413;
       d.message = out.message;
       out.http_status = 200;
-      out.body = encode_response(api_version, out.uid, d);
+      out.body = codec.encode(api_version, out.uid, d);
       return out;
     } catch (...) {
       out.message = "internal error";
@@ -143,7 +143,7 @@ handler_result handle_review(evaluate_fn evaluate, const void* context, std::str
     d.code = 500;
     d.message = "peergate internal error; the request was refused to stay safe: " + out.message;
     out.http_status = 200;
-    out.body = encode_response(api_version, out.uid, d);
+    out.body = codec.encode(api_version, out.uid, d);
   } catch (...) {
     out.http_status = 500;
     out.body = R"({"error":"internal error"})";

@@ -12,6 +12,7 @@
 #include "engine/admission.hpp"
 #include "engine/chain.hpp"
 #include "engine/policy/model.hpp"
+#include "webhook/review_codec.hpp"
 
 namespace peergate::webhook {
 
@@ -61,11 +62,13 @@ std::string error_body(std::string_view message);
 handler_result handle_review(step_kind step, std::string_view body, const policy_set& policies,
                              std::size_t max_document_bytes = 0);
 
-// The same with the evaluation passed in; the function above calls it with run_step. Tests use
-// it to prove that an evaluation that throws is answered allowed=false, code 500.
+// The same with the evaluation and the codec passed in; the function above calls it with
+// run_step and fast_review_codec(). Tests use it to prove that an evaluation that throws is
+// answered allowed=false, code 500, and that the reference codec (webhook/review_reference.hpp)
+// gives the same answers byte for byte.
 using evaluate_fn = decision (*)(admission_request& request, const void* context);
 handler_result handle_review(evaluate_fn evaluate, const void* context, std::string_view body,
-                             std::size_t max_document_bytes = 0);
+                             std::size_t max_document_bytes = 0, const review_codec& codec = fast_review_codec());
 
 // The message of a review refused for its memory budget.
 std::string document_too_large_message(std::size_t max_document_bytes);

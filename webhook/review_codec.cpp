@@ -88,6 +88,8 @@ bool decode_operation(const std::string& text, operation& out) {
   return true;
 }
 
+}  // namespace
+
 const char* status_reason(int code) {
   switch (code) {
     case 400: return "BadRequest";
@@ -98,28 +100,33 @@ const char* status_reason(int code) {
   }
 }
 
-}  // namespace
-
-std::string base64_encode(std::string_view in) {
+void append_base64(std::string& out, std::string_view in) {
   static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
+  const std::size_t start = out.size();
+  out.resize(start + (in.size() + 2) / 3 * 4);
+  char* to = out.data() + start;
+  const auto* from = reinterpret_cast<const unsigned char*>(in.data());
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    const std::uint32_t n = (std::uint8_t(in[i]) << 16) | (std::uint8_t(in[i + 1]) << 8) | std::uint8_t(in[i + 2]);
-    out += alphabet[(n >> 18) & 63];
-    out += alphabet[(n >> 12) & 63];
-    out += alphabet[(n >> 6) & 63];
-    out += alphabet[n & 63];
+    const std::uint32_t n = (std::uint32_t{from[i]} << 16) | (std::uint32_t{from[i + 1]} << 8) | from[i + 2];
+    *to++ = alphabet[(n >> 18) & 63];
+    *to++ = alphabet[(n >> 12) & 63];
+    *to++ = alphabet[(n >> 6) & 63];
+    *to++ = alphabet[n & 63];
   }
   if (i < in.size()) {
-    std::uint32_t n = std::uint8_t(in[i]) << 16;
-    if (i + 1 < in.size()) n |= std::uint8_t(in[i + 1]) << 8;
-    out += alphabet[(n >> 18) & 63];
-    out += alphabet[(n >> 12) & 63];
-    out += i + 1 < in.size() ? alphabet[(n >> 6) & 63] : '=';
-    out += '=';
+    std::uint32_t n = std::uint32_t{from[i]} << 16;
+    if (i + 1 < in.size()) n |= std::uint32_t{from[i + 1]} << 8;
+    *to++ = alphabet[(n >> 18) & 63];
+    *to++ = alphabet[(n >> 12) & 63];
+    *to++ = i + 1 < in.size() ? alphabet[(n >> 6) & 63] : '=';
+    *to++ = '=';
   }
+}
+
+std::string base64_encode(std::string_view in) {
+  std::string out;
+  append_base64(out, in);
   return out;
 }
 
@@ -200,32 +207,99 @@ decode_result decode_review(std::string_view body, json::storage_ptr storage, js
   return decode_review(std::move(document));
 }
 
-std::string encode_response(std::string_view api_version, std::string_view uid, const decision& d) {
-  json::object response;
-  response["uid"] = uid;
-  response["allowed"] = d.allowed;
-  json::object status{{"code", d.code}};
-  if (!d.allowed) {
-    status["message"] = d.message;
-    status["reason"] = status_reason(d.code);
+namespace {
+
+// A string literal as Boost.JSON's serializer writes it: '"' and '\\' escaped, the controls below
+// 0x20 as \b \t \n \f \r or \u00xx, every other byte as it is.
+void append_quoted(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t clean = 0;  // text[clean, i) needs no escape: appended at once
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.data() + clean, i - clean);
+    clean = i + 1;
+    out += '\\';
+    switch (c) {
+      case '"': out += '"'; break;
+      case '\\': out += '\\'; break;
+      case '\b': out += 'b'; break;
+      case '\t': out += 't'; break;
+      case '\n': out += 'n'; break;
+      case '\f': out += 'f'; break;
+      case '\r': out += 'r'; break;
+      default:
+        out += "u00";
+        out += hex[c >> 4];
+        out += hex[c & 0xF];
+    }
   }
-  response["status"] = std::move(status);
+  out.append(text.data() + clean, text.size() - clean);
+  out += '"';
+}
+
+}  // namespace
+
+std::string encode_response(std::string_view api_version, std::string_view uid, const decision& d) {
+  std::string out;
+  out.reserve(256 + uid.size() + d.message.size() + d.patch.size() * 128);
+  out += "{\"apiVersion\":";
+  append_quoted(out, api_version);
+  out += ",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":";
+  append_quoted(out, uid);
+  out += d.allowed ? ",\"allowed\":true,\"status\":{\"code\":" : ",\"allowed\":false,\"status\":{\"code\":";
+  out += std::to_string(d.code);
+  if (!d.allowed) {
+    out += ",\"message\":";
+    append_quoted(out, d.message);
+    out += ",\"reason\":";
+    append_quoted(out, status_reason(d.code));
+  }
+  out += '}';
   if (!d.patch.empty()) {
-    response["patch"] = base64_encode(json::serialize(d.patch));
-    response["patchType"] = "JSONPatch";
+    out += ",\"patch\":\"";
+    append_base64(out, json::serialize(d.patch));
+    out += "\",\"patchType\":\"JSONPatch\"";
   }
   if (!d.warnings.empty()) {
-    json::array warnings;
-    for (const auto& w : d.warnings) warnings.emplace_back(w);
-    response["warnings"] = std::move(warnings);
+    out += ",\"warnings\":[";
+    for (std::size_t i = 0; i < d.warnings.size(); ++i) {
+      if (i > 0) out += ',';
+      append_quoted(out, d.warnings[i]);
+    }
+    out += ']';
   }
   if (!d.audit_annotations.empty()) {
-    json::object annotations;
-    for (const auto& [k, v] : d.audit_annotations) annotations[k] = v;
-    response["auditAnnotations"] = std::move(annotations);
+    out += ",\"auditAnnotations\":{";
+    // As a JSON object is written: each key once, at its first place, with its last value.
+    bool first = true;
+    for (std::size_t i = 0; i < d.audit_annotations.size(); ++i) {
+      const std::string& key = d.audit_annotations[i].first;
+      bool seen = false;
+      for (std::size_t j = 0; j < i && !seen; ++j) seen = d.audit_annotations[j].first == key;
+      if (seen) continue;
+      const std::string* value = &d.audit_annotations[i].second;
+      for (std::size_t j = i + 1; j < d.audit_annotations.size(); ++j)
+        if (d.audit_annotations[j].first == key) value = &d.audit_annotations[j].second;
+      if (!first) out += ',';
+      first = false;
+      append_quoted(out, key);
+      out += ':';
+      append_quoted(out, *value);
+    }
+    out += '}';
   }
-  json::object review{{"apiVersion", api_version}, {"kind", "AdmissionReview"}, {"response", std::move(response)}};
-  return json::serialize(review);
+  out += "}}";
+  return out;
+}
+
+const review_codec& fast_review_codec() {
+  static constexpr review_codec codec{[](std::string_view body, json::storage_ptr storage, json::storage_ptr temp) {
+                                        return decode_review(body, std::move(storage), std::move(temp));
+                                      },
+                                      encode_response};
+  return codec;
 }
 
 }  // namespace peergate::webhook

@@ -20,8 +20,9 @@ struct decode_result {
 };
 
 // Parses `body` with `storage` (the webhook passes a per-request arena; objects are moved out
-// of the parsed document, never copied). `temp` holds the parser's temporary stack (the webhook
-// passes the review's memory budget; the default: the heap).
+// of the parsed document, never copied) into what the steps read of it: parse_review_body's
+// pruned document (webhook/review_parser.hpp). `temp` holds the parser's temporary stack (the
+// webhook passes the review's memory budget; the default: the heap).
 decode_result decode_review(std::string_view body, boost::json::storage_ptr storage = {},
                             boost::json::storage_ptr temp = {});
 
@@ -30,10 +31,26 @@ decode_result decode_review(std::string_view body, boost::json::storage_ptr stor
 decode_result decode_review(boost::json::value&& document);
 decode_result decode_review(const boost::json::value& document);
 
-// {"apiVersion": <api_version>, "kind": "AdmissionReview", "response": {...}}
+// {"apiVersion": <api_version>, "kind": "AdmissionReview", "response": {...}}, written straight
+// into one string, byte for byte what Boost.JSON's serializer writes for the same members
+// (encode_response_reference in webhook/review_reference.hpp, which tests compare it with).
 std::string encode_response(std::string_view api_version, std::string_view uid, const decision& d);
+
+// A body and a decision to and from AdmissionReview JSON: the webhook's own (fast_review_codec),
+// or the plain Boost.JSON one it is proved equal to (reference_review_codec,
+// webhook/review_reference.hpp).
+struct review_codec {
+  decode_result (*decode)(std::string_view body, boost::json::storage_ptr storage, boost::json::storage_ptr temp);
+  std::string (*encode)(std::string_view api_version, std::string_view uid, const decision& d);
+};
+// decode_review(body, ...) and encode_response above.
+const review_codec& fast_review_codec();
+
+// The reason phrase of a response status code: "Forbidden" for 403, ...
+const char* status_reason(int code);
 
 // Standard base64 with padding: the encoding of the API's byte fields (patch, caBundle).
 std::string base64_encode(std::string_view in);
+void append_base64(std::string& out, std::string_view in);
 
 }  // namespace peergate::webhook

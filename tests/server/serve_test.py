@@ -1577,13 +1577,18 @@ class SlowClientTests(unittest.TestCase):
 MAX_BODY_BYTES = 8 * 1024 * 1024  # --max-body-bytes' default
 
 
-def padded_to_size(r, size):
-    """The review `r` as a body of exactly `size` bytes: an array of zeros under the object's spec
-    (the cheapest bytes to send and, for a document tree, the dearest to decode: one value for
-    every two bytes) and a label that makes up the last byte. Also used by bench/server/memory.py."""
+def padded_to_size(r, size, kept=False):
+    """The review `r` as a body of exactly `size` bytes: an array of zeros (the cheapest bytes to
+    send and, for a document tree, the dearest to decode: one value for every two bytes) and a
+    label that makes up the last byte. The zeros go under the object's spec, which the review
+    parser scans without building; with `kept`, under metadata.annotations, which it keeps whole,
+    so a document tree of them is built. Also used by bench/server/memory.py."""
     obj = r["request"]["object"]
     obj["metadata"].setdefault("labels", {})["fill"] = ""
-    obj["spec"]["padding"] = "PADDING"
+    if kept:
+        obj["metadata"].setdefault("annotations", {})["padding"] = "PADDING"
+    else:
+        obj["spec"]["padding"] = "PADDING"
     text = json.dumps(r, separators=(",", ":"))
     room = size - (len(text) - len('"PADDING"')) - 2  # for the zeros between [ and ]
     zeros = (room + 1) // 2  # "0", then ",0" each
@@ -1593,11 +1598,11 @@ def padded_to_size(r, size):
     return body
 
 
-def max_size_review(size=MAX_BODY_BYTES, uid_suffix=0):
+def max_size_review(size=MAX_BODY_BYTES, uid_suffix=0, kept=False):
     """(uid, body): a review of exactly `size` bytes (padded_to_size)."""
     r = review("confidential-ml")
     r["request"]["uid"] = f"00000000-0000-4000-9000-{uid_suffix:012d}"
-    return r["request"]["uid"], padded_to_size(r, size)
+    return r["request"]["uid"], padded_to_size(r, size, kept)
 
 
 class MemoryTests(unittest.TestCase):
@@ -1655,17 +1660,21 @@ class MemoryTests(unittest.TestCase):
 
     def test_one_max_size_review_with_the_shipping_limits(self):
         server = Server(self, ["--log-level", "info"])
-        uid, body = max_size_review()
-        status, headers, payload = self.post_raw(server, body)
-        outcome = self.check_answer(status, headers, payload, uid)
-        print(f"\nmemory: one {len(body)}-byte review: {outcome}", file=sys.stderr)
-        self.check_still_serving(server)
+        # Zeros the parser scans without building (answered), then zeros it keeps (a tree over
+        # --max-document-bytes: 413).
+        for kept, expected in ((False, "allowed"), (True, "413")):
+            uid, body = max_size_review(kept=kept)
+            status, headers, payload = self.post_raw(server, body)
+            outcome = self.check_answer(status, headers, payload, uid)
+            print(f"\nmemory: one {len(body)}-byte review, zeros kept={kept}: {outcome}", file=sys.stderr)
+            self.assertEqual(outcome, expected)
+            self.check_still_serving(server)
 
     def test_max_size_reviews_at_once(self):
         # Room for two bodies at the limit: of six sent at once, some are likely shed with 503.
         server = Server(self, ["--log-level", "info", "--max-inflight-bytes", "16Mi"])
         context = server.context()
-        reviews = [max_size_review(uid_suffix=n) for n in range(6)]
+        reviews = [max_size_review(uid_suffix=n, kept=n % 2 == 1) for n in range(6)]
         answers = [None] * len(reviews)
 
         def send(n):
@@ -1741,7 +1750,7 @@ class MemoryTests(unittest.TestCase):
 
     def test_a_review_over_its_memory_budget_gets_413_and_the_connection_serves_on(self):
         server = Server(self, ["--max-document-bytes", "1Mi"])
-        uid, body = max_size_review(400 * 1024)
+        uid, body = max_size_review(400 * 1024, kept=True)
         conn = server.connection()
         resp, payload = server.post("/admit", body, conn=conn)
         self.assertEqual(resp.status, 413, payload)

@@ -1,0 +1,28 @@
+#pragma once
+// One pass over a JSON text that builds only what a json_shape keeps (engine/json_shape.hpp).
+// Every byte is still read by Boost.JSON's own tokenizer with kubernetes_parse_options(), so a
+// text is accepted or refused exactly as boost::json::parse accepts or refuses it, with the same
+// error; only the values left out are never built. An array of a million numbers that no shape
+// keeps costs its scan and no memory.
+
+#include <boost/json/storage_ptr.hpp>
+#include <boost/json/value.hpp>
+#include <string_view>
+#include <system_error>
+
+#include "engine/json_shape.hpp"
+
+namespace peergate {
+
+// As boost::json::parse(text, ec, storage, kubernetes_parse_options()), keeping only what `shape`
+// keeps; members keep their order. `temp` holds the parser's stack of values not yet placed in
+// their container (the default: the heap). An exception thrown by `storage` or `temp` (a memory
+// budget) leaves the function.
+boost::json::value parse_pruned(std::string_view text, const json_shape& shape, std::error_code& ec,
+                                boost::json::storage_ptr storage = {}, boost::json::storage_ptr temp = {});
+
+// The same pruning applied to a document already built: the slow, obvious way, against which the
+// parser above is tested (tests, fuzz targets).
+boost::json::value pruned_copy(const boost::json::value& document, const json_shape& shape);
+
+}  // namespace peergate

@@ -1,0 +1,55 @@
+#include "webhook/review_reference.hpp"
+
+#include <boost/json.hpp>
+
+#include "engine/json_parse.hpp"
+
+namespace peergate::webhook {
+
+namespace json = boost::json;
+
+decode_result decode_review_reference(std::string_view body, json::storage_ptr storage, json::storage_ptr) {
+  std::error_code ec;
+  json::value document = json::parse(body, ec, std::move(storage), kubernetes_parse_options());
+  if (ec) {
+    decode_result out;
+    out.error = "the body is not valid JSON: " + ec.message();
+    return out;
+  }
+  return decode_review(std::move(document));
+}
+
+std::string encode_response_reference(std::string_view api_version, std::string_view uid, const decision& d) {
+  json::object response;
+  response["uid"] = uid;
+  response["allowed"] = d.allowed;
+  json::object status{{"code", d.code}};
+  if (!d.allowed) {
+    status["message"] = d.message;
+    status["reason"] = status_reason(d.code);
+  }
+  response["status"] = std::move(status);
+  if (!d.patch.empty()) {
+    response["patch"] = base64_encode(json::serialize(d.patch));
+    response["patchType"] = "JSONPatch";
+  }
+  if (!d.warnings.empty()) {
+    json::array warnings;
+    for (const auto& w : d.warnings) warnings.emplace_back(w);
+    response["warnings"] = std::move(warnings);
+  }
+  if (!d.audit_annotations.empty()) {
+    json::object annotations;
+    for (const auto& [k, v] : d.audit_annotations) annotations[k] = v;
+    response["auditAnnotations"] = std::move(annotations);
+  }
+  json::object review{{"apiVersion", api_version}, {"kind", "AdmissionReview"}, {"response", std::move(response)}};
+  return json::serialize(review);
+}
+
+const review_codec& reference_review_codec() {
+  static constexpr review_codec codec{decode_review_reference, encode_response_reference};
+  return codec;
+}
+
+}  // namespace peergate::webhook
