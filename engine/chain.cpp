@@ -286,7 +286,7 @@ decision mutate(const admission_request& request, boost::json::value& object, co
     refused.findings.push_back(std::move(f));
     return refused;
   }
-  d.patch = std::move(result.patch);
+  move_keeping_storage(d.patch, std::move(result.patch));
   d.findings.push_back(std::move(f));
   return d;
 }
@@ -334,7 +334,7 @@ decision admit(const admission_request& request, boost::json::value& object, con
   if (!mutation.allowed) return mutation;
   decision validation = validate(request, object, policies, context);
   validation.findings.insert(validation.findings.begin(), mutation.findings.begin(), mutation.findings.end());
-  if (validation.allowed) validation.patch = std::move(mutation.patch);
+  if (validation.allowed) move_keeping_storage(validation.patch, std::move(mutation.patch));
   return validation;
 }
 

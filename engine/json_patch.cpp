@@ -35,7 +35,7 @@ void diff_into(const json::value& from, const json::value& to, std::string& path
       append_escaped(path, entry.key());
       const json::value* other = b.if_contains(entry.key());
       if (other == nullptr) {
-        ops.push_back(json::object{{"op", "remove"}, {"path", path}});
+        append_operation(ops, "remove", path);
       } else {
         diff_into(entry.value(), *other, path, ops);
       }
@@ -44,7 +44,7 @@ void diff_into(const json::value& from, const json::value& to, std::string& path
     for (const auto& entry : b) {
       if (a.contains(entry.key())) continue;
       append_escaped(path, entry.key());
-      ops.push_back(json::object{{"op", "add"}, {"path", path}, {"value", entry.value()}});
+      append_operation(ops, "add", path, &entry.value());
       path.resize(length);
     }
     return;
@@ -61,7 +61,7 @@ void diff_into(const json::value& from, const json::value& to, std::string& path
     return;
   }
   if (from == to) return;
-  ops.push_back(json::object{{"op", "replace"}, {"path", path}, {"value", to}});
+  append_operation(ops, "replace", path, &to);
 }
 
 // Splits an RFC 6901 pointer into unescaped tokens; nullopt when it is malformed.
@@ -262,6 +262,15 @@ std::string apply_one(json::value& doc, const json::object& op) {
 }
 
 }  // namespace
+
+void append_operation(json::array& ops, std::string_view op, std::string_view path, const json::value* value) {
+  json::object operation(ops.storage());
+  operation.reserve(value != nullptr ? 3 : 2);
+  operation.emplace("op", op);
+  operation.emplace("path", path);
+  if (value != nullptr) operation.emplace("value", *value);
+  ops.emplace_back(std::move(operation));
+}
 
 std::string escape_token(std::string_view token) {
   std::string out;

@@ -12,6 +12,12 @@ namespace peergate::json_patch {
 // Escapes one reference token: "kata.peerpods.io/vm" -> "kata.peerpods.io~1vm".
 std::string escape_token(std::string_view token);
 
+// Appends {"op": op, "path": path, "value": *value} (no "value" when it is nullptr) to `ops`,
+// built in the storage of `ops`: the mutation builds its patch in the review's arena, and a
+// value moved into an array of another storage would be copied.
+void append_operation(boost::json::array& ops, std::string_view op, std::string_view path,
+                      const boost::json::value* value = nullptr);
+
 // Operations that turn `from` into `to`. Objects are compared key by key and recursed into, so
 // only what changed is touched; arrays of equal length are compared element by element, others
 // are replaced whole. Equal documents give an empty array.

@@ -2,8 +2,8 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
+#include <array>
 #include <string>
-#include <vector>
 
 #include "engine/json_parse.hpp"
 
@@ -31,22 +31,20 @@ class pruning_handler {
   bool on_document_begin(json::error_code&) { return true; }
   bool on_document_end(json::error_code&) { return true; }
 
-  bool on_object_begin(json::error_code&) {
+  bool on_object_begin(json::error_code& ec) {
     if (skip_ != skip_mode::none) return enter_skipped();
-    frames_.push_back({next_shape(), 0, true});
-    return true;
+    return push_frame({next_shape(), 0, true}, ec);
   }
   bool on_object_end(std::size_t, json::error_code&) {
     if (skip_ != skip_mode::none && leave_skipped()) return true;
-    const std::size_t members = frames_.back().size;
-    frames_.pop_back();
+    const std::size_t members = frames_[--depth_kept_].size;
     stack_.push_object(members);
     return value_done();
   }
-  bool on_array_begin(json::error_code&) {
+  bool on_array_begin(json::error_code& ec) {
     if (skip_ != skip_mode::none) return enter_skipped();
     const json_shape* shape = next_shape();
-    frames_.push_back({shape, 0, false});
+    if (!push_frame({shape, 0, false}, ec)) return false;
     // An array whose elements are left out is kept empty: its elements are skipped up to its end.
     if (element_shape(*shape) == nullptr) {
       skip_ = skip_mode::contents;
@@ -56,8 +54,7 @@ class pruning_handler {
   }
   bool on_array_end(std::size_t, json::error_code&) {
     if (skip_ != skip_mode::none && leave_skipped()) return true;
-    const std::size_t elements = frames_.back().size;
-    frames_.pop_back();
+    const std::size_t elements = frames_[--depth_kept_].size;
     stack_.push_array(elements);
     return value_done();
   }
@@ -75,7 +72,7 @@ class pruning_handler {
       key_.append(s.data(), s.size());
       key = key_;
     }
-    pending_ = member_shape(*frames_.back().shape, key);
+    pending_ = member_shape(*frames_[depth_kept_ - 1].shape, key);
     if (pending_ == nullptr) {
       skip_ = skip_mode::one_value;  // the value that follows, whole
       depth_ = 0;
@@ -137,14 +134,25 @@ class pruning_handler {
 
   // The shape of a container that begins where no skip is on.
   const json_shape* next_shape() const {
-    if (frames_.empty()) return &root_;
-    const frame& parent = frames_.back();
+    if (depth_kept_ == 0) return &root_;
+    const frame& parent = frames_[depth_kept_ - 1];
     return parent.is_object ? pending_ : element_shape(*parent.shape);
+  }
+
+  // The parser refuses a text nested deeper than max_json_depth before its container begins, so
+  // the frames of the kept containers (at most one per level) always fit; the check is a guard.
+  bool push_frame(const frame& f, json::error_code& ec) {
+    if (depth_kept_ == frames_.size()) {
+      ec = json::error::too_deep;
+      return false;
+    }
+    frames_[depth_kept_++] = f;
+    return true;
   }
 
   // A kept value is complete: one more member or element for the container around it.
   bool value_done() {
-    if (!frames_.empty()) ++frames_.back().size;
+    if (depth_kept_ > 0) ++frames_[depth_kept_ - 1].size;
     return true;
   }
 
@@ -169,8 +177,9 @@ class pruning_handler {
 
   const json_shape& root_;
   json::value_stack stack_;
-  std::vector<frame> frames_;
-  const json_shape* pending_ = nullptr;  // the shape of the member whose key was read last
+  std::array<frame, max_json_depth + 1> frames_;  // on the stack: 12 KiB, no allocation per review
+  std::size_t depth_kept_ = 0;                    // frames in use
+  const json_shape* pending_ = nullptr;           // the shape of the member whose key was read last
   std::string key_;
   skip_mode skip_ = skip_mode::none;
   std::size_t depth_ = 0;  // containers opened inside the skipped region and not closed yet

@@ -54,6 +54,20 @@ std::string container_label(std::string_view list, std::size_t index, const json
   return label;
 }
 
+// Where a quantity sits, for a refusal: "containers[1] (name \"sidecar\") resources.limits.cpu".
+// Made only when a refusal needs it: this runs for every peer pod.
+struct quantity_place {
+  std::string_view list;  // "containers" or "initContainers"
+  std::size_t index;
+  const json::object& container;
+  std::string_view part;  // "requests" or "limits"
+  std::string_view resource;
+
+  std::string text() const {
+    return container_label(list, index, container) + " resources." + std::string(part) + "." + std::string(resource);
+  }
+};
+
 // Reads one resource list (requests or limits) of one container. Absent or null lists count as
 // empty, as Go's decoder treats them.
 class resource_reader {
@@ -61,37 +75,36 @@ class resource_reader {
   explicit resource_reader(std::string* reason) : reason_(reason) {}
 
   // Adds the cpu, memory and (optionally) GPU values of `list` to the totals. False on refusal.
-  bool add(const json::object& resources, std::string_view list_name, const std::string& label, quantity* cpu,
-           quantity* memory, quantity* gpu) {
-    const json::object* list = object_field(resources, list_name);
-    if (list == nullptr) return true;
-    const std::string where = label + " resources." + std::string(list_name);
+  bool add(const json::object& resources, std::string_view list, std::size_t index, const json::object& container,
+           std::string_view part, quantity* cpu, quantity* memory, quantity* gpu) {
+    const json::object* quantities = object_field(resources, part);
+    if (quantities == nullptr) return true;
     // Limits on GPUs are validated like every other quantity but not summed: upstream reads GPU
     // requests only.
     quantity ignored;
-    return read(*list, "cpu", where, cpu) && read(*list, "memory", where, memory) &&
-           read(*list, gpu_resource, where, gpu != nullptr ? gpu : &ignored);
+    return read(*quantities, {list, index, container, part, "cpu"}, cpu) &&
+           read(*quantities, {list, index, container, part, "memory"}, memory) &&
+           read(*quantities, {list, index, container, part, gpu_resource}, gpu != nullptr ? gpu : &ignored);
   }
 
  private:
-  bool read(const json::object& list, std::string_view name, const std::string& where, quantity* total) {
-    const json::value* value = list.if_contains(name);
+  bool read(const json::object& quantities, const quantity_place& place, quantity* total) {
+    const json::value* value = quantities.if_contains(place.resource);
     if (value == nullptr || value->is_null()) return true;
-    const std::string field = where + "." + std::string(name);
     const auto text = quantity_text(*value);
     if (!text) {
-      *reason_ =
-          field + ": a quantity must be a string such as \"500m\" or a number, not " + std::string(kind_name(*value));
+      *reason_ = place.text() + ": a quantity must be a string such as \"500m\" or a number, not " +
+                 std::string(kind_name(*value));
       return false;
     }
     std::string error;
     const auto parsed = quantity::parse(*text, &error);
     if (!parsed) {
-      *reason_ = field + ": invalid quantity " + quoted(*text) + ": " + error;
+      *reason_ = place.text() + ": invalid quantity " + quoted(*text) + ": " + error;
       return false;
     }
     if (parsed->sign() < 0) {
-      *reason_ = field + ": negative quantity " + quoted(*text) + " is not allowed";
+      *reason_ = place.text() + ": negative quantity " + quoted(*text) + " is not allowed";
       return false;
     }
     *total += *parsed;
@@ -113,10 +126,10 @@ bool sum_containers(const json::object& spec, std::string_view list_name, resour
     const json::object& container = containers[i].get_object();
     const json::object* resources = object_field(container, "resources");
     if (resources == nullptr) continue;
-    const std::string label = container_label(list_name, i, container);
-    if (!reader.add(*resources, "requests", label, &totals->cpu_request, &totals->memory_request,
+    if (!reader.add(*resources, list_name, i, container, "requests", &totals->cpu_request, &totals->memory_request,
                     &totals->gpu_request) ||
-        !reader.add(*resources, "limits", label, &totals->cpu_limit, &totals->memory_limit, nullptr)) {
+        !reader.add(*resources, list_name, i, container, "limits", &totals->cpu_limit, &totals->memory_limit,
+                    nullptr)) {
       return false;
     }
   }
@@ -180,7 +193,11 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
   if (!compute_pod_vm_size(*spec, &size, &reason)) return refuse(std::move(reason));
 
   // Nothing was changed above; from here on every change is made and recorded in the patch.
+  // Everything is built in the pod's own storage (the review's arena in the webhook): values
+  // copied across storages would be allocated twice.
+  const json::storage_ptr& storage = pod.storage();
   json::object& out = *pod_object;
+  move_keeping_storage(result.patch, json::array(storage));
   json::array& ops = result.patch;
 
   if (sizing_annotations) {
@@ -188,7 +205,7 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
     const std::int64_t memory = size.memory_mib;
     const std::int64_t gpus = size.gpus;
 
-    json::object wanted;
+    json::object wanted(storage);
     if (vcpus > 0) wanted[vcpus_annotation] = std::to_string(vcpus);
     if (memory > 0) wanted[memory_annotation] = std::to_string(memory);
     if (gpus > 0) wanted[gpus_annotation] = std::to_string(gpus);
@@ -198,32 +215,39 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
     if (!wanted.empty()) {
       json::value& metadata = out["metadata"];
       if (!metadata.is_object()) {
-        ops.push_back(
-            json::object{{"op", "add"}, {"path", "/metadata"}, {"value", json::object{{"annotations", wanted}}}});
-        metadata = json::object{{"annotations", wanted}};
+        json::object added(storage);
+        added.emplace("annotations", wanted);
+        metadata.emplace_object() = std::move(added);
+        json_patch::append_operation(ops, "add", "/metadata", &metadata);
       } else if (json::value* annotations = metadata.get_object().if_contains("annotations");
                  annotations == nullptr || !annotations->is_object()) {
-        ops.push_back(json::object{{"op", "add"}, {"path", "/metadata/annotations"}, {"value", wanted}});
-        metadata.get_object()["annotations"] = wanted;
+        json::value& written = metadata.get_object()["annotations"];
+        written = wanted;
+        json_patch::append_operation(ops, "add", "/metadata/annotations", &written);
       } else {
         json::object& existing = annotations->get_object();
         for (const auto& [key, value] : wanted) {
           const json::value* current = existing.if_contains(key);
           if (current != nullptr && *current == value) continue;
-          ops.push_back(json::object{{"op", current ? "replace" : "add"},
-                                     {"path", "/metadata/annotations/" + json_patch::escape_token(key)},
-                                     {"value", value}});
+          json_patch::append_operation(ops, current ? "replace" : "add",
+                                       "/metadata/annotations/" + json_patch::escape_token(key), &value);
           existing[key] = value;
         }
       }
     }
   }
 
-  const json::object one{{std::string(extended_resource), "1"}};
-  const json::value counted = json::object{{"requests", one}, {"limits", one}};
-  const json::value empty = json::object{};
+  json::object one(storage);
+  one.emplace(extended_resource, "1");
+  json::object counted_object(storage);
+  counted_object.reserve(2);
+  counted_object.emplace("requests", one);
+  counted_object.emplace("limits", std::move(one));
+  const json::value counted(std::move(counted_object));
+  const json::value empty = json::object(storage);
   json::object& out_spec = out["spec"].get_object();
   // initContainers first: their resources are emptied whatever containers[0] gets.
+  std::string path;
   for (const char* list_name : {"initContainers", "containers"}) {
     json::value* list = out_spec.if_contains(list_name);
     if (list == nullptr || !list->is_array()) continue;
@@ -231,10 +255,14 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
     for (std::size_t i = 0; i < items.size(); ++i) {
       const json::value& target = (i == 0 && std::string_view(list_name) == "containers") ? counted : empty;
       json::object& container = items[i].get_object();
-      const std::string path = "/spec/" + std::string(list_name) + "/" + std::to_string(i) + "/resources";
+      path = "/spec/";
+      path += list_name;
+      path += '/';
+      path += std::to_string(i);
+      path += "/resources";
       json::value* current = container.if_contains("resources");
       if (current == nullptr) {
-        ops.push_back(json::object{{"op", "add"}, {"path", path}, {"value", target}});
+        json_patch::append_operation(ops, "add", path, &target);
       } else {
         json_patch::diff_at(*current, target, path, ops);
       }
