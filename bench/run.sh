@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks against an existing build (`make bench` builds first):
 #   bench/run.sh BUILD_DIR [engine_bench options...]
-# 1. the in-process engine benchmark, pinned to one core (about 30 s);
+# 1. the in-process engine benchmark, pinned to one core (about 30 s), then its instructions per
+#    review under callgrind (bench/engine/instructions.sh, about 30 s; skipped without valgrind);
 # 2. bench/server/run.sh BUILD_DIR, when it exists and is executable;
 # 3. bench/server/memory.py BUILD_DIR: peak RSS at the body limit and under load;
 # 4. bench/audit/run.sh BUILD_DIR.
@@ -29,6 +30,10 @@ if [[ $(nproc --all) -lt 2 ]]; then cpu=0; fi
 
 echo "== engine benchmark (taskset -c $cpu)"
 taskset -c "$cpu" "$engine_bench" --review "$here/../samples/reviews/pod-peer-allowed.json" "$@"
+
+echo
+echo "== instructions per review (callgrind; the figure that does not depend on the machine's load)"
+"$here/engine/instructions.sh" "$build_dir"
 
 server_run=$here/server/run.sh
 if [[ -x $server_run ]]; then
