@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/json_parse.hpp"
+#include "engine/json_pruned_parse.hpp"
 #include "engine/yaml_json.hpp"
 
 namespace peergate::audit {
@@ -254,6 +255,14 @@ class json_splitter {
   }
 
   void parse(input_item& item) {
+    if (options_.item_shape != nullptr) {
+      std::error_code pruned_error;
+      item.value = parse_pruned(unit_, *options_.item_shape, pruned_error);
+      if (!pruned_error) return;
+      // Refused, with the error the whole parser gives (the same tokenizer): that parser says
+      // where, for the message. Only unreadable items pay for a second parse.
+      item.value = nullptr;
+    }
     parser_.reset();
     json::error_code ec;
     const std::size_t used = parser_.write(unit_.data(), unit_.size(), ec);
