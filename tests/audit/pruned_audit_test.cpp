@@ -53,8 +53,10 @@ std::string audit_everything(const std::vector<named_input>& inputs, const polic
     options.item_shape = item_shape;
     const stream_stats stats = read_objects(
         in, [&](input_item&& item) { auditor.add(std::move(item)); }, options);
-    out << input.label << ": bytes " << stats.bytes << " items " << stats.items << " unreadable " << stats.unreadable
-        << " lists " << stats.lists << " fatal " << stats.fatal << "\n";
+    // After a fatal error the reading stops with the chunk that holds it: the bytes read depend on
+    // the buffer's size.
+    out << input.label << ": bytes " << (stats.fatal.empty() ? stats.bytes : 0) << " items " << stats.items
+        << " unreadable " << stats.unreadable << " lists " << stats.lists << " fatal " << stats.fatal << "\n";
   }
   const report r = auditor.finish(1764547200);
   render_options all;
