@@ -2,7 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
 
 #include <boost/json/parser.hpp>
 #include <algorithm>
@@ -27,8 +29,9 @@ bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; 
 // The newlines in [begin, end), 16 bytes at a time: kubectl's indented output has one every 30
 // bytes or so, and an item read at once is counted whole.
 std::uint64_t count_newlines(const char* begin, const char* end) {
-  const __m128i newline = _mm_set1_epi8('\n');
   std::uint64_t count = 0;
+#if defined(__SSE2__)
+  const __m128i newline = _mm_set1_epi8('\n');
   while (end - begin >= 16) {
     // Each byte of `sums` counts up to 255 blocks; _mm_sad_epu8 then adds its bytes up.
     __m128i sums = _mm_setzero_si128();
@@ -40,8 +43,35 @@ std::uint64_t count_newlines(const char* begin, const char* end) {
     count += static_cast<std::uint64_t>(_mm_cvtsi128_si64(halves)) +
              static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(halves, halves)));
   }
+#endif
   for (; begin != end; ++begin) count += *begin == '\n';
   return count;
+}
+
+// The bytes of p[0, 64) that the splitter looks at inside a captured value, as a bit mask (bit k:
+// p[k]): quotes, backslashes, brackets and newlines.
+std::uint64_t interesting_bytes(const char* p) {
+  std::uint64_t mask = 0;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), newline = _mm_set1_epi8('\n');
+  const __m128i open_brace = _mm_set1_epi8('{'), close_brace = _mm_set1_epi8('}'), lower = _mm_set1_epi8(0x20);
+  for (int part = 0; part < 4; ++part) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * part));
+    // '[' and ']' are '{' and '}' without the 0x20 bit.
+    const __m128i folded = _mm_or_si128(v, lower);
+    const __m128i found = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(folded, open_brace), _mm_cmpeq_epi8(folded, close_brace)),
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), _mm_cmpeq_epi8(v, newline)));
+    mask |= static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(found))) << (16 * part);
+  }
+#else
+  for (int k = 0; k < 64; ++k) {
+    const char c = p[k];
+    if (c == '"' || c == '\\' || c == '{' || c == '}' || c == '[' || c == ']' || c == '\n')
+      mask |= std::uint64_t{1} << k;
+  }
+#endif
+  return mask;
 }
 
 // Splits a JSON text into items without parsing it: tracks strings, escapes and brackets, and
@@ -203,25 +233,8 @@ class json_splitter {
   // closes down to the captured value's level (or to the top level), at an error (a bracket that
   // does not match, too deep), or in the last bytes of the chunk.
   std::size_t scan_inside(const char* data, std::size_t size, std::size_t i) {
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), newline = _mm_set1_epi8('\n');
-    const __m128i open_brace = _mm_set1_epi8('{'), close_brace = _mm_set1_epi8('}'), lower = _mm_set1_epi8(0x20);
     while (i + 64 <= size) {
-      std::uint64_t quotes = 0, backslashes = 0, structure = 0;
-      for (int part = 0; part < 4; ++part) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i + 16 * part));
-        // '[' and ']' are '{' and '}' without the 0x20 bit.
-        const __m128i folded = _mm_or_si128(v, lower);
-        const auto shift = static_cast<unsigned>(16 * part);
-        quotes |= static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote))))
-                  << shift;
-        backslashes |=
-            static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, backslash)))) << shift;
-        const __m128i brackets = _mm_or_si128(_mm_cmpeq_epi8(folded, open_brace), _mm_cmpeq_epi8(folded, close_brace));
-        structure |= static_cast<std::uint64_t>(
-                         static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(brackets, _mm_cmpeq_epi8(v, newline)))))
-                     << shift;
-      }
-      std::uint64_t events = quotes | backslashes | structure;
+      std::uint64_t events = interesting_bytes(data + i);
       while (events != 0) {
         const unsigned bit = static_cast<unsigned>(std::countr_zero(events));
         events &= events - 1;
