@@ -2,12 +2,18 @@
 
 #include <yaml-cpp/yaml.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <boost/json/parser.hpp>
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <vector>
 
 #include "engine/json_parse.hpp"
+#include "engine/json_pruned_parse.hpp"
 #include "engine/yaml_json.hpp"
 
 namespace peergate::audit {
@@ -19,6 +25,54 @@ namespace {
 constexpr std::size_t max_nesting = 10000;
 
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+// The newlines in [begin, end), 16 bytes at a time: kubectl's indented output has one every 30
+// bytes or so, and an item read at once is counted whole.
+std::uint64_t count_newlines(const char* begin, const char* end) {
+  std::uint64_t count = 0;
+#if defined(__SSE2__)
+  const __m128i newline = _mm_set1_epi8('\n');
+  while (end - begin >= 16) {
+    // Each byte of `sums` counts up to 255 blocks; _mm_sad_epu8 then adds its bytes up.
+    __m128i sums = _mm_setzero_si128();
+    for (int blocks = 0; blocks < 255 && end - begin >= 16; ++blocks, begin += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(begin));
+      sums = _mm_sub_epi8(sums, _mm_cmpeq_epi8(v, newline));
+    }
+    const __m128i halves = _mm_sad_epu8(sums, _mm_setzero_si128());
+    count += static_cast<std::uint64_t>(_mm_cvtsi128_si64(halves)) +
+             static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(halves, halves)));
+  }
+#endif
+  for (; begin != end; ++begin) count += *begin == '\n';
+  return count;
+}
+
+// The bytes of p[0, 64) that the splitter looks at inside a captured value, as a bit mask (bit k:
+// p[k]): quotes, backslashes, brackets and newlines.
+std::uint64_t interesting_bytes(const char* p) {
+  std::uint64_t mask = 0;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), newline = _mm_set1_epi8('\n');
+  const __m128i open_brace = _mm_set1_epi8('{'), close_brace = _mm_set1_epi8('}'), lower = _mm_set1_epi8(0x20);
+  for (int part = 0; part < 4; ++part) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * part));
+    // '[' and ']' are '{' and '}' without the 0x20 bit.
+    const __m128i folded = _mm_or_si128(v, lower);
+    const __m128i found = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(folded, open_brace), _mm_cmpeq_epi8(folded, close_brace)),
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), _mm_cmpeq_epi8(v, newline)));
+    mask |= static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(found))) << (16 * part);
+  }
+#else
+  for (int k = 0; k < 64; ++k) {
+    const char c = p[k];
+    if (c == '"' || c == '\\' || c == '{' || c == '}' || c == '[' || c == ']' || c == '\n')
+      mask |= std::uint64_t{1} << k;
+  }
+#endif
+  return mask;
+}
 
 // Splits a JSON text into items without parsing it: tracks strings, escapes and brackets, and
 // notices the "items" array of a top-level object (kubectl's List prints it before "kind").
@@ -34,6 +88,10 @@ class json_splitter {
     cap_start_ = 0;
     std::size_t i = 0;
     while (i < size) {
+      if (options_.item_shape != nullptr && inside_captured_container()) {
+        i = scan_inside(data, size, i);
+        if (i >= size) break;
+      }
       if (in_string_) {
         i = scan_string(data, size, i);
         continue;
@@ -69,6 +127,12 @@ class json_splitter {
           break;
         case '{':
         case '[':
+          if (c == '{' && starts_item()) {
+            if (const std::size_t end = read_item_at_once(data, size, i)) {
+              i = end;
+              continue;
+            }
+          }
           begin_value(i, value_start::bracket);
           if (stack_.size() >= max_nesting)
             return fail("line " + std::to_string(line_) + ": nesting deeper than " + std::to_string(max_nesting) +
@@ -126,6 +190,86 @@ class json_splitter {
  private:
   enum class capture { none, top, item };
   enum class value_start { string, bracket, scalar };
+
+  // An object that is an item (of a List, or of a top-level array) begins here.
+  bool starts_item() const {
+    return options_.item_shape != nullptr && capture_ == capture::none && items_depth_ != 0 &&
+           stack_.size() == items_depth_;
+  }
+
+  // Reads the item that begins at data[i] in one pass of its parser, without splitting it first,
+  // when it ends in this chunk and is valid: returns where the splitter goes on (after its
+  // closing brace), having emitted it. Returns 0 otherwise (an item cut by the chunk's end, an
+  // invalid or oversized one), and the splitter reads it as usual, so such an item gets what it
+  // always got. A valid object ends at the brace that matches its first one, which is where the
+  // splitter would end it; it holds no newline inside a string (JSON forbids control characters
+  // there), so its lines are its newlines.
+  std::size_t read_item_at_once(const char* data, std::size_t size, std::size_t i) {
+    std::size_t used = 0;
+    std::error_code ec;
+    json::value value = parse_pruned_prefix(std::string_view(data + i, size - i), *options_.item_shape, used, ec);
+    if (ec) return 0;
+    std::size_t end = i + used;  // after the whitespace that follows the object
+    while (end > i && is_space(data[end - 1])) --end;
+    if (end - i > options_.max_item_bytes) return 0;
+    start_capture(capture::item, i, value_start::bracket);
+    line_ += count_newlines(data + i, data + end);
+    cap_start_ = end;
+    emit(&value);
+    return end;
+  }
+
+  // Deep inside a captured value (below the top level, where keys are tracked, and below the
+  // captured value's own brackets, whose closing ends it), a byte matters only as a quote, a
+  // backslash in a string, a bracket or a newline outside strings: scan_inside() looks for those
+  // 64 bytes at a time. Most of kubectl's output is there (managedFields, status, indentation).
+  bool inside_captured_container() const {
+    return capture_ != capture::none && !scalar_ && !string_unit_ && !escape_ && !collecting_key_ &&
+           stack_.size() >= 2 && stack_.size() > capture_depth_;
+  }
+
+  // What feed()'s byte-by-byte loop would do from data[i], for as long as inside_captured_container()
+  // holds and nothing unusual happens; returns where that loop must go on: at a bracket that
+  // closes down to the captured value's level (or to the top level), at an error (a bracket that
+  // does not match, too deep), or in the last bytes of the chunk.
+  std::size_t scan_inside(const char* data, std::size_t size, std::size_t i) {
+    while (i + 64 <= size) {
+      std::uint64_t events = interesting_bytes(data + i);
+      while (events != 0) {
+        const unsigned bit = static_cast<unsigned>(std::countr_zero(events));
+        events &= events - 1;
+        const std::size_t at = i + bit;
+        const char c = data[at];
+        if (in_string_) {
+          if (c == '"') {
+            in_string_ = false;  // neither a top-level key nor a string unit here: nothing else to do
+          } else if (c == '\\') {
+            if (bit == 63) return at;  // the escaped byte is in the next block: one byte at a time
+            events &= ~(std::uint64_t{1} << (bit + 1));
+          }
+          continue;
+        }
+        switch (c) {
+          case '"': in_string_ = true; break;
+          case '\n': ++line_; break;
+          case '{':
+          case '[':
+            if (stack_.size() >= max_nesting) return at;
+            stack_.push_back(c);
+            break;
+          case '}':
+          case ']':
+            if (stack_.back() != (c == '}' ? '{' : '[') || stack_.size() - 1 <= capture_depth_ || stack_.size() <= 2)
+              return at;
+            stack_.pop_back();
+            break;
+          default: break;  // a backslash outside a string: the item's parser refuses it
+        }
+      }
+      i += 64;
+    }
+    return i;
+  }
 
   // Inside a string: skips to the closing quote (memchr, the hot path) or handles an escape.
   std::size_t scan_string(const char* data, std::size_t size, std::size_t i) {
@@ -229,14 +373,17 @@ class json_splitter {
 
   void end_unit_at_eof() { emit(); }
 
-  void emit() {
+  // `value`: the item, already parsed (read_item_at_once).
+  void emit(json::value* value = nullptr) {
     input_item item;
     item.line = unit_line_;
     if (capture_ == capture::item) {
       item.where = where_of_item();
       ++item_index_;
     }
-    if (oversize_) {
+    if (value != nullptr) {
+      item.value = std::move(*value);
+    } else if (oversize_) {
       item.error = "item larger than " + std::to_string(options_.max_item_bytes) + " bytes: skipped";
     } else {
       parse(item);
@@ -254,6 +401,14 @@ class json_splitter {
   }
 
   void parse(input_item& item) {
+    if (options_.item_shape != nullptr) {
+      std::error_code pruned_error;
+      item.value = parse_pruned(unit_, *options_.item_shape, pruned_error);
+      if (!pruned_error) return;
+      // Refused, with the error the whole parser gives (the same tokenizer): that parser says
+      // where, for the message. Only unreadable items pay for a second parse.
+      item.value = nullptr;
+    }
     parser_.reset();
     json::error_code ec;
     const std::size_t used = parser_.write(unit_.data(), unit_.size(), ec);

@@ -7,7 +7,10 @@
 //               elements are, or a single object), or several values one after another
 //               (JSON lines). Item boundaries are found by tracking brackets and strings over a
 //               fixed-size buffer; each item is then parsed on its own, so an item with a
-//               syntax error is reported with its position and the rest is read.
+//               syntax error is reported with its position and the rest is read. An item is
+//               built only as far as `item_shape` keeps it (engine/json_pruned_parse.hpp), while
+//               every byte of it is still checked, so an item is readable or not, with the same
+//               error, whatever the shape.
 //   otherwise   YAML, document by document ("---"); a document that is a List (or a sequence)
 //               gives its items. A YAML document is read whole: manifests are small, and a
 //               large cluster dump should be asked for in JSON.
@@ -17,6 +20,8 @@
 #include <functional>
 #include <istream>
 #include <string>
+
+#include "audit/item_shape.hpp"
 
 namespace peergate::audit {
 
@@ -32,6 +37,10 @@ using item_sink = std::function<void(input_item&&)>;
 struct stream_options {
   std::size_t chunk_bytes = 1 << 20;      // read buffer; also the unit of memory per read
   std::size_t max_item_bytes = 64 << 20;  // a larger item is reported unreadable (and skipped)
+  // What of a JSON item is built: by default what the audit reads (audit/item_shape.hpp); nullptr
+  // builds every item whole, the reference the pruned reports are tested against. YAML items are
+  // always whole: they come from manifests, which are small.
+  const json_shape* item_shape = &audit_item_shape();
 };
 
 struct stream_stats {

@@ -75,16 +75,16 @@ std::uint32_t report::intern_message(std::string_view message, std::string_view 
   for (char& c : stored)
     if (c == name_placeholder) c = '?';
   if (name.size() >= 2) {
+    // Every occurrence, left to right, found with find() rather than a compare at each byte: this
+    // runs for every result of every object.
     std::string templ;
     templ.reserve(stored.size());
-    for (std::size_t i = 0; i < stored.size();) {
-      if (stored.compare(i, name.size(), name) == 0) {
-        templ += name_placeholder;
-        i += name.size();
-      } else {
-        templ += stored[i++];
-      }
+    std::size_t from = 0;
+    for (std::size_t at; (at = stored.find(name, from)) != std::string::npos; from = at + name.size()) {
+      templ.append(stored, from, at - from);
+      templ += name_placeholder;
     }
+    templ.append(stored, from);
     stored.swap(templ);
   }
   return text.intern(stored);

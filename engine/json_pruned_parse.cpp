@@ -222,4 +222,22 @@ json::value pruned_copy(const json::value& document, const json_shape& shape) {
   return document;
 }
 
+json::value parse_pruned_prefix(std::string_view text, const json_shape& shape, std::size_t& used, std::error_code& ec,
+                                json::storage_ptr storage, json::storage_ptr temp) {
+  const json::parse_options options = kubernetes_parse_options();
+  unsigned char first[BOOST_JSON_STACK_BUFFER_SIZE];
+  json::basic_parser<pruning_handler> parser(options, shape, std::move(temp), first, sizeof first);
+  parser.handler().stack().reset(std::move(storage));
+  json::error_code jec;
+  // Not more: a value cut by the end of `text` is an error, not a wait for more bytes. The parser
+  // stops, without an error, where the value and the whitespace after it end.
+  used = parser.write_some(false, text.data(), text.size(), jec);
+  if (jec) {
+    ec = jec;
+    return nullptr;
+  }
+  ec = {};
+  return parser.handler().stack().release();
+}
+
 }  // namespace peergate

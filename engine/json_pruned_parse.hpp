@@ -25,4 +25,12 @@ boost::json::value parse_pruned(std::string_view text, const json_shape& shape, 
 // parser above is tested (tests, fuzz targets).
 boost::json::value pruned_copy(const boost::json::value& document, const json_shape& shape);
 
+// As parse_pruned, on the JSON value that starts `text` (after any whitespace), reading no further
+// than its end and the whitespace after it: `used` says how far. For a reader that splits a stream
+// of values (audit/object_stream.cpp): what follows the value is the next one's, never an error.
+// On an error, the value is nullptr and `used` is unspecified.
+boost::json::value parse_pruned_prefix(std::string_view text, const json_shape& shape, std::size_t& used,
+                                       std::error_code& ec, boost::json::storage_ptr storage = {},
+                                       boost::json::storage_ptr temp = {});
+
 }  // namespace peergate
