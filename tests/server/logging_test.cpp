@@ -110,3 +110,15 @@ TEST_CASE("a line longer than the reused buffer keeps is written whole, and the 
   CHECK(lines[0] == R"("level":"info","msg":"long","message":")" + long_message + "\"}");
   CHECK(lines[1] == R"("level":"info","msg":"short","n":7})");
 }
+
+TEST_CASE("log values are JSON-escaped past their plain beginning") {
+  const auto lines = captured_lines(log_format::json, [] {
+    log_line(log_level::info, "say \"hi\"")
+        .field("m", "plain then \"quoted\"\n\x01 caf\xC3\xA9 \x80")
+        .list("l", [](const auto& add) { add("back\\slash"); });
+  });
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] == R"("level":"info","msg":"say \"hi\"","m":"plain then \"quoted\"\n\u0001 café )"
+                    "\xEF\xBF\xBD"
+                    R"(","l":["back\\slash"]})");
+}
