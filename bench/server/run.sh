@@ -7,12 +7,15 @@
 # /admit. peergate runs with one I/O thread pinned to one core, wrk pinned to the other. In the
 # same run nginx (one worker, same core, same certificate and TLS versions) answers a static body
 # of the same size as peergate's answer. Prints requests/s, p50/p99 latency, the ratio
-# peergate/nginx and peergate's peak RSS, each against its target. Not a test: the exit status is
-# 0 unless something failed to run or a request failed.
+# peergate/nginx and peergate's peak RSS, each against its target; then, when heaptrack is
+# installed, the heap allocations per request (bench/server/allocations.py). Not a test: the exit
+# status is 0 unless something failed to run or a request failed.
 #
 # Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 16),
-#              BENCH_SERVER_CPU (default 0), BENCH_CLIENT_CPU (default 1).
-# Needs: wrk, nginx (Debian nginx-light), taskset (util-linux), curl, /usr/bin/python3.
+#              BENCH_SERVER_CPU (default 0), BENCH_CLIENT_CPU (default 1),
+#              BENCH_ALLOCATIONS (0: skip the allocation count).
+# Needs: wrk, nginx (Debian nginx-light), taskset (util-linux), curl, /usr/bin/python3;
+#        heaptrack for the allocation count.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -154,11 +157,19 @@ print(f"load average {load_average} (figures from a shared machine vary; CPU us/
       f" CPU ratio nginx/peergate {ng['cpu_us'] / pg['cpu_us']:.2f})")
 def verdict(ok):
     return "ok" if ok else "MISSED"
-print(f"ratio peergate/nginx: {ratio:.2f} (target >= 0.8: {verdict(ratio >= 0.8)})")
-print(f"peergate p99 at {conns} connections: {pg['p99_us']/1000:.3f} ms (target < 2 ms: {verdict(pg['p99_us'] < 2000)})")
-print(f"peergate peak RSS: {rss:.1f} MiB (target < 32 MiB: {verdict(rss < 32)})")
+print(f"ratio peergate/nginx: {ratio:.2f} (target >= 0.8: {verdict(ratio >= 0.8)}; stretch 1.0: {verdict(ratio >= 1.0)})")
+print(f"peergate p99 at {conns} connections: {pg['p99_us']/1000:.3f} ms (target < 1 ms: {verdict(pg['p99_us'] < 1000)})")
+print(f"peergate peak RSS: {rss:.1f} MiB (target < 16 MiB: {verdict(rss < 16)})")
 errors = sum(r[k] for r in (pg, ng) for k in ("non2xx", "connect_errors", "read_errors", "write_errors", "timeouts"))
 if errors:
     print(f"bench: {int(errors)} requests failed", file=sys.stderr)
     sys.exit(1)
 PY
+
+if [ "${BENCH_ALLOCATIONS:-1}" != 0 ]; then
+  if command -v heaptrack >/dev/null 2>&1; then
+    "$py" "$here/allocations.py" "$peergate" "$source_dir"
+  else
+    echo "heap allocations per request: not measured (heaptrack is missing: apt-get install heaptrack)"
+  fi
+fi

@@ -1,4 +1,7 @@
 #include <catch2/catch.hpp>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "webhook/server/metrics.hpp"
 
@@ -180,4 +183,45 @@ TEST_CASE("the process metrics of this very process are read from /proc") {
   CHECK(*p.start_time_seconds > 1.5e9);  // after 2017: a Unix time, not seconds since boot
   REQUIRE(p.cpu_seconds);
   CHECK(*p.cpu_seconds >= 0);
+}
+
+TEST_CASE("policy results from many threads: every series counted, none lost while the table grows") {
+  metrics m("1.2.3");
+  using peergate::finding, peergate::rule_kind, peergate::finding_result;
+  // 300 series: the lookup table grows several times while four threads count.
+  std::vector<std::string> names;
+  for (int i = 0; i < 300; ++i) names.push_back("policy-" + std::to_string(i));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&m, &names, t] {
+      for (std::size_t n = 0; n < names.size(); ++n) {
+        const std::string& name = names[(n + static_cast<std::size_t>(t) * 77) % names.size()];
+        m.record_finding({name, rule_kind::allowed_namespaces, {.deny = true}, finding_result::violation, "no"});
+        m.record_finding({name, rule_kind::allowed_namespaces, {}, finding_result::pass, ""});
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const std::string text = m.render();
+  for (const std::string& name : names) {
+    CHECK(has_line(text, R"(peergate_policy_results_total{policy=")" + name +
+                             R"(",rule="allowed-namespaces",action="deny",result="violation"} 4)"));
+    CHECK(has_line(text, R"(peergate_policy_results_total{policy=")" + name +
+                             R"(",rule="allowed-namespaces",action="none",result="pass"} 4)"));
+  }
+  // Rendered in label order, as before: policy-0 < policy-1 < policy-10 < ...
+  CHECK(text.find(R"({policy="policy-0",)") < text.find(R"({policy="policy-1",)"));
+  CHECK(text.find(R"({policy="policy-1",)") < text.find(R"({policy="policy-10",)"));
+  CHECK(text.find(R"(policy="policy-0",rule="allowed-namespaces",action="deny")") <
+        text.find(R"(policy="policy-0",rule="allowed-namespaces",action="none")"));
+}
+
+TEST_CASE("exception uses are counted per exception and policy") {
+  metrics m("1.2.3");
+  m.record_exception_use("lab", "ns-policy");
+  m.record_exception_use("lab", "ns-policy");
+  m.record_exception_use("lab", "other");
+  const std::string text = m.render();
+  CHECK(has_line(text, R"(peergate_exception_uses_total{exception="lab",policy="ns-policy"} 2)"));
+  CHECK(has_line(text, R"(peergate_exception_uses_total{exception="lab",policy="other"} 1)"));
 }

@@ -41,6 +41,7 @@ constexpr std::chrono::milliseconds shutdown_grace{1000};  // TLS close_notify e
 constexpr std::chrono::milliseconds linger_time{2000};     // discarding an unread body before closing
 constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::size_t recycled_body_limit = 64 * 1024;  // larger request bodies are freed after use
+constexpr std::size_t recycled_header_limit = 1024;     // so are a longer target or Content-Type
 // After a request whose body or review took this much memory, free heap memory goes back to the
 // system once it is answered (give_back_free_memory).
 constexpr std::size_t large_request_bytes = 1024 * 1024;
@@ -113,7 +114,94 @@ const char* reason(int status) {
   return r.empty() ? "Unknown" : r.data();
 }
 
-std::string_view sv(beast::string_view s) { return std::string_view(s.data(), s.size()); }
+// What the server reads of a request: its request line, the two headers it looks at and the
+// body, in strings a connection keeps from one request to the next (within recycled_*_limit), so
+// that a request on a keep-alive connection costs no allocation to read.
+struct request_data {
+  http::verb method = http::verb::unknown;
+  std::string method_string;
+  std::string target;
+  unsigned version = 11;
+  std::string content_type;  // the first Content-Type header
+  bool has_content_type = false;
+  bool expect_continue = false;  // the first Expect header is 100-continue
+  std::string body;
+
+  void clear() {
+    method = http::verb::unknown;
+    method_string.clear();
+    target.clear();
+    version = 11;
+    content_type.clear();
+    has_content_type = false;
+    expect_continue = false;
+    body.clear();
+  }
+};
+
+// Beast's request parser without a field container: beast::http::parser<string_body> stores
+// every header in a list of allocated nodes (and the target in another block), four or five
+// allocations a request for headers the server never reads. This one keeps only request_data's
+// fields. Framing (Content-Length, chunked, Connection, limits) stays basic_parser's; the body is
+// read as string_body reads it (reserved at its Content-Length, appended as it arrives).
+class request_parser final : public http::basic_parser<true> {
+ public:
+  explicit request_parser(request_data& request) : request_(request) { request_.clear(); }
+
+ private:
+  void on_request_impl(http::verb method, beast::string_view method_string, beast::string_view target, int version,
+                       beast::error_code&) override {
+    request_.method = method;
+    request_.method_string.assign(method_string.data(), method_string.size());
+    request_.target.assign(target.data(), target.size());
+    request_.version = static_cast<unsigned>(version);
+  }
+
+  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}  // a request parser
+
+  void on_field_impl(http::field name, beast::string_view, beast::string_view value, beast::error_code&) override {
+    if (name == http::field::content_type && !request_.has_content_type) {
+      request_.has_content_type = true;
+      request_.content_type.assign(value.data(), value.size());
+    } else if (name == http::field::expect && !seen_expect_) {
+      seen_expect_ = true;
+      request_.expect_continue = beast::iequals(value, "100-continue");
+    }
+  }
+
+  void on_header_impl(beast::error_code&) override {}
+
+  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, beast::error_code& ec) override {
+    if (!content_length) return;
+    if (*content_length > request_.body.max_size()) {
+      ec = http::error::buffer_overflow;
+      return;
+    }
+    request_.body.reserve(static_cast<std::size_t>(*content_length));
+  }
+
+  std::size_t on_body_impl(beast::string_view body, beast::error_code& ec) override { return append(body, ec); }
+
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, beast::error_code& ec) override {
+    return append(body, ec);
+  }
+
+  void on_finish_impl(beast::error_code&) override {}
+
+  std::size_t append(beast::string_view bytes, beast::error_code& ec) {
+    if (bytes.size() > request_.body.max_size() - request_.body.size()) {
+      ec = http::error::buffer_overflow;
+      return 0;
+    }
+    request_.body.append(bytes.data(), bytes.size());
+    return bytes.size();
+  }
+
+  request_data& request_;
+  bool seen_expect_ = false;
+};
 
 // A request the parser refused (as opposed to a client that went away mid-request).
 bool is_malformed(const beast::error_code& ec) {
@@ -203,8 +291,8 @@ class session : public std::enable_shared_from_this<session> {
   // Headers, from the first byte, within --header-timeout (a slow client cannot stretch it).
   void read_header() {
     phase_ = phase::header;
-    // The body string of the previous request is reused: no allocation per request.
-    parser_.emplace(std::piecewise_construct, std::make_tuple(std::move(body_storage_)));
+    // The strings of the previous request are reused: no allocation per request.
+    parser_.emplace(request_);
     parser_->header_limit(static_cast<std::uint32_t>(options().max_header_bytes));
     parser_->body_limit(options().max_body_bytes);
     lowest().expires_after(options().header_timeout);
@@ -222,11 +310,10 @@ class session : public std::enable_shared_from_this<session> {
     if (is_malformed(ec)) return reject(400, "malformed HTTP request");
     if (ec) return fail(ec, "header");
 
-    const auto& req = parser_->get();
     if (log_enabled(log_level::trace)) {
       log_line(log_level::trace, "request headers read")
-          .field("method", sv(req.method_string()))
-          .field("target", sv(req.target()));
+          .field("method", request_.method_string)
+          .field("target", request_.target);
     }
     if (const auto length = parser_->content_length(); length && *length > options().max_body_bytes)
       return reject(413, "request body too large: the limit is " + std::to_string(options().max_body_bytes) + " bytes");
@@ -236,7 +323,7 @@ class session : public std::enable_shared_from_this<session> {
       const std::size_t need = parser_->content_length().value_or(options().max_body_bytes);
       if (!lease_.acquire(state_->budget, need)) return shed(need);
     }
-    if (!parser_->is_done() && beast::iequals(req[http::field::expect], "100-continue")) {
+    if (!parser_->is_done() && request_.expect_continue) {
       phase_ = phase::write;
       lowest().expires_after(options().write_timeout);
       static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -267,15 +354,13 @@ class session : public std::enable_shared_from_this<session> {
 
   void process() {
     phase_ = phase::processing;
-    const auto& req = parser_->get();
-    const http_request_view view{sv(req.method_string()), sv(req.target()), sv(req[http::field::content_type]),
-                                 req.body()};
+    const http_request_view view{request_.method_string, request_.target, request_.content_type, request_.body};
     http_response response = state_->routes.handle(view);
     // While draining or retiring, the answer says `Connection: close` unless the client has
     // already sent its next request: that one is read and answered too, and the last answer closes.
     const bool closing = draining() || state_->retiring.load(std::memory_order_relaxed);
-    keep_alive_ = req.keep_alive() && !response.close && (!closing || input_pending());
-    serialize(response, req.version(), req.method() != http::verb::head);
+    keep_alive_ = parser_->keep_alive() && !response.close && (!closing || input_pending());
+    serialize(response, request_.version, request_.method != http::verb::head);
     if (response.document_bytes >= large_request_bytes) give_back_memory_ = true;
     recycle_parser();
     write();
@@ -298,7 +383,7 @@ class session : public std::enable_shared_from_this<session> {
   // sends for a moment (so it can read the answer instead of a reset), then close.
   void reject(int status, const std::string& message, std::string_view retry_after = {}) {
     const std::string_view target =
-        parser_ && parser_->is_header_done() ? sv(parser_->get().target()) : std::string_view();
+        parser_ && parser_->is_header_done() ? std::string_view(request_.target) : std::string_view();
     http_response response = state_->routes.reject(target, status, message);
     response.retry_after = retry_after;
     keep_alive_ = false;
@@ -308,16 +393,19 @@ class session : public std::enable_shared_from_this<session> {
     write();
   }
 
-  // Keeps the body's storage for the next request, unless it grew large; the body no longer
-  // holds anything of the budget of request bytes in flight.
+  // Keeps the request's strings for the next request, unless they grew large: a connection does
+  // not hold a large body's memory while it waits. The body no longer holds anything of the
+  // budget of request bytes in flight.
   void recycle_parser() {
-    std::string& body = parser_->get().body();
-    if (body.capacity() >= large_request_bytes) give_back_memory_ = true;
-    if (body.capacity() <= recycled_body_limit) {
-      body.clear();
-      body_storage_ = std::move(body);
-    }
     parser_.reset();
+    if (request_.body.capacity() >= large_request_bytes) give_back_memory_ = true;
+    const auto recycle = [](std::string& s, std::size_t limit) {
+      if (s.capacity() > limit) std::string().swap(s);
+    };
+    recycle(request_.body, recycled_body_limit);
+    recycle(request_.target, recycled_header_limit);
+    recycle(request_.content_type, recycled_header_limit);
+    recycle(request_.method_string, recycled_header_limit);
     lease_.release();
   }
 
@@ -402,9 +490,9 @@ class session : public std::enable_shared_from_this<session> {
   ssl::stream<beast::tcp_stream> stream_;
   std::shared_ptr<connection_state> state_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  request_data request_;  // written by parser_, kept from one request to the next
+  std::optional<request_parser> parser_;
   budget_lease lease_;  // what the current request's body holds of state_->budget
-  std::string body_storage_;
   std::string out_;
   std::vector<char> discard_;
   phase phase_ = phase::handshake;

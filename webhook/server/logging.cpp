@@ -49,13 +49,18 @@ class batching_sink final : public spdlog::sinks::base_sink<std::mutex> {
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    spdlog::memory_buf_t formatted;
-    formatter_->format(msg, formatted);
-    if (pending_.size() + formatted.size() > max_pending_) {
+    // One buffer for every line (under base_sink's mutex): a line longer than fmt's 250 inline
+    // bytes (an admission line is) costs no allocation once the buffer has grown to it.
+    formatted_.clear();
+    formatter_->format(msg, formatted_);
+    const std::size_t size = formatted_.size();
+    const bool dropped = pending_.size() + size > max_pending_;
+    if (!dropped) pending_.append(formatted_.data(), size);
+    if (formatted_.capacity() > max_kept_line) formatted_ = spdlog::memory_buf_t();
+    if (dropped) {
       ++dropped_;
       return;
     }
-    pending_.append(formatted.data(), formatted.size());
     if (msg.level >= spdlog::level::warn || pending_.size() >= flush_threshold) {
       urgent_ = true;
       wake_.notify_one();
@@ -69,6 +74,7 @@ class batching_sink final : public spdlog::sinks::base_sink<std::mutex> {
 
  private:
   static constexpr std::size_t flush_threshold = 32 * 1024;
+  static constexpr std::size_t max_kept_line = 64 * 1024;  // a longer line's buffer is not kept
   static constexpr std::chrono::milliseconds interval{100};
 
   void run() {
@@ -108,7 +114,8 @@ class batching_sink final : public spdlog::sinks::base_sink<std::mutex> {
 
   int fd_;
   std::size_t max_pending_;
-  std::string pending_;  // guarded by mutex_ (base_sink's)
+  std::string pending_;             // guarded by mutex_ (base_sink's)
+  spdlog::memory_buf_t formatted_;  // guarded by mutex_
   std::size_t dropped_ = 0;
   bool urgent_ = false;
   bool stopping_ = false;
@@ -144,6 +151,29 @@ spdlog::level::level_enum to_spdlog(log_level l) {
   return spdlog::level::info;
 }
 
+// The buffer each thread writes its log lines into, reused from line to line; a line made while
+// another is open on the same thread (a rare nesting) gets a string of its own instead.
+struct line_buffer {
+  std::string text;
+  bool in_use = false;
+};
+thread_local line_buffer thread_line;
+constexpr std::size_t max_kept_line = 64 * 1024;  // a longer line's buffer is freed after it
+
+// JSON-escapes `text` onto `out`: its leading run of printable ASCII other than '"' and '\\' (a
+// whole uid, name, namespace or policy) in one append, whatever follows by append_json_escaped,
+// which copies a character at a time.
+void append_escaped(std::string& out, std::string_view text) {
+  std::size_t plain = 0;
+  while (plain < text.size()) {
+    const auto c = static_cast<unsigned char>(text[plain]);
+    if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') break;
+    ++plain;
+  }
+  out.append(text.data(), plain);
+  if (plain < text.size()) append_json_escaped(out, text.substr(plain));
+}
+
 bool text_needs_quotes(std::string_view s) {
   if (s.empty()) return true;
   for (char c : s) {
@@ -158,7 +188,7 @@ void append_text_value(std::string& out, std::string_view s) {
     return;
   }
   out.push_back('"');
-  append_json_escaped(out, s);
+  append_escaped(out, s);
   out.push_back('"');
 }
 
@@ -228,15 +258,23 @@ bool log_enabled(log_level level) {
 
 log_line::log_line(log_level level, std::string_view msg) : level_(level), enabled_(log_enabled(level)) {
   if (!enabled_) return;
-  payload_.reserve(256);
-  // The level is written here rather than by spdlog, whose name for warn is "warning".
-  if (current_format.load(std::memory_order_relaxed) == log_format::json) {
-    payload_.append("\"level\":\"").append(to_string(level)).append("\",\"msg\":\"");
-    append_json_escaped(payload_, msg);
-    payload_.push_back('"');
+  if (!thread_line.in_use) {
+    thread_line.in_use = true;
+    payload_ = &thread_line.text;
   } else {
-    payload_.append(to_string(level)).push_back(' ');
-    append_json_escaped(payload_, msg);
+    payload_ = &own_;
+  }
+  std::string& out = *payload_;
+  out.clear();
+  json_ = current_format.load(std::memory_order_relaxed) == log_format::json;
+  // The level is written here rather than by spdlog, whose name for warn is "warning".
+  if (json_) {
+    out.append("\"level\":\"").append(to_string(level)).append("\",\"msg\":\"");
+    append_escaped(out, msg);
+    out.push_back('"');
+  } else {
+    out.append(to_string(level)).push_back(' ');
+    append_escaped(out, msg);
   }
 }
 
@@ -244,27 +282,31 @@ log_line::~log_line() {
   if (!done_) emit();
 }
 
+void log_line::release() {
+  if (payload_ != &thread_line.text) return;
+  if (thread_line.text.capacity() > max_kept_line) std::string().swap(thread_line.text);
+  thread_line.in_use = false;
+}
+
 void log_line::key(std::string_view k) {
-  if (current_format.load(std::memory_order_relaxed) == log_format::json) {
-    payload_.append(",\"");
-    payload_.append(k);
-    payload_.append("\":");
+  std::string& out = *payload_;
+  if (json_) {
+    out.append(",\"").append(k).append("\":");
   } else {
-    payload_.push_back(' ');
-    payload_.append(k);
-    payload_.push_back('=');
+    out.push_back(' ');
+    out.append(k).push_back('=');
   }
 }
 
 log_line& log_line::field(std::string_view k, std::string_view value) {
   if (!enabled_) return *this;
   key(k);
-  if (current_format.load(std::memory_order_relaxed) == log_format::json) {
-    payload_.push_back('"');
-    append_json_escaped(payload_, value);
-    payload_.push_back('"');
+  if (json_) {
+    payload_->push_back('"');
+    append_escaped(*payload_, value);
+    payload_->push_back('"');
   } else {
-    append_text_value(payload_, value);
+    append_text_value(*payload_, value);
   }
   return *this;
 }
@@ -272,14 +314,18 @@ log_line& log_line::field(std::string_view k, std::string_view value) {
 log_line& log_line::field(std::string_view k, std::int64_t value) {
   if (!enabled_) return *this;
   key(k);
-  payload_.append(std::to_string(value));
+  std::array<char, 24> buf{};
+  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
+  payload_->append(buf.data(), end);
   return *this;
 }
 
 log_line& log_line::field(std::string_view k, std::uint64_t value) {
   if (!enabled_) return *this;
   key(k);
-  payload_.append(std::to_string(value));
+  std::array<char, 24> buf{};
+  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
+  payload_->append(buf.data(), end);
   return *this;
 }
 
@@ -287,51 +333,71 @@ log_line& log_line::field(std::string_view k, double value) {
   if (!enabled_) return *this;
   key(k);
   if (!std::isfinite(value)) {
-    payload_.append("null");
+    payload_->append("null");
     return *this;
   }
   std::array<char, 32> buf{};
   auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::general, 6);
-  payload_.append(buf.data(), ec == std::errc() ? end : buf.data());
+  payload_->append(buf.data(), ec == std::errc() ? end : buf.data());
   return *this;
 }
 
 log_line& log_line::field(std::string_view k, bool value) {
   if (!enabled_) return *this;
   key(k);
-  payload_.append(value ? "true" : "false");
+  payload_->append(value ? "true" : "false");
   return *this;
 }
 
 log_line& log_line::field(std::string_view k, const std::vector<std::string>& values) {
-  if (!enabled_) return *this;
+  return list(k, [&values](const auto& add) {
+    for (const std::string& v : values) add(v);
+  });
+}
+
+void log_line::begin_list(std::string_view k) {
   key(k);
-  if (current_format.load(std::memory_order_relaxed) == log_format::json) {
-    payload_.push_back('[');
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      if (i != 0) payload_.push_back(',');
-      payload_.push_back('"');
-      append_json_escaped(payload_, values[i]);
-      payload_.push_back('"');
-    }
-    payload_.push_back(']');
+  list_empty_ = true;
+  list_start_ = payload_->size();
+  if (json_) payload_->push_back('[');
+}
+
+void log_line::list_item(std::string_view item) {
+  std::string& out = *payload_;
+  if (!list_empty_) out.push_back(',');
+  list_empty_ = false;
+  if (json_) {
+    out.push_back('"');
+    append_escaped(out, item);
+    out.push_back('"');
   } else {
-    std::string joined;
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      if (i != 0) joined.push_back(',');
-      joined.append(values[i]);
-    }
-    append_text_value(payload_, joined);
+    out.append(item);  // the joined list is quoted as a whole if it needs it (end_list)
   }
-  return *this;
+}
+
+void log_line::end_list() {
+  std::string& out = *payload_;
+  if (json_) {
+    out.push_back(']');
+    return;
+  }
+  const std::string_view joined = std::string_view(out).substr(list_start_);
+  if (!text_needs_quotes(joined)) return;
+  const std::string raw(joined);  // rare: an empty list or a value with spaces or quotes
+  out.resize(list_start_);
+  append_text_value(out, raw);
 }
 
 void log_line::emit() {
   done_ = true;
   if (!enabled_) return;
+  enabled_ = false;  // fields added after emit() are ignored
+  struct releaser {
+    log_line* line;
+    ~releaser() { line->release(); }  // the thread's buffer is free again, even if spdlog threw
+  } const release_buffer{this};
   spdlog::logger* logger = current_logger.load(std::memory_order_acquire);
-  if (logger == nullptr) return;
-  logger->log(to_spdlog(level_), spdlog::string_view_t(payload_.data(), payload_.size()));
+  if (logger != nullptr) logger->log(to_spdlog(level_), spdlog::string_view_t(payload_->data(), payload_->size()));
 }
 
 }  // namespace peergate::webhook::server

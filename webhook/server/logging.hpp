@@ -35,6 +35,9 @@ bool log_enabled(log_level level);
 // One log event: a message and typed fields, rendered once in the configured format.
 //   log_line(log_level::info, "listening").field("port", 9443).emit();
 // -> {"time":"...","level":"info","msg":"listening","port":9443}
+// The line is written into a buffer the thread reuses (its capacity kept from line to line), so
+// that a request's log lines cost no allocation; a line made while another is open on the same
+// thread gets a buffer of its own.
 class log_line {
  public:
   log_line(log_level level, std::string_view msg);
@@ -51,15 +54,34 @@ class log_line {
   log_line& field(std::string_view key, double value);
   log_line& field(std::string_view key, bool value);
   log_line& field(std::string_view key, const std::vector<std::string>& values);
+  // A list of strings given by `for_each(add)`, which calls add(std::string_view) for each one in
+  // turn: a list built without a container.
+  template <typename ForEach>
+  log_line& list(std::string_view key, const ForEach& for_each) {
+    if (!enabled_) return *this;
+    begin_list(key);
+    for_each([this](std::string_view item) { list_item(item); });
+    end_list();
+    return *this;
+  }
 
   void emit();
 
  private:
   void key(std::string_view k);
+  void begin_list(std::string_view k);
+  void list_item(std::string_view item);
+  void end_list();
+  void release();
+
   log_level level_;
   bool enabled_;
   bool done_ = false;
-  std::string payload_;  // json: "msg":"...","k":v ; text: msg k=v
+  bool json_ = true;
+  bool list_empty_ = true;
+  std::size_t list_start_ = 0;
+  std::string* payload_ = nullptr;  // json: "msg":"...","k":v ; text: msg k=v (the thread's buffer or own_)
+  std::string own_;
 };
 
 }  // namespace peergate::webhook::server

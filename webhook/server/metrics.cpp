@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <boost/version.hpp>
 #include <charconv>
 #include <mutex>
@@ -128,31 +129,72 @@ void metrics::record_finding(const finding& f) {
     if (f.actions.contains(a)) count_policy_result(f.policy, f.rule, to_string(a), result);
 }
 
+std::size_t metrics::hash(const result_view& key) {
+  std::size_t h = std::hash<std::string_view>()(std::get<0>(key));
+  const auto mix = [&h](std::size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+  mix(static_cast<std::size_t>(std::get<1>(key)));
+  mix(std::hash<std::string_view>()(std::get<2>(key)));
+  mix(std::hash<std::string_view>()(std::get<3>(key)));
+  return h;
+}
+
+metrics::result_series* metrics::find(const result_table& table, const result_view& key, std::size_t hash) {
+  const std::size_t mask = table.slots.size() - 1;
+  // At most half the slots are used: the probe ends on a free slot.
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    result_series* series = table.slots[i].load(std::memory_order_acquire);
+    if (series == nullptr || series->view() == key) return series;
+  }
+}
+
 void metrics::count_policy_result(std::string_view policy, rule_kind rule, std::string_view action,
                                   std::string_view result) {
   const result_view key{policy, rule, action, result};
-  {
-    std::shared_lock lock(policy_results_mutex_);
-    if (auto it = policy_results_.find(key); it != policy_results_.end()) {
-      it->second->fetch_add(1, std::memory_order_relaxed);
+  const std::size_t h = hash(key);
+  if (const result_table* table = result_table_.load(std::memory_order_acquire)) {
+    if (result_series* series = find(*table, key, h)) {
+      series->count.fetch_add(1, std::memory_order_relaxed);
       return;
     }
   }
-  std::unique_lock lock(policy_results_mutex_);
-  auto it = policy_results_.find(key);
-  if (it == policy_results_.end()) {
-    it = policy_results_
-             .emplace(std::make_tuple(std::string(policy), rule, std::string(action), std::string(result)),
-                      std::make_unique<counter>(0))
-             .first;
+  std::lock_guard lock(result_series_mutex_);
+  const result_table* current = result_table_.load(std::memory_order_relaxed);
+  result_series* series = current ? find(*current, key, h) : nullptr;
+  if (series == nullptr) {
+    result_series_.push_back(std::unique_ptr<result_series>(
+        new result_series{std::string(policy), rule, std::string(action), std::string(result)}));
+    series = result_series_.back().get();
+    const std::size_t size = current ? current->slots.size() : 0;
+    if (2 * result_series_.size() > size) {
+      // A new table for every series; readers of the old one find the new series here.
+      auto bigger = std::make_unique<result_table>(std::max<std::size_t>(64, 2 * size));
+      for (const auto& s : result_series_) {
+        const std::size_t mask = bigger->slots.size() - 1;
+        std::size_t i = hash(s->view()) & mask;
+        while (bigger->slots[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & mask;
+        bigger->slots[i].store(s.get(), std::memory_order_relaxed);
+      }
+      result_tables_.push_back(std::move(bigger));
+      result_table_.store(result_tables_.back().get(), std::memory_order_release);
+    } else {
+      auto& slots = result_tables_.back()->slots;
+      const std::size_t mask = slots.size() - 1;
+      std::size_t i = h & mask;
+      while (slots[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & mask;
+      slots[i].store(series, std::memory_order_release);
+    }
   }
-  it->second->fetch_add(1, std::memory_order_relaxed);
+  series->count.fetch_add(1, std::memory_order_relaxed);
 }
 
 void metrics::record_exception_use(std::string_view exception, std::string_view policy) {
-  std::pair<std::string, std::string> key(exception, policy);
+  const exception_view key(exception, policy);
   std::lock_guard lock(exception_uses_mutex_);
-  ++exception_uses_[std::move(key)];
+  if (auto it = exception_uses_.find(key); it != exception_uses_.end()) {
+    ++it->second;
+    return;
+  }
+  exception_uses_.emplace(std::pair<std::string, std::string>(exception, policy), 1);
 }
 
 void metrics::record_policy_reload(bool success) {
@@ -238,17 +280,22 @@ std::string metrics::render(const process_stats& process,
 
   header(out, "peergate_policy_results_total", "counter", "Policy findings, by policy, rule, action and result.");
   {
-    std::shared_lock lock(policy_results_mutex_);
-    for (const auto& [key, value] : policy_results_) {
+    std::lock_guard lock(result_series_mutex_);
+    std::vector<const result_series*> sorted;
+    sorted.reserve(result_series_.size());
+    for (const auto& s : result_series_) sorted.push_back(s.get());
+    std::sort(sorted.begin(), sorted.end(),
+              [](const result_series* a, const result_series* b) { return a->view() < b->view(); });
+    for (const result_series* s : sorted) {
       labels.assign("policy=\"");
-      append_label_value(labels, std::get<0>(key));
-      labels.append("\",rule=\"").append(to_string(std::get<1>(key)));
+      append_label_value(labels, s->policy);
+      labels.append("\",rule=\"").append(to_string(s->rule));
       labels.append("\",action=\"");
-      append_label_value(labels, std::get<2>(key));
+      append_label_value(labels, s->action);
       labels.append("\",result=\"");
-      append_label_value(labels, std::get<3>(key));
+      append_label_value(labels, s->result);
       labels.append("\"");
-      sample(out, "peergate_policy_results_total", labels, value->load(std::memory_order_relaxed));
+      sample(out, "peergate_policy_results_total", labels, s->count.load(std::memory_order_relaxed));
     }
   }
 

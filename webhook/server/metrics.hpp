@@ -11,10 +11,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "engine/admission.hpp"
 #include "webhook/server/process_metrics.hpp"
@@ -111,22 +111,42 @@ class metrics {
   std::array<std::array<counter, decision_count>, endpoint_count> requests_{};
   std::array<histogram, endpoint_count> durations_{};
 
-  // {policy, rule, action, result}, looked up by string_views without building strings per request.
-  using result_key = std::tuple<std::string, rule_kind, std::string, std::string>;
+  // peergate_policy_results_total's counters by {policy, rule, action, result}. Every request
+  // counts one or more; the lookup takes no lock and builds no string: an insert-only
+  // open-addressing table of atomic pointers to the series, which never move. A series seen for
+  // the first time is added under the mutex; a table that fills up past half is replaced by one
+  // twice its size, and the old one is kept (a reader may still be probing it), so the tables
+  // together stay under twice the last one.
   using result_view = std::tuple<std::string_view, rule_kind, std::string_view, std::string_view>;
-  struct result_key_less {
+  struct result_series {
+    std::string policy;
+    rule_kind rule;
+    std::string action;
+    std::string result;
+    counter count{0};
+    result_view view() const { return {policy, rule, action, result}; }
+  };
+  struct result_table {
+    explicit result_table(std::size_t size) : slots(size) {}
+    std::vector<std::atomic<result_series*>> slots;  // a power of two; null: free
+  };
+  static std::size_t hash(const result_view& key);
+  static result_series* find(const result_table& table, const result_view& key, std::size_t hash);
+  std::atomic<const result_table*> result_table_{nullptr};
+  mutable std::mutex result_series_mutex_;                     // adding a series, rendering
+  std::vector<std::unique_ptr<result_series>> result_series_;  // guarded by result_series_mutex_
+  std::vector<std::unique_ptr<result_table>> result_tables_;   // guarded by result_series_mutex_
+
+  // {exception, policy}, looked up by string_views: a use allocates only the first time.
+  using exception_view = std::pair<std::string_view, std::string_view>;
+  struct exception_key_less {
     using is_transparent = void;
-    static result_view view(const result_key& k) {
-      return {std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k)};
-    }
-    static const result_view& view(const result_view& v) { return v; }
+    static exception_view view(const std::pair<std::string, std::string>& k) { return {k.first, k.second}; }
+    static exception_view view(const exception_view& v) { return v; }
     bool operator()(const auto& a, const auto& b) const { return view(a) < view(b); }
   };
-  mutable std::shared_mutex policy_results_mutex_;
-  std::map<result_key, std::unique_ptr<counter>, result_key_less> policy_results_;
-
   mutable std::mutex exception_uses_mutex_;
-  std::map<std::pair<std::string, std::string>, std::uint64_t> exception_uses_;  // rare: a plain map
+  std::map<std::pair<std::string, std::string>, std::uint64_t, exception_key_less> exception_uses_;  // rare
 
   counter reloads_success_{0};
   counter reloads_failure_{0};

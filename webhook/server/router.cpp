@@ -231,7 +231,6 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
                        result.findings);
   }
   std::size_t warnings = 0;
-  std::vector<std::string> involved;
   std::vector<std::pair<std::string_view, std::string_view>> exceptions_used;  // once per request each
   for (const finding& f : result.findings) {
     metrics_.record_finding(f);
@@ -243,9 +242,18 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
       }
     }
     if (f.result == finding_result::violation && f.actions.warn) ++warnings;
-    if (f.result != finding_result::skip && std::find(involved.begin(), involved.end(), f.policy) == involved.end())
-      involved.push_back(f.policy);
   }
+  // The policies that applied, each once, in the order of their first finding; listed straight
+  // into the log line (a handful of findings: no container, no copy of a name).
+  const auto involved = [&findings = result.findings](const auto& add) {
+    for (auto f = findings.begin(); f != findings.end(); ++f) {
+      if (f->result == finding_result::skip) continue;
+      const bool seen = std::any_of(findings.begin(), f, [f](const finding& earlier) {
+        return earlier.result != finding_result::skip && earlier.policy == f->policy;
+      });
+      if (!seen) add(f->policy);
+    }
+  };
 
   if (log_enabled(level_for(decision))) {
     log_line line(level_for(decision), "admission");
@@ -258,7 +266,7 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
     if (!result.username.empty()) line.field("user", result.username);
     line.field("decision", to_string(decision))
         .field("status", result.http_status)
-        .field("policies", involved)
+        .list("policies", involved)
         .field("warnings", static_cast<std::uint64_t>(warnings))
         .field("patched", result.has_patch)
         .field("document_bytes", static_cast<std::uint64_t>(result.document_bytes))
