@@ -15,7 +15,7 @@ PACKAGES := cmake ninja-build g++ pkg-config \
             libspdlog-dev libfmt-dev catch2 libcli11-dev zlib1g-dev \
             openssl curl python3 python3-jsonpatch python3-jsonschema python3-yaml chromium \
             prometheus python3-junitparser libxml2-utils
-BENCH_PACKAGES := wrk nginx-light util-linux time valgrind
+BENCH_PACKAGES := wrk nginx-light util-linux time valgrind heaptrack
 LINT_PACKAGES  := clang-format clang-tidy
 
 CMAKE_LAUNCHER := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
