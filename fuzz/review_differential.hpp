@@ -1,0 +1,228 @@
+#pragma once
+// The webhook's own review codec (fast_review_codec: the pruning parser of webhook/review_parser.hpp
+// and encode_response written by hand) against the plain one it replaced (reference_review_codec:
+// boost::json::parse of the whole body, the response built as a json::object): one body through
+// webhook::handle_review with each, same policies, same time of decision, and every field of the
+// two handler_results compared but document_bytes (the memory they take is what differs).
+// Shared by tests/webhook/differential_test.cpp and fuzz/review_differential_fuzz.cpp (here rather
+// than in tests/support: the container build copies fuzz/, not tests/).
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "engine/chain.hpp"
+#include "engine/policy/loader.hpp"
+#include "webhook/digest_openssl.hpp"
+#include "webhook/handler.hpp"
+#include "webhook/review_codec.hpp"
+#include "webhook/review_reference.hpp"
+
+namespace peergate::testing {
+
+// Besides the shipped policies (a Deny PeerPodPolicy for kata-remote, the upstream mutation with
+// its accounting warning): a Deny PeerPodVMPolicy with every limit, in every namespace (the
+// digests are those of tests/data/initdata/initdata.toml, so an allowed initdata is reachable); a
+// [Warn, Audit] one with a message of its own, so that violations reach warnings and audit
+// annotations; and exceptions: one active near its expiry (a skip, an audit annotation and a
+// warning), one for named objects only, one expired. Texts with quotes, so that the answers have
+// something to escape.
+inline constexpr std::string_view differential_policies_yaml = R"yaml(apiVersion: peergate.dev/v1alpha1
+kind: PeerPodVMPolicy
+metadata:
+  name: diff-vm-limits
+spec:
+  runtimeClassNames: [kata-remote]
+  validationActions: [Deny]
+  vm:
+    instanceTypes: ["Standard_DC*as_v5", {regex: "m6a\\.(large|[0-9]*xlarge)"}]
+    maxVCPUs: 4
+    maxMemory: 8Gi
+    maxGPUs: 1
+    images: ["podvm-ubuntu-2204", "registry.example.com/podvm/*"]
+    initData:
+      digests:
+        - "sha256:28abd486680a1b45f855946b612d493e95fa04762983edd819fd3ef146e6b8fb"
+        - "sha384:c143c0a4a6770f9f7c68fd8fe7446644bc944bba6c5434d1ad11c90b61fbe0089aacebb1f21acd860e39ef212e7c59ed"
+---
+apiVersion: peergate.dev/v1alpha1
+kind: PeerPodVMPolicy
+metadata:
+  name: diff-vm-audit
+spec:
+  runtimeClassNames: [kata-remote]
+  validationActions: [Warn, Audit]
+  namespaces: ["confidential-*", {regex: "coco-audit.*"}]
+  vm:
+    instanceTypes: ["m6a.large"]
+    maxVCPUs: 2
+    maxMemory: 2Gi
+    images: []
+  message: "\"{rule}\" of {kind} {name} in {namespace}: {requested}, at most {limit} ({policy})"
+---
+apiVersion: peergate.dev/v1alpha1
+kind: PeerPodPolicyException
+metadata:
+  name: diff-trial
+spec:
+  policies: [peer-pods-allowed-namespaces, diff-vm-limits]
+  namespaces: ["trial-*"]
+  expires: "2026-12-05T00:00:00Z"
+  reason: "OPS-1: a \"trial\" \\ near its end"
+---
+apiVersion: peergate.dev/v1alpha1
+kind: PeerPodPolicyException
+metadata:
+  name: diff-trainers
+spec:
+  policies: [diff-vm-limits, diff-vm-audit]
+  namespaces: ["confidential-exempt", "team-a"]
+  objects: ["trainer-*", "train"]
+  expires: "2027-06-01T00:00:00Z"
+  reason: "OPS-2: trainers"
+  warnBefore: 1h
+---
+apiVersion: peergate.dev/v1alpha1
+kind: PeerPodPolicyException
+metadata:
+  name: diff-expired
+spec:
+  policies: [peer-pods-allowed-namespaces, diff-vm-limits]
+  namespaces: ["team-a", "default"]
+  expires: "2026-11-01T00:00:00Z"
+  reason: "OPS-0: over"
+)yaml";
+
+// The time every review is decided at: tests/support/vm_fixtures.hpp's fixed_now,
+// 2026-12-01T00:00:00Z (diff-trial expires four days later: within its warnBefore).
+inline const std::chrono::system_clock::time_point differential_now =
+    std::chrono::sys_days{std::chrono::year{2026} / std::chrono::December / 1};
+
+// The shipped policies and the ones above, loaded once with explicit defaults (never the
+// environment) and no load time (no expiry warnings): any diagnostic aborts, since the comparison
+// would then run against policies that do not say what it relies on.
+inline const policy_set& differential_policies() {
+  static const policy_snapshot policies = [] {
+    policy_texts texts = read_policy_texts({});
+    texts.sources.push_back({"<differential>/policies.yaml", std::string(differential_policies_yaml)});
+    load_result loaded = load_policy_texts(texts, mutation_defaults{}, std::nullopt);
+    if (!loaded.ok() || !loaded.problems.items().empty() || loaded.policies->vm_policies.size() != 2 ||
+        loaded.policies->exceptions.size() != 3) {
+      std::fprintf(stderr, "review differential: the policies under test do not load cleanly:\n%s\n",
+                   loaded.problems.render_text().c_str());
+      std::abort();
+    }
+    return loaded.policies;
+  }();
+  return *policies;
+}
+
+namespace differential_detail {
+
+struct step_context {
+  step_kind step;
+  const policy_set* policies;
+};
+
+// The server's evaluation (webhook/handler.cpp) with the clock replaced by differential_now.
+inline decision evaluate_at_fixed_time(admission_request& request, const void* context) {
+  const auto& c = *static_cast<const step_context*>(context);
+  const evaluation_context evaluation{webhook::openssl_digests(), differential_now};
+  return run_step_in_place(c.step, request, *c.policies, evaluation);
+}
+
+// A text that may hold any byte, quoted for a message: \xNN for what is not printable ASCII.
+inline std::string printable(std::string_view text, std::size_t limit = 4096) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (std::size_t i = 0; i < text.size() && i < limit; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  out += text.size() > limit ? "\"..." : "\"";
+  return out;
+}
+
+inline void compare(std::string& out, const char* field, std::string_view fast, std::string_view reference) {
+  if (out.empty() && fast != reference)
+    out = std::string(field) + " differs:\n  fast:      " + printable(fast) + "\n  reference: " + printable(reference);
+}
+inline void compare(std::string& out, const char* field, long long fast, long long reference) {
+  if (out.empty() && fast != reference)
+    out = std::string(field) + " differs: fast " + std::to_string(fast) + ", reference " + std::to_string(reference);
+}
+
+inline std::string actions_text(const validation_actions& a) {
+  return std::string(a.deny ? "deny " : "") + (a.warn ? "warn " : "") + (a.audit ? "audit" : "");
+}
+
+}  // namespace differential_detail
+
+// Both runs of one body, and their first difference ("" when the results are the same).
+struct differential_result {
+  webhook::handler_result fast;
+  webhook::handler_result reference;
+  std::string difference;
+};
+
+// Every field of two handler_results but document_bytes, the findings one by one; "" when equal.
+inline std::string first_difference(const webhook::handler_result& fast, const webhook::handler_result& reference) {
+  using differential_detail::compare;
+  std::string out;
+  compare(out, "http_status", fast.http_status, reference.http_status);
+  compare(out, "result", webhook::to_string(fast.result), webhook::to_string(reference.result));
+  compare(out, "body", fast.body, reference.body);
+  compare(out, "message", fast.message, reference.message);
+  compare(out, "uid", fast.uid, reference.uid);
+  compare(out, "operation", fast.operation, reference.operation);
+  compare(out, "kind", fast.kind, reference.kind);
+  compare(out, "namespace_name", fast.namespace_name, reference.namespace_name);
+  compare(out, "name", fast.name, reference.name);
+  compare(out, "generate_name", fast.generate_name, reference.generate_name);
+  compare(out, "username", fast.username, reference.username);
+  compare(out, "has_patch", fast.has_patch, reference.has_patch);
+  compare(out, "findings (count)", static_cast<long long>(fast.findings.size()),
+          static_cast<long long>(reference.findings.size()));
+  for (std::size_t i = 0; out.empty() && i < fast.findings.size(); ++i) {
+    const finding& f = fast.findings[i];
+    const finding& r = reference.findings[i];
+    const std::string at = "findings[" + std::to_string(i) + "].";
+    compare(out, (at + "policy").c_str(), f.policy, r.policy);
+    compare(out, (at + "rule").c_str(), to_string(f.rule), to_string(r.rule));
+    compare(out, (at + "actions").c_str(), differential_detail::actions_text(f.actions),
+            differential_detail::actions_text(r.actions));
+    compare(out, (at + "result").c_str(), to_string(f.result), to_string(r.result));
+    compare(out, (at + "message").c_str(), f.message, r.message);
+    compare(out, (at + "exception").c_str(), f.exception, r.exception);
+  }
+  return out;
+}
+
+// handle_review of `body` for `step` with `codec`, against differential_policies() at
+// differential_now, with no memory cap.
+inline webhook::handler_result run_differential_step(step_kind step, std::string_view body,
+                                                     const webhook::review_codec& codec) {
+  const differential_detail::step_context context{step, &differential_policies()};
+  return webhook::handle_review(differential_detail::evaluate_at_fixed_time, &context, body, 0, codec);
+}
+
+// `body` through both codecs for `step`.
+inline differential_result run_differential(step_kind step, std::string_view body) {
+  differential_result out;
+  out.fast = run_differential_step(step, body, webhook::fast_review_codec());
+  out.reference = run_differential_step(step, body, webhook::reference_review_codec());
+  out.difference = first_difference(out.fast, out.reference);
+  return out;
+}
+
+inline constexpr step_kind differential_steps[] = {step_kind::admit, step_kind::mutate, step_kind::validate};
+
+}  // namespace peergate::testing
