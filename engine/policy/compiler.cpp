@@ -273,7 +273,9 @@ std::optional<policy_exception> compile_exception(const named_exception& documen
                                                   const std::optional<time_point>& now, diagnostic_reporter& out) {
   const exception_document& spec = document.spec;
   bool ok = true;
-  for (const auto& [policy, where] : spec.policies) {
+  for (const auto& [policy_name, where] : spec.policies) {
+    // A structured binding captured by a lambda needs clang 16 (the fuzz build, clang-tidy): a plain reference.
+    const std::string& policy = policy_name;
     const auto named = [&](const auto& p) { return p.name == policy; };
     if (std::any_of(set.policies.begin(), set.policies.end(), named) ||
         std::any_of(set.vm_policies.begin(), set.vm_policies.end(), named))

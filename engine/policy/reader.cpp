@@ -648,7 +648,9 @@ std::optional<exception_document> read_exception(document_reader& r, const YAML:
     auto names = r.string_list(list, "spec.policies");
     if (list.IsSequence() && list.size() == 0)
       r.report(empty_list, list, "spec.policies must name at least one PeerPodPolicy or PeerPodVMPolicy");
-    for (auto& [name, node] : names) {
+    for (auto& [listed, node] : names) {
+      // A structured binding captured by a lambda needs clang 16 (the fuzz build, clang-tidy): a plain reference.
+      const std::string& name = listed;
       const bool twice =
           std::any_of(e.policies.begin(), e.policies.end(), [&](const auto& p) { return p.first == name; });
       if (twice) r.report(duplicate_entry, node, "policy \"" + name + "\" is listed twice in spec.policies");
