@@ -186,9 +186,10 @@ def main():
         # annotations, which it keeps whole: the dearest body, a tree up to --max-document-bytes.
         for kept, where in ((False, "zeros under spec"), (True, "zeros under annotations")):
             big = max_size_review(source, kept)
+            variant = "kept" if kept else "skipped"  # each server gets its own directory
 
             # Idle, then one max-size review.
-            s = Server(binary, source, work, "one", threads)
+            s = Server(binary, source, work, f"one-{variant}", threads)
             servers.append(s)
             outcome(*s.post(normal))
             figure("RSS idle (started, one normal review)", s.rss_mib())
@@ -198,7 +199,7 @@ def main():
             s.stop()
 
             # Sixteen at once.
-            s = Server(binary, source, work, "sixteen", threads)
+            s = Server(binary, source, work, f"sixteen-{variant}", threads)
             servers.append(s)
             outcome(*s.post(normal))
             answers = [None] * CONCURRENT
