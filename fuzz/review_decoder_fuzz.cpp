@@ -28,6 +28,7 @@
 #include "engine/json_patch.hpp"
 #include "engine/policy/loader.hpp"
 #include "fuzz/review_reference.hpp"
+#include "fuzz/vm_limits_policy.hpp"
 #include "webhook/handler.hpp"
 #include "webhook/review_codec.hpp"
 #include "webhook/review_parser.hpp"
@@ -40,36 +41,13 @@ using peergate::testing::pruned_review;
 using peergate::webhook::handler_result;
 using peergate::webhook::outcome;
 
-// Every limit a PeerPodVMPolicy has, for kata-remote in every namespace (namespaces left out),
-// so that each fuzzed peer pod goes through the whole VM check. The sha256 and sha384 are those
-// of tests/data/initdata/initdata.toml (the seed corpus carries its gzip'd base64), so an
-// allowed document is reachable as well as every way of not being one.
-constexpr std::string_view vm_policy_yaml = R"yaml(apiVersion: peergate.dev/v1alpha1
-kind: PeerPodVMPolicy
-metadata:
-  name: fuzz-vm-limits
-spec:
-  runtimeClassNames: [kata-remote]
-  validationActions: [Deny]
-  vm:
-    instanceTypes: ["Standard_DC*as_v5", {regex: "m6a\\.(large|[0-9]*xlarge)"}]
-    maxVCPUs: 4
-    maxMemory: 8Gi
-    maxGPUs: 1
-    images: ["podvm-ubuntu-2204", "registry.example.com/podvm/*"]
-    initData:
-      digests:
-        - "sha256:28abd486680a1b45f855946b612d493e95fa04762983edd819fd3ef146e6b8fb"
-        - "sha384:c143c0a4a6770f9f7c68fd8fe7446644bc944bba6c5434d1ad11c90b61fbe0089aacebb1f21acd860e39ef212e7c59ed"
-)yaml";
-
 // The shipped policies and the VM policy above, loaded once; explicit defaults rather than the
 // environment, so a run is reproducible. Any diagnostic aborts: a warning would mean that the
 // policy does not say what the fuzzing relies on.
 const peergate::policy_set& policies_under_test() {
   static const peergate::policy_snapshot policies = [] {
     peergate::policy_texts texts = peergate::read_policy_texts({});
-    texts.sources.push_back({"<fuzz>/fuzz-vm-limits.yaml", std::string(vm_policy_yaml)});
+    texts.sources.push_back({"<fuzz>/fuzz-vm-limits.yaml", std::string(peergate::testing::every_vm_limit_policy_yaml)});
     peergate::load_result loaded = peergate::load_policy_texts(texts, peergate::mutation_defaults{});
     if (!loaded.ok() || !loaded.problems.items().empty() || loaded.policies->vm_policies.size() != 1) {
       std::fprintf(stderr, "review_decoder_fuzz: the policies under test do not load cleanly:\n%s\n",

@@ -15,6 +15,7 @@
 
 #include "engine/chain.hpp"
 #include "engine/policy/loader.hpp"
+#include "fuzz/vm_limits_policy.hpp"
 #include "webhook/digest_openssl.hpp"
 #include "webhook/handler.hpp"
 #include "webhook/review_codec.hpp"
@@ -23,31 +24,13 @@
 namespace peergate::testing {
 
 // Besides the shipped policies (a Deny PeerPodPolicy for kata-remote, the upstream mutation with
-// its accounting warning): a Deny PeerPodVMPolicy with every limit, in every namespace (the
-// digests are those of tests/data/initdata/initdata.toml, so an allowed initdata is reachable); a
+// its accounting warning) and every_vm_limit_policy_yaml (fuzz/vm_limits_policy.hpp, a Deny
+// PeerPodVMPolicy with every limit, in every namespace): a
 // [Warn, Audit] one with a message of its own, so that violations reach warnings and audit
 // annotations; and exceptions: one active near its expiry (a skip, an audit annotation and a
 // warning), one for named objects only, one expired. Texts with quotes, so that the answers have
 // something to escape.
 inline constexpr std::string_view differential_policies_yaml = R"yaml(apiVersion: peergate.dev/v1alpha1
-kind: PeerPodVMPolicy
-metadata:
-  name: diff-vm-limits
-spec:
-  runtimeClassNames: [kata-remote]
-  validationActions: [Deny]
-  vm:
-    instanceTypes: ["Standard_DC*as_v5", {regex: "m6a\\.(large|[0-9]*xlarge)"}]
-    maxVCPUs: 4
-    maxMemory: 8Gi
-    maxGPUs: 1
-    images: ["podvm-ubuntu-2204", "registry.example.com/podvm/*"]
-    initData:
-      digests:
-        - "sha256:28abd486680a1b45f855946b612d493e95fa04762983edd819fd3ef146e6b8fb"
-        - "sha384:c143c0a4a6770f9f7c68fd8fe7446644bc944bba6c5434d1ad11c90b61fbe0089aacebb1f21acd860e39ef212e7c59ed"
----
-apiVersion: peergate.dev/v1alpha1
 kind: PeerPodVMPolicy
 metadata:
   name: diff-vm-audit
@@ -67,7 +50,7 @@ kind: PeerPodPolicyException
 metadata:
   name: diff-trial
 spec:
-  policies: [peer-pods-allowed-namespaces, diff-vm-limits]
+  policies: [peer-pods-allowed-namespaces, fuzz-vm-limits]
   namespaces: ["trial-*"]
   expires: "2026-12-05T00:00:00Z"
   reason: "OPS-1: a \"trial\" \\ near its end"
@@ -77,7 +60,7 @@ kind: PeerPodPolicyException
 metadata:
   name: diff-trainers
 spec:
-  policies: [diff-vm-limits, diff-vm-audit]
+  policies: [fuzz-vm-limits, diff-vm-audit]
   namespaces: ["confidential-exempt", "team-a"]
   objects: ["trainer-*", "train"]
   expires: "2027-06-01T00:00:00Z"
@@ -89,7 +72,7 @@ kind: PeerPodPolicyException
 metadata:
   name: diff-expired
 spec:
-  policies: [peer-pods-allowed-namespaces, diff-vm-limits]
+  policies: [peer-pods-allowed-namespaces, fuzz-vm-limits]
   namespaces: ["team-a", "default"]
   expires: "2026-11-01T00:00:00Z"
   reason: "OPS-0: over"
@@ -106,6 +89,7 @@ inline const std::chrono::system_clock::time_point differential_now =
 inline const policy_set& differential_policies() {
   static const policy_snapshot policies = [] {
     policy_texts texts = read_policy_texts({});
+    texts.sources.push_back({"<differential>/vm-limits.yaml", std::string(every_vm_limit_policy_yaml)});
     texts.sources.push_back({"<differential>/policies.yaml", std::string(differential_policies_yaml)});
     load_result loaded = load_policy_texts(texts, mutation_defaults{}, std::nullopt);
     if (!loaded.ok() || !loaded.problems.items().empty() || loaded.policies->vm_policies.size() != 2 ||
