@@ -8,9 +8,13 @@ namespace peergate::webhook {
 
 namespace json = boost::json;
 
-decode_result decode_review_reference(std::string_view body, json::storage_ptr storage, json::storage_ptr) {
+decode_result decode_review_reference(std::string_view body, json::storage_ptr storage, json::storage_ptr temp) {
+  // What boost::json::parse does, with the parser's temporary stack in `temp`.
+  json::parser parser(std::move(temp), kubernetes_parse_options());
+  parser.reset(std::move(storage));
   std::error_code ec;
-  json::value document = json::parse(body, ec, std::move(storage), kubernetes_parse_options());
+  parser.write(body.data(), body.size(), ec);
+  json::value document = ec ? json::value() : parser.release();
   if (ec) {
     decode_result out;
     out.error = "the body is not valid JSON: " + ec.message();

@@ -11,8 +11,8 @@
 
 namespace peergate::webhook {
 
-// boost::json::parse of the whole body (kubernetes_parse_options()), then decode_review of the
-// document. `temp` is unused: boost::json::parse keeps its stack on the heap.
+// The whole body parsed as boost::json::parse parses it (kubernetes_parse_options(); the parser's
+// temporary stack in `temp`), then decode_review of the document.
 decode_result decode_review_reference(std::string_view body, boost::json::storage_ptr storage,
                                       boost::json::storage_ptr temp);
 
