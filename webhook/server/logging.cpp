@@ -160,20 +160,6 @@ struct line_buffer {
 thread_local line_buffer thread_line;
 constexpr std::size_t max_kept_line = 64 * 1024;  // a longer line's buffer is freed after it
 
-// JSON-escapes `text` onto `out`: its leading run of printable ASCII other than '"' and '\\' (a
-// whole uid, name, namespace or policy) in one append, whatever follows by append_json_escaped,
-// which copies a character at a time.
-void append_escaped(std::string& out, std::string_view text) {
-  std::size_t plain = 0;
-  while (plain < text.size()) {
-    const auto c = static_cast<unsigned char>(text[plain]);
-    if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') break;
-    ++plain;
-  }
-  out.append(text.data(), plain);
-  if (plain < text.size()) append_json_escaped(out, text.substr(plain));
-}
-
 bool text_needs_quotes(std::string_view s) {
   if (s.empty()) return true;
   for (char c : s) {
@@ -188,7 +174,7 @@ void append_text_value(std::string& out, std::string_view s) {
     return;
   }
   out.push_back('"');
-  append_escaped(out, s);
+  append_json_escaped(out, s);
   out.push_back('"');
 }
 
@@ -270,11 +256,11 @@ log_line::log_line(log_level level, std::string_view msg) : level_(level), enabl
   // The level is written here rather than by spdlog, whose name for warn is "warning".
   if (json_) {
     out.append("\"level\":\"").append(to_string(level)).append("\",\"msg\":\"");
-    append_escaped(out, msg);
+    append_json_escaped(out, msg);
     out.push_back('"');
   } else {
     out.append(to_string(level)).push_back(' ');
-    append_escaped(out, msg);
+    append_json_escaped(out, msg);
   }
 }
 
@@ -303,7 +289,7 @@ log_line& log_line::field(std::string_view k, std::string_view value) {
   key(k);
   if (json_) {
     payload_->push_back('"');
-    append_escaped(*payload_, value);
+    append_json_escaped(*payload_, value);
     payload_->push_back('"');
   } else {
     append_text_value(*payload_, value);
@@ -368,7 +354,7 @@ void log_line::list_item(std::string_view item) {
   list_empty_ = false;
   if (json_) {
     out.push_back('"');
-    append_escaped(out, item);
+    append_json_escaped(out, item);
     out.push_back('"');
   } else {
     out.append(item);  // the joined list is quoted as a whole if it needs it (end_list)
