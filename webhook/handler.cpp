@@ -58,9 +58,9 @@ decision evaluate_step(admission_request& request, const void* context) {
 }  // namespace
 
 handler_result handle_review(step_kind step, std::string_view body, const policy_set& policies,
-                             std::size_t max_document_bytes) {
+                             std::size_t max_document_bytes, const review_codec& codec) {
   const step_context context{step, policies};
-  return handle_review(evaluate_step, &context, body, max_document_bytes);
+  return handle_review(evaluate_step, &context, body, max_document_bytes, codec);
 }
 
 std::string document_too_large_message(std::size_t max_document_bytes) {

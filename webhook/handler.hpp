@@ -59,8 +59,10 @@ std::string error_body(std::string_view message);
 // stack may hold at once (webhook/document_budget.hpp). Over it while decoding, the answer is
 // HTTP 413 with {"error": ...} (outcome::bad_request): no uid is known yet. Over it while
 // evaluating, the review is answered allowed=false with status.code 413, never allowed=true.
+//
+// `codec`: the webhook's own (the default), or the reference one for a benchmark's comparison.
 handler_result handle_review(step_kind step, std::string_view body, const policy_set& policies,
-                             std::size_t max_document_bytes = 0);
+                             std::size_t max_document_bytes = 0, const review_codec& codec = fast_review_codec());
 
 // The same with the evaluation and the codec passed in; the function above calls it with
 // run_step and fast_review_codec(). Tests use it to prove that an evaluation that throws is

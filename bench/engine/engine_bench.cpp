@@ -32,7 +32,6 @@
 
 #include "engine/chain.hpp"
 #include "engine/policy/loader.hpp"
-#include "webhook/digest_openssl.hpp"
 #include "webhook/handler.hpp"
 #include "webhook/review_reference.hpp"
 
@@ -319,10 +318,10 @@ class runner {
   }
 
   // Runs `bodies` (in turn) through handle_review(admit) and prints one line of figures.
-  // `codec`: nullptr for the server's own entry point (handle_review(step, body, policies)),
-  // else the same evaluation through handle_review with that codec (the reference one).
+  // `codec`: the server's own (the default), or the reference one.
   void run(const std::string& id, std::size_t entries, const std::vector<std::string>& bodies,
-           const peergate::policy_set& policies, expectation expected, const webhook::review_codec* codec = nullptr) {
+           const peergate::policy_set& policies, expectation expected,
+           const webhook::review_codec* codec = &webhook::fast_review_codec()) {
     scenario s{id, entries, &bodies, &policies, expected, codec};
     if (!selected(id) || !ready(s)) return;
     warm(s);
@@ -369,9 +368,9 @@ class runner {
     const std::vector<std::string>* bodies = nullptr;
     const peergate::policy_set* policies = nullptr;
     expectation expected;
-    const webhook::review_codec* codec = nullptr;  // nullptr: the server's entry point
-    std::size_t next = 0;                          // the body to send next
-    std::uint64_t allocations = 0;                 // operator new calls during the measured reviews
+    const webhook::review_codec* codec = &webhook::fast_review_codec();
+    std::size_t next = 0;           // the body to send next
+    std::uint64_t allocations = 0;  // operator new calls during the measured reviews
     std::uint64_t sum = 0;
     std::size_t wrong = 0;  // measured reviews answered otherwise than the check in ready()
     std::vector<std::int64_t> samples;
@@ -379,16 +378,8 @@ class runner {
     double cpu_seconds = 0;
   };
 
-  // The evaluation the server runs per request: its clock, OpenSSL's digests.
-  static peergate::decision admit_now(peergate::admission_request& request, const void* policies) {
-    const peergate::evaluation_context context{webhook::openssl_digests(), std::chrono::system_clock::now()};
-    return peergate::run_step_in_place(peergate::step_kind::admit, request,
-                                       *static_cast<const peergate::policy_set*>(policies), context);
-  }
-
   static webhook::handler_result review(const scenario& s, const std::string& body) {
-    if (s.codec == nullptr) return webhook::handle_review(peergate::step_kind::admit, body, *s.policies);
-    return webhook::handle_review(admit_now, s.policies, body, 0, *s.codec);
+    return webhook::handle_review(peergate::step_kind::admit, body, *s.policies, 0, *s.codec);
   }
 
   const std::string& next_body(scenario& s) {
