@@ -9,8 +9,10 @@ namespace peergate::webhook {
 namespace json = boost::json;
 
 decode_result decode_review_reference(std::string_view body, json::storage_ptr storage, json::storage_ptr temp) {
-  // What boost::json::parse does, with the parser's temporary stack in `temp`.
-  json::parser parser(std::move(temp), kubernetes_parse_options());
+  // What boost::json::parse does (its first stack block on the thread's stack, as there), with the
+  // parser's temporary stack beyond it in `temp`.
+  unsigned char first[BOOST_JSON_STACK_BUFFER_SIZE];
+  json::parser parser(std::move(temp), kubernetes_parse_options(), first);
   parser.reset(std::move(storage));
   std::error_code ec;
   parser.write(body.data(), body.size(), ec);
