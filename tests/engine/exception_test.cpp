@@ -11,6 +11,7 @@
 
 using namespace peergate;
 namespace json = boost::json;
+using peergate::testing::results_of;
 using namespace std::chrono_literals;
 
 using peergate::testing::load_inline_policies;
@@ -88,13 +89,6 @@ admission_request request_for(json::value object, std::string ns, std::string us
   r.user = {std::move(user), {"system:authenticated"}};
   r.object = std::move(object);
   return r;
-}
-
-std::string results_of(const decision& d, const std::string& policy) {
-  std::string out;
-  for (const finding& f : d.findings)
-    if (f.policy == policy) out += std::string(out.empty() ? "" : " ") + to_string(f.rule) + "=" + to_string(f.result);
-  return out;
 }
 
 const std::string* annotation(const decision& d, const std::string& key) {

@@ -11,6 +11,7 @@
 
 using namespace peergate;
 namespace json = boost::json;
+using peergate::testing::results_of;
 
 using peergate::testing::fixture_digests;
 using peergate::testing::load_test_policies;
@@ -101,14 +102,6 @@ admission_request update_of(json::value before, json::value after, std::string n
   admission_request r = request_for(std::move(after), std::move(ns), operation::update);
   r.old_object = std::move(before);
   return r;
-}
-
-// The findings of one policy, as "rule=result" words in rule order.
-std::string results_of(const decision& d, const std::string& policy) {
-  std::string out;
-  for (const finding& f : d.findings)
-    if (f.policy == policy) out += std::string(out.empty() ? "" : " ") + to_string(f.rule) + "=" + to_string(f.result);
-  return out;
 }
 
 }  // namespace

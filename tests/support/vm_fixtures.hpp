@@ -137,4 +137,12 @@ inline table_digest_provider fixture_digests() {
   return provider;
 }
 
+// The findings of one policy in a decision, as "rule=result" words in the order found.
+inline std::string results_of(const decision& d, const std::string& policy) {
+  std::string out;
+  for (const finding& f : d.findings)
+    if (f.policy == policy) out += std::string(out.empty() ? "" : " ") + to_string(f.rule) + "=" + to_string(f.result);
+  return out;
+}
+
 }  // namespace peergate::testing
