@@ -315,6 +315,15 @@ def response_of(test, payload):
     return doc["response"]
 
 
+def decision_of(test, server, path, body):
+    """The response to review `body` POSTed to `path`: answered 200, for the review's own uid."""
+    resp, payload = server.post(path, body)
+    test.assertEqual(resp.status, 200, payload)
+    r = response_of(test, payload)
+    test.assertEqual(r["uid"], body["request"]["uid"])
+    return r
+
+
 def patch_of(resp):
     if "patch" not in resp:
         return []
@@ -351,11 +360,7 @@ class EndpointTests(unittest.TestCase):
         self.server = Server(self, ["--policies", self.policy_dir])
 
     def decide(self, path, body):
-        resp, payload = self.server.post(path, body)
-        self.assertEqual(resp.status, 200, payload)
-        r = response_of(self, payload)
-        self.assertEqual(r["uid"], body["request"]["uid"])
-        return r
+        return decision_of(self, self.server, path, body)
 
     def test_validate(self):
         allowed = self.decide("/validate", review("confidential-ml"))
@@ -1166,11 +1171,7 @@ class VMPolicyTests(unittest.TestCase):
         self.server = Server(self, ["--policies", self.policy_dir, *args])
 
     def decide(self, path, body):
-        resp, payload = self.server.post(path, body)
-        self.assertEqual(resp.status, 200, payload)
-        r = response_of(self, payload)
-        self.assertEqual(r["uid"], body["request"]["uid"])
-        return r
+        return decision_of(self, self.server, path, body)
 
     def patched(self, body, answer):
         """The review's object after python3-jsonpatch applied the answer's patch."""
