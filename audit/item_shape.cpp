@@ -1,7 +1,6 @@
 #include "audit/item_shape.hpp"
 
 #include <deque>
-#include <mutex>
 #include <vector>
 
 #include "engine/object_shape.hpp"
@@ -29,21 +28,15 @@ const member audit_members[] = {
     {"apiVersion", &whole_json_value}, {"kind", &whole_json_value}, {"metadata", &metadata_shape}};
 const json_shape audit_own_shape{false, audit_members, nullptr};
 
-// Stable addresses for the nodes union_of_shapes makes: a shape points into them.
+// The nodes union_of makes, at stable addresses (a shape points into them).
 struct shape_store {
-  std::mutex lock;
   std::deque<json_shape> shapes;
   std::deque<std::vector<member>> member_lists;
 };
 
-shape_store& store() {
-  static shape_store s;
-  return s;
-}
-
-// Recurses only into the members both keep, so a cyclic shape (a pod spec inside a template inside
-// a spec) may be united with one that does not follow the same cycle.
-const json_shape& union_locked(shape_store& s, const json_shape& a, const json_shape& b) {
+// Everything `a` or `b` keeps. Recurses only into the members both keep, so a cyclic shape (a pod
+// spec inside a template inside a spec) may be united with one that does not follow the same cycle.
+const json_shape& union_of(shape_store& s, const json_shape& a, const json_shape& b) {
   if (a.whole) return a;
   if (b.whole) return b;
   std::vector<member>& members = s.member_lists.emplace_back();
@@ -51,7 +44,7 @@ const json_shape& union_locked(shape_store& s, const json_shape& a, const json_s
     const json_shape* in_b = nullptr;
     for (const member& n : b.members)
       if (n.key == m.key) in_b = n.shape;
-    members.push_back({m.key, in_b ? &union_locked(s, *m.shape, *in_b) : m.shape});
+    members.push_back({m.key, in_b ? &union_of(s, *m.shape, *in_b) : m.shape});
   }
   for (const member& n : b.members) {
     bool in_a = false;
@@ -60,20 +53,16 @@ const json_shape& union_locked(shape_store& s, const json_shape& a, const json_s
   }
   const json_shape* elements = a.elements == nullptr   ? b.elements
                                : b.elements == nullptr ? a.elements
-                                                       : &union_locked(s, *a.elements, *b.elements);
+                                                       : &union_of(s, *a.elements, *b.elements);
   return s.shapes.emplace_back(json_shape{false, members, elements});
 }
 
 }  // namespace
 
-const json_shape& union_of_shapes(const json_shape& a, const json_shape& b) {
-  shape_store& s = store();
-  const std::lock_guard<std::mutex> guard(s.lock);
-  return union_locked(s, a, b);
-}
-
 const json_shape& audit_item_shape() {
-  static const json_shape& shape = union_of_shapes(evaluated_object_shape(), audit_own_shape);
+  // Built once, on first use (a function-local static: thread-safe), and kept for the process.
+  static shape_store store;
+  static const json_shape& shape = union_of(store, evaluated_object_shape(), audit_own_shape);
   return shape;
 }
 

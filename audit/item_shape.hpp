@@ -11,10 +11,7 @@
 
 namespace peergate::audit {
 
+// Built once as the union of the two shapes, so a field the engine starts reading is kept here too.
 const json_shape& audit_item_shape();
-
-// The union of two shapes: everything either keeps. The nodes it makes live as long as the process
-// (shapes are built once).
-const json_shape& union_of_shapes(const json_shape& a, const json_shape& b);
 
 }  // namespace peergate::audit
