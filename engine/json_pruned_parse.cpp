@@ -189,19 +189,13 @@ class pruning_handler {
 
 json::value parse_pruned(std::string_view text, const json_shape& shape, std::error_code& ec, json::storage_ptr storage,
                          json::storage_ptr temp) {
-  const json::parse_options options = kubernetes_parse_options();
-  unsigned char first[BOOST_JSON_STACK_BUFFER_SIZE];
-  json::basic_parser<pruning_handler> parser(options, shape, std::move(temp), first, sizeof first);
-  parser.handler().stack().reset(std::move(storage));
-  json::error_code jec;
-  const std::size_t used = parser.write_some(false, text.data(), text.size(), jec);
-  if (!jec && used < text.size()) jec = json::error::extra_data;
-  if (jec) {
-    ec = jec;
+  std::size_t used = 0;
+  json::value value = parse_pruned_prefix(text, shape, used, ec, std::move(storage), std::move(temp));
+  if (!ec && used < text.size()) {  // more than one value, as boost::json::parse refuses it
+    ec = json::error_code(json::error::extra_data);
     return nullptr;
   }
-  ec = {};
-  return parser.handler().stack().release();
+  return value;
 }
 
 json::value pruned_copy(const json::value& document, const json_shape& shape) {
