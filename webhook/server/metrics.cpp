@@ -147,6 +147,15 @@ metrics::result_series* metrics::find(const result_table& table, const result_vi
   }
 }
 
+void metrics::place(result_table& table, result_series* series, std::size_t hash) {
+  const std::size_t mask = table.slots.size() - 1;
+  std::size_t i = hash & mask;
+  while (table.slots[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & mask;
+  // Release: a reader that finds the pointer sees the series' strings (a new table is published
+  // as a whole by its own release store).
+  table.slots[i].store(series, std::memory_order_release);
+}
+
 void metrics::count_policy_result(std::string_view policy, rule_kind rule, std::string_view action,
                                   std::string_view result) {
   const result_view key{policy, rule, action, result};
@@ -168,20 +177,11 @@ void metrics::count_policy_result(std::string_view policy, rule_kind rule, std::
     if (2 * result_series_.size() > size) {
       // A new table for every series; readers of the old one find the new series here.
       auto bigger = std::make_unique<result_table>(std::max<std::size_t>(64, 2 * size));
-      for (const auto& s : result_series_) {
-        const std::size_t mask = bigger->slots.size() - 1;
-        std::size_t i = hash(s->view()) & mask;
-        while (bigger->slots[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & mask;
-        bigger->slots[i].store(s.get(), std::memory_order_relaxed);
-      }
+      for (const auto& s : result_series_) place(*bigger, s.get(), hash(s->view()));
       result_tables_.push_back(std::move(bigger));
       result_table_.store(result_tables_.back().get(), std::memory_order_release);
     } else {
-      auto& slots = result_tables_.back()->slots;
-      const std::size_t mask = slots.size() - 1;
-      std::size_t i = h & mask;
-      while (slots[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & mask;
-      slots[i].store(series, std::memory_order_release);
+      place(*result_tables_.back(), series, h);
     }
   }
   series->count.fetch_add(1, std::memory_order_relaxed);

@@ -132,6 +132,8 @@ class metrics {
   };
   static std::size_t hash(const result_view& key);
   static result_series* find(const result_table& table, const result_view& key, std::size_t hash);
+  // Puts `series` in the first free slot of its probe sequence (under result_series_mutex_).
+  static void place(result_table& table, result_series* series, std::size_t hash);
   std::atomic<const result_table*> result_table_{nullptr};
   mutable std::mutex result_series_mutex_;                     // adding a series, rendering
   std::vector<std::unique_ptr<result_series>> result_series_;  // guarded by result_series_mutex_
