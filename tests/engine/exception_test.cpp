@@ -14,7 +14,6 @@ namespace json = boost::json;
 using peergate::testing::results_of;
 using namespace std::chrono_literals;
 
-using peergate::testing::load_inline_policies;
 using peergate::testing::load_test_policies;
 
 namespace {
