@@ -12,7 +12,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # own server on a free port); in containers, policy-rc.d keeps it from starting.
 PACKAGES := cmake ninja-build g++ pkg-config \
             libboost1.81-dev libboost-json1.81-dev libssl-dev libyaml-cpp-dev libre2-dev \
-            libspdlog-dev libfmt-dev catch2 libcli11-dev zlib1g-dev \
+            libspdlog-dev libfmt-dev catch2 libcli11-dev zlib1g-dev libsimdjson-dev \
             openssl curl python3 python3-jsonpatch python3-jsonschema python3-yaml chromium \
             prometheus python3-junitparser libxml2-utils
 BENCH_PACKAGES := wrk nginx-light util-linux time valgrind heaptrack

@@ -2,7 +2,9 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
+#include <simdjson.h>
 #include <array>
+#include <optional>
 #include <string>
 
 #include "engine/json_parse.hpp"
@@ -27,6 +29,14 @@ class pruning_handler {
       : root_(root), stack_(std::move(temp), buffer, size) {}
 
   json::value_stack& stack() { return stack_; }
+
+  // For dom_reader, which hands over no event of a value left out: whether the value that
+  // begins next is left out (whole, or as an element of an array whose elements are all left
+  // out), whether the array just begun keeps no element, and the word that a value left out is
+  // over (as one scalar's event would say).
+  bool skipping_value() const { return skip_ != skip_mode::none; }
+  bool skipping_contents() const { return skip_ == skip_mode::contents && depth_ == 0; }
+  void value_skipped() { scalar_skipped(); }
 
   bool on_document_begin(json::error_code&) { return true; }
   bool on_document_end(json::error_code&) { return true; }
@@ -185,18 +195,152 @@ class pruning_handler {
   std::size_t depth_ = 0;  // containers opened inside the skipped region and not closed yet
 };
 
+// simdjson's DOM parser reads a text with SIMD instructions, checks all of it (the grammar, UTF-8,
+// escapes, surrogate pairs) and leaves a tape on which an object or array is skipped in one step.
+// Its verdict is used in one direction only: a text it accepts, within the limits below, is one
+// Boost.JSON accepts too, and it holds the same strings, integers, booleans and nulls; anything it
+// refuses, and anything outside the limits, is read by Boost.JSON's own tokenizer, which gives the
+// verdict and the error. tests/webhook/differential_test.cpp and fuzz/review_differential_fuzz.cpp
+// hold the two paths to the same answers.
+//
+// The limits, each a place where the two libraries differ or where memory would grow:
+// - numbers with a fraction or an exponent (doubles): simdjson rounds them correctly and Boost.JSON
+//   1.81 does not always (2.2250738585072011e-308), and Boost.JSON refuses an exponent beyond its
+//   range (0e99999999999999999999) that simdjson reads as 0. Kubernetes writes quantities as
+//   strings, so a pod with a double anywhere is rare; it is read by Boost.JSON.
+// - nesting deeper than fast_max_depth (Boost.JSON's limit is max_json_depth, deeper);
+// - texts longer than fast_max_text: the parser's buffers grow to the longest text it has read
+//   (about 14 bytes per byte of text), so they are capped; a larger review is read by Boost.JSON
+//   with the memory its budget allows.
+constexpr std::size_t fast_max_text = 128 * 1024;
+constexpr std::size_t fast_max_depth = 256;
+static_assert(fast_max_depth < max_json_depth);
+
+// One parser per thread, reused: its buffers are allocated once, not per text. The engine starts
+// no threads; a caller's threads (the server's workers) each get their own.
+simdjson::dom::parser& thread_parser() {
+  thread_local simdjson::dom::parser parser = [] {
+    simdjson::dom::parser p(fast_max_text);
+    // The capacity of the first texts; the parser grows it up to fast_max_text when needed.
+    if (p.allocate(16 * 1024, fast_max_depth) != simdjson::SUCCESS) p.set_max_capacity(0);
+    return p;
+  }();
+  return parser;
+}
+
+// Whether the document on the parser's tape holds a double (see above). The tape is simdjson's
+// internal layout (one 64-bit word per value, its type in the top byte; a number's value in the
+// word after it): a value word that looks like a double's type makes the answer a cautious yes.
+bool tape_has_double(const simdjson::dom::document& document) {
+  const std::uint64_t* tape = document.tape.get();
+  const std::uint64_t words = tape[0] & simdjson::internal::JSON_VALUE_MASK;  // the root word says where it ends
+  bool found = false;
+  for (std::uint64_t i = 1; i < words; ++i) found |= (tape[i] >> 56) == 'd';
+  return found;
+}
+
+// The parsed text, if simdjson accepted it within the limits above.
+std::optional<simdjson::dom::element> parse_with_simdjson(std::string_view text) {
+  if (text.size() > fast_max_text) return std::nullopt;
+  simdjson::dom::parser& parser = thread_parser();
+  simdjson::dom::element root;
+  if (parser.parse(text.data(), text.size(), true).get(root) != simdjson::SUCCESS) return std::nullopt;
+  if (tape_has_double(parser.doc)) return std::nullopt;
+  return root;
+}
+
+// Walks a document simdjson accepted and hands pruning_handler the events Boost.JSON's
+// basic_parser would hand it, except for values left out: they are passed over whole.
+class dom_reader {
+ public:
+  explicit dom_reader(pruning_handler& handler) : handler_(handler) {}
+
+  bool value(simdjson::dom::element element, json::error_code& ec) {
+    if (handler_.skipping_value()) {
+      handler_.value_skipped();
+      return true;
+    }
+    switch (element.type()) {
+      case simdjson::dom::element_type::OBJECT: {
+        if (!handler_.on_object_begin(ec)) return false;
+        const simdjson::dom::object members = element.get_object().value_unsafe();
+        for (const simdjson::dom::key_value_pair member : members) {
+          if (!handler_.on_key(view(member.key), 0, ec) || !value(member.value, ec)) return false;
+        }
+        return handler_.on_object_end(0, ec);
+      }
+      case simdjson::dom::element_type::ARRAY: {
+        if (!handler_.on_array_begin(ec)) return false;
+        if (!handler_.skipping_contents()) {  // else no element is kept: the array ends at once
+          const simdjson::dom::array items = element.get_array().value_unsafe();
+          for (const simdjson::dom::element item : items)
+            if (!value(item, ec)) return false;
+        }
+        return handler_.on_array_end(0, ec);
+      }
+      case simdjson::dom::element_type::STRING:
+        return handler_.on_string(view(element.get_string().value_unsafe()), 0, ec);
+      case simdjson::dom::element_type::INT64: return handler_.on_int64(element.get_int64().value_unsafe(), {}, ec);
+      case simdjson::dom::element_type::UINT64: return handler_.on_uint64(element.get_uint64().value_unsafe(), {}, ec);
+      case simdjson::dom::element_type::BOOL: return handler_.on_bool(element.get_bool().value_unsafe(), ec);
+      case simdjson::dom::element_type::NULL_VALUE: return handler_.on_null(ec);
+      case simdjson::dom::element_type::DOUBLE:  // never: parse_with_simdjson leaves doubles to Boost.JSON
+        break;
+    }
+    ec = json::error::syntax;
+    return false;
+  }
+
+ private:
+  static json::string_view view(std::string_view s) { return {s.data(), s.size()}; }
+
+  pruning_handler& handler_;
+};
+
+json::value parse_pruned_text(std::string_view text, bool whole_text, const json_shape& shape, std::size_t& used,
+                              std::error_code& ec, json::storage_ptr storage, json::storage_ptr temp) {
+  const json::parse_options options = kubernetes_parse_options();
+  unsigned char first[BOOST_JSON_STACK_BUFFER_SIZE];
+  json::basic_parser<pruning_handler> parser(options, shape, std::move(temp), first, sizeof first);
+  pruning_handler& handler = parser.handler();
+  handler.stack().reset(std::move(storage));
+  json::error_code jec;
+
+  // simdjson reads whole texts only: a stream's items (parse_pruned_prefix) go to Boost.JSON.
+  if (whole_text) {
+    if (const std::optional<simdjson::dom::element> root = parse_with_simdjson(text)) {
+      used = text.size();
+      if (!dom_reader(handler).value(*root, jec)) {
+        ec = jec;
+        return nullptr;
+      }
+      ec = {};
+      return handler.stack().release();
+    }
+  }
+
+  // Boost.JSON's own tokenizer: the verdict and the error of anything simdjson did not accept.
+  // Not more: a value cut by the end of `text` is an error, not a wait for more bytes. The parser
+  // stops, without an error, where the value and the whitespace after it end.
+  used = parser.write_some(false, text.data(), text.size(), jec);
+  if (!jec && whole_text && used < text.size()) jec = json::error::extra_data;  // as boost::json::parse
+  if (jec) {
+    ec = jec;
+    return nullptr;
+  }
+  ec = {};
+  return handler.stack().release();
+}
+
 }  // namespace
 
 json::value parse_pruned(std::string_view text, const json_shape& shape, std::error_code& ec, json::storage_ptr storage,
                          json::storage_ptr temp) {
   std::size_t used = 0;
-  json::value value = parse_pruned_prefix(text, shape, used, ec, std::move(storage), std::move(temp));
-  if (!ec && used < text.size()) {  // more than one value, as boost::json::parse refuses it
-    ec = json::error_code(json::error::extra_data);
-    return nullptr;
-  }
-  return value;
+  return parse_pruned_text(text, true, shape, used, ec, std::move(storage), std::move(temp));
 }
+
+bool parse_pruned_reads_with_simdjson(std::string_view text) { return parse_with_simdjson(text).has_value(); }
 
 json::value pruned_copy(const json::value& document, const json_shape& shape) {
   if (shape.whole) return document;
@@ -218,20 +362,7 @@ json::value pruned_copy(const json::value& document, const json_shape& shape) {
 
 json::value parse_pruned_prefix(std::string_view text, const json_shape& shape, std::size_t& used, std::error_code& ec,
                                 json::storage_ptr storage, json::storage_ptr temp) {
-  const json::parse_options options = kubernetes_parse_options();
-  unsigned char first[BOOST_JSON_STACK_BUFFER_SIZE];
-  json::basic_parser<pruning_handler> parser(options, shape, std::move(temp), first, sizeof first);
-  parser.handler().stack().reset(std::move(storage));
-  json::error_code jec;
-  // Not more: a value cut by the end of `text` is an error, not a wait for more bytes. The parser
-  // stops, without an error, where the value and the whitespace after it end.
-  used = parser.write_some(false, text.data(), text.size(), jec);
-  if (jec) {
-    ec = jec;
-    return nullptr;
-  }
-  ec = {};
-  return parser.handler().stack().release();
+  return parse_pruned_text(text, false, shape, used, ec, std::move(storage), std::move(temp));
 }
 
 }  // namespace peergate

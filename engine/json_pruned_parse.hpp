@@ -1,9 +1,14 @@
 #pragma once
-// One pass over a JSON text that builds only what a json_shape keeps (engine/json_shape.hpp).
-// Every byte is still read by Boost.JSON's own tokenizer with kubernetes_parse_options(), so a
-// text is accepted or refused exactly as boost::json::parse accepts or refuses it, with the same
-// error; only the values left out are never built. An array of a million numbers that no shape
-// keeps costs its scan and no memory.
+// One pass over a JSON text that builds only what a json_shape keeps (engine/json_shape.hpp). A
+// text is accepted or refused exactly as boost::json::parse accepts or refuses it with
+// kubernetes_parse_options(), with the same error; only the values left out are never built. An
+// array of a million numbers that no shape keeps costs its scan and no memory.
+//
+// Two readers share the building: simdjson (its DOM parser, SIMD) reads a whole text of up to
+// 128 KiB without a number with a fraction or exponent and nested at most 256 deep: a text it
+// accepts, Boost.JSON accepts too, with the same values. Everything else, refusals included, is
+// read by Boost.JSON's own tokenizer, which gives the verdict and the error (json_pruned_parse.cpp
+// says why each limit is there).
 
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
@@ -20,6 +25,10 @@ namespace peergate {
 // budget) leaves the function.
 boost::json::value parse_pruned(std::string_view text, const json_shape& shape, std::error_code& ec,
                                 boost::json::storage_ptr storage = {}, boost::json::storage_ptr temp = {});
+
+// Whether parse_pruned reads `text` with simdjson rather than Boost.JSON's tokenizer: for the tests
+// that must know which reader they exercised.
+bool parse_pruned_reads_with_simdjson(std::string_view text);
 
 // The same pruning applied to a document already built: the slow, obvious way, against which the
 // parser above is tested (tests, fuzz targets).

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "engine/json_parse.hpp"
+#include "engine/json_pruned_parse.hpp"
 #include "fuzz/review_differential.hpp"
 #include "tests/support/review_generator.hpp"
 #include "tests/support/vm_fixtures.hpp"
@@ -240,9 +241,10 @@ TEST_CASE("the review generator spreads its cases over every outcome") {
   const std::size_t cases = 1500;
   std::size_t allowed = 0, denied = 0, bad_json = 0, bad_review = 0, refused_object = 0, patches = 0, warnings = 0,
               audit_annotations = 0, violations = 0, vm_violations = 0, exceptions = 0, exempt_users = 0,
-              evaluated_peer_pods = 0, errors = 0;
+              evaluated_peer_pods = 0, errors = 0, read_by_simdjson = 0;
   for (std::size_t i = 0; i < cases; ++i) {
     const std::string body = random_body(seed, i, initdata);
+    read_by_simdjson += peergate::parse_pruned_reads_with_simdjson(body);
     for (step_kind step : differential_steps) {
       const handler_result r = peergate::testing::run_differential_step(step, body, webhook::fast_review_codec());
       allowed += r.result == outcome::allowed;
@@ -271,7 +273,8 @@ TEST_CASE("the review generator spreads its cases over every outcome") {
                   << ", refused object " << refused_object << ", patches " << patches << ", warnings " << warnings
                   << ", audit annotations " << audit_annotations << ", violations " << violations << ", VM violations "
                   << vm_violations << ", exceptions " << exceptions << ", exempt users " << exempt_users
-                  << ", with findings " << evaluated_peer_pods << ", errors " << errors << " of " << answers);
+                  << ", with findings " << evaluated_peer_pods << ", errors " << errors << " of " << answers
+                  << "; read by simdjson " << read_by_simdjson << " of " << cases);
   // About half of the least seen over 30 seeds.
   CHECK(allowed >= answers / 4);
   CHECK(denied >= answers / 20);
@@ -287,4 +290,7 @@ TEST_CASE("the review generator spreads its cases over every outcome") {
   CHECK(exempt_users >= answers / 200);
   CHECK(evaluated_peer_pods >= answers / 10);
   CHECK(errors == 0);  // no internal error: an evaluation that throws is a bug of its own
+  // Both readers of parse_pruned (engine/json_pruned_parse.hpp) are compared, each on many cases.
+  CHECK(read_by_simdjson >= cases / 10);
+  CHECK(cases - read_by_simdjson >= cases / 10);
 }

@@ -153,3 +153,68 @@ TEST_CASE("the sample reviews and the fuzz corpus parse as boost::json::parse pr
   }
   CHECK(compared >= 20);
 }
+
+// The two readers of parse_pruned (engine/json_pruned_parse.hpp): simdjson for the usual review,
+// Boost.JSON's tokenizer for everything simdjson refuses or is not trusted with. Each case says
+// which reader it reaches, so that a change of the limits cannot leave a path untested.
+TEST_CASE("simdjson reads the usual reviews, and what it leaves to Boost.JSON gets Boost.JSON's answer") {
+  using peergate::parse_pruned_reads_with_simdjson;
+  for (const char* name :
+       {"pod-peer-allowed.json", "pod-peer-denied.json", "pod-peer-kube-system.json", "pod-runc.json"}) {
+    const std::string body = slurp(std::filesystem::path(PEERGATE_SOURCE_DIR) / "samples/reviews" / name);
+    INFO(name);
+    CHECK(parse_pruned_reads_with_simdjson(body));
+    CHECK(parsed(body) == pruned_review(reference(body)));
+  }
+
+  const auto wrap = [](std::string_view annotation, std::string_view skipped) {
+    return std::string(R"({"request":{"object":{"metadata":{"annotations":{"a":)") + std::string(annotation) +
+           R"(}},"spec":{"x":)" + std::string(skipped) + "}}}}";
+  };
+  SECTION("integers, strings, escapes and surrogate pairs: simdjson, the same values") {
+    for (const std::string& body :
+         {wrap("-0", "[1,2]"), wrap("9223372036854775807", "{}"), wrap("-9223372036854775808", "0"),
+          wrap("18446744073709551615", "true"), wrap(R"("\ud83d\ude00 \u00e9 \" \\ \/ \b\f\n\r\t \u0000")", "null"),
+          wrap(R"("é ü 中 😀")", R"("\u004e")")}) {
+      INFO(body);
+      CHECK(parse_pruned_reads_with_simdjson(body));
+      CHECK(json::serialize(parsed(body)) == json::serialize(pruned_review(reference(body))));
+    }
+  }
+  SECTION("a double anywhere, kept or not: Boost.JSON, whose rounding and refusals differ from simdjson's") {
+    // Boost.JSON 1.81 reads 2.2250738585072011e-308 as ...014e-308 and refuses the exponent of
+    // 0e99999999999999999999, which simdjson reads as 0.
+    for (const std::string& body : {wrap("2.2250738585072011e-308", "0"), wrap("1", "1.5"), wrap("1", "1e400"),
+                                    wrap("\"a\"", "0e99999999999999999999"), wrap("0.0e99999", "0")}) {
+      INFO(body);
+      CHECK(!parse_pruned_reads_with_simdjson(body));
+      std::error_code ours, theirs;
+      const json::value theirs_value = json::parse(body, theirs, {}, peergate::kubernetes_parse_options());
+      const json::value ours_value = parse_review_body(body, ours, {});
+      CHECK(ours == theirs);
+      if (!theirs) CHECK(json::serialize(ours_value) == json::serialize(pruned_review(theirs_value)));
+    }
+  }
+  SECTION("integers beyond 64 bits, deep nesting, long texts: Boost.JSON") {
+    std::string long_text = wrap("\"" + std::string(130 * 1024, 'x') + "\"", "0");
+    for (const std::string& body : {wrap("1", "123456789012345678901234567890"),
+                                    wrap("1", std::string(300, '[') + std::string(300, ']')), long_text}) {
+      CHECK(!parse_pruned_reads_with_simdjson(body));
+      CHECK(json::serialize(parsed(body)) == json::serialize(pruned_review(reference(body))));
+    }
+  }
+  SECTION("what both refuse is refused with Boost.JSON's error") {
+    for (const std::string& body :
+         {std::string("\xef\xbb\xbf") + wrap("1", "0"), wrap(R"("\ud800")", "0"), wrap(R"("\udc00\ud800")", "0"),
+          wrap("\"\xed\xa0\x80\"", "0"), wrap("\"\xc0\x80\"", "0"), wrap("\"\x01\"", "0"), wrap("1", "[1,]"),
+          wrap("1", "01"), wrap("1", "tru"), wrap("1", "{\"a\" 1}"), wrap("1", "0") + " x", wrap("1", "0") + "{}"}) {
+      INFO(body);
+      CHECK(!parse_pruned_reads_with_simdjson(body));
+      std::error_code ours, theirs;
+      (void)json::parse(body, theirs, {}, peergate::kubernetes_parse_options());
+      (void)parse_review_body(body, ours, {});
+      CHECK(theirs);
+      CHECK(ours == theirs);
+    }
+  }
+}
