@@ -33,8 +33,10 @@ inline constexpr json_shape whole_json_value{true, {}, nullptr};
 // The shape of `key` in an object of shape `shape`, or nullptr when the member is left out.
 inline const json_shape* member_shape(const json_shape& shape, std::string_view key) {
   if (shape.whole) return &whole_json_value;
+  // Called for every member of every object read: the first byte tells most keys apart before
+  // a comparison of the whole key (a call to memcmp) is needed.
   for (const json_shape::member& m : shape.members)
-    if (m.key == key) return m.shape;
+    if (m.key.size() == key.size() && (key.empty() || m.key[0] == key[0]) && m.key == key) return m.shape;
   return nullptr;
 }
 
