@@ -3,6 +3,8 @@
 #include "webhook/review_parser.hpp"
 
 #include <boost/json.hpp>
+#include <array>
+#include <cstring>
 
 namespace peergate::webhook {
 
@@ -100,26 +102,38 @@ const char* status_reason(int code) {
   }
 }
 
+namespace {
+
+constexpr char base64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// The two characters of every 12 bits: a patch is base64-encoded in every mutating answer, and one
+// lookup per two characters halves the work of one per character.
+constexpr std::array<std::array<char, 2>, 4096> base64_pairs = [] {
+  std::array<std::array<char, 2>, 4096> pairs{};
+  for (std::size_t bits = 0; bits < pairs.size(); ++bits)
+    pairs[bits] = {base64_alphabet[bits >> 6], base64_alphabet[bits & 63]};
+  return pairs;
+}();
+
+}  // namespace
+
 void append_base64(std::string& out, std::string_view in) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const std::size_t start = out.size();
   out.resize(start + (in.size() + 2) / 3 * 4);
   char* to = out.data() + start;
   const auto* from = reinterpret_cast<const unsigned char*>(in.data());
   std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
+  for (; i + 2 < in.size(); i += 3, to += 4) {
     const std::uint32_t n = (std::uint32_t{from[i]} << 16) | (std::uint32_t{from[i + 1]} << 8) | from[i + 2];
-    *to++ = alphabet[(n >> 18) & 63];
-    *to++ = alphabet[(n >> 12) & 63];
-    *to++ = alphabet[(n >> 6) & 63];
-    *to++ = alphabet[n & 63];
+    std::memcpy(to, base64_pairs[n >> 12].data(), 2);
+    std::memcpy(to + 2, base64_pairs[n & 0xFFF].data(), 2);
   }
   if (i < in.size()) {
     std::uint32_t n = std::uint32_t{from[i]} << 16;
     if (i + 1 < in.size()) n |= std::uint32_t{from[i + 1]} << 8;
-    *to++ = alphabet[(n >> 18) & 63];
-    *to++ = alphabet[(n >> 12) & 63];
-    *to++ = i + 1 < in.size() ? alphabet[(n >> 6) & 63] : '=';
+    *to++ = base64_alphabet[(n >> 18) & 63];
+    *to++ = base64_alphabet[(n >> 12) & 63];
+    *to++ = i + 1 < in.size() ? base64_alphabet[(n >> 6) & 63] : '=';
     *to++ = '=';
   }
 }
