@@ -215,7 +215,7 @@ class pruning_handler {
 //   strings, so a pod with a double anywhere is rare; it is read by Boost.JSON.
 // - nesting deeper than fast_max_depth (Boost.JSON's limit is max_json_depth, deeper);
 // - texts longer than fast_max_text: the parser's buffers grow to the longest text it has read
-//   (about 14 bytes per byte of text), so they are capped; a larger review is read by Boost.JSON
+//   (about 15 bytes per byte of text), so they are capped; a larger review is read by Boost.JSON
 //   with the memory its budget allows.
 constexpr std::size_t fast_max_text = 128 * 1024;
 constexpr std::size_t fast_max_depth = 256;

@@ -3,7 +3,9 @@
 # running one scenario for N and for 6N reviews; the difference divided by 5N leaves out start-up,
 # policy loading and warm-up. Independent of the machine's load, unlike reviews per second, so
 # it is the figure to compare before and after a change (the reference codec is measured in the
-# same way, in the same build).
+# same way, in the same build). simdjson picks its kernel at run time, and valgrind's CPU has no
+# AVX-512: under callgrind it runs its AVX2 kernel, so these counts are of that kernel, not of the
+# one engine_bench's reviews/s use on this machine (icelake, AVX-512).
 #   bench/engine/instructions.sh BUILD_DIR [SCENARIO...]
 # Needs valgrind. Prints one line per scenario; exit status 0 unless something failed to run.
 set -euo pipefail
