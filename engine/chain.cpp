@@ -68,7 +68,7 @@ void apply_actions(decision& d, std::vector<std::string>& denials, finding f) {
 }
 
 std::string default_violation_message(const peer_pod_policy& p, const request_subject& s) {
-  return s.kind_name + " \"" + s.display_name + "\" uses runtimeClassName \"" + *s.runtime_class +
+  return s.kind_name + " \"" + s.display_name() + "\" uses runtimeClassName \"" + *s.runtime_class +
          "\", which is not allowed in namespace \"" + s.namespace_name + "\" (allowed: " + p.allowed_summary + ")";
 }
 
@@ -144,7 +144,7 @@ void check_policies(const request_subject& s, const admission_request& request, 
     f.message =
         p.message.empty()
             ? default_violation_message(p, s)
-            : expand_message(p.message, {p.name, s.namespace_name, *s.runtime_class, s.kind_name, s.display_name});
+            : expand_message(p.message, {p.name, s.namespace_name, *s.runtime_class, s.kind_name, s.display_name()});
     apply_actions(d, denials, std::move(f));
   }
 }
@@ -236,7 +236,8 @@ void check_vm_policies(const request_subject& s, const admission_request& reques
     }
     if (!asked) asked = requested_vm(s, object, s.pod_spec, policies);
     const std::vector<vm::vm_violation> violations = vm::check(*asked, p.limits, context.digests, rules);
-    const vm::vm_message_subject subject{s.kind_name, s.display_name, s.namespace_name, *s.runtime_class};
+    const std::string display_name = s.display_name();
+    const vm::vm_message_subject subject{s.kind_name, display_name, s.namespace_name, *s.runtime_class};
     for (vm::vm_rule rule : vm::all_vm_rules) {
       if (!rules.contains(rule)) continue;
       finding f{p.name, rule_of(rule), p.actions};
@@ -279,7 +280,7 @@ decision mutate(const admission_request& request, boost::json::value& object, co
   }
   patch_mutation result = mutate_peer_pod_in_place(object, m->extended_resource, m->sizing_annotations);
   if (result.refused) {
-    decision refused = refuse(400, "[" + m->name + "] peer pod \"" + s.display_name + "\" cannot be prepared for " +
+    decision refused = refuse(400, "[" + m->name + "] peer pod \"" + s.display_name() + "\" cannot be prepared for " +
                                        m->extended_resource + " accounting: " + result.reason);
     f.result = finding_result::error;
     f.message = result.reason;
