@@ -47,7 +47,8 @@ bool is_peer_runtime_class(const policy_set& policies, const std::string& rc) {
 
 bool is_exempt(const name_matcher& usernames, const name_matcher& groups, const user_info& user) {
   return usernames.matches(user.username) ||
-         std::any_of(user.groups.begin(), user.groups.end(), [&](const std::string& g) { return groups.matches(g); });
+         std::any_of(user.groups.begin(), user.groups.end(),
+                     [&](const boost::json::value& g) { return groups.matches(g.get_string()); });
 }
 
 // Adds a violation's consequences to the decision, one per action of its policy: a denial
@@ -127,7 +128,7 @@ void check_policies(const request_subject& s, const admission_request& request, 
     if (!names_class(p.runtime_class_names, *s.runtime_class)) continue;
     if (is_exempt(p.exempt_usernames, p.exempt_groups, request.user)) {
       f.result = finding_result::skip;
-      f.message = "user \"" + request.user.username + "\" is exempt";
+      f.message = "user \"" + std::string(request.user.username) + "\" is exempt";
       d.findings.push_back(std::move(f));
       continue;
     }
@@ -217,7 +218,7 @@ void check_vm_policies(const request_subject& s, const admission_request& reques
       for (vm::vm_rule rule : vm::all_vm_rules)
         if (rules.contains(rule))
           d.findings.push_back({p.name, rule_of(rule), p.actions, finding_result::skip,
-                                "user \"" + request.user.username + "\" is exempt"});
+                                "user \"" + std::string(request.user.username) + "\" is exempt"});
       continue;
     }
     if (keeps_runtime_class) {

@@ -15,17 +15,17 @@ constexpr std::string_view v1beta1 = "admission.k8s.io/v1beta1";
 
 // Reads optional string fields; a present field of another type is an error.
 struct field_reader {
-  const json::object& from;
+  json::object& from;
   std::string_view path;  // a literal: the message is made only when a field is wrong
   std::string error;
 
-  const json::value* get(std::string_view key) {
+  json::value* get(std::string_view key) {
     auto it = from.find(key);
     return it == from.end() || it->value().is_null() ? nullptr : &it->value();
   }
   // `out` views the document's string: for fields only compared while decoding.
   bool read_view(std::string_view key, std::string_view& out, bool required = false) {
-    const json::value* v = get(key);
+    json::value* v = get(key);
     if (!v) {
       if (required) error = std::string(path) + "." + std::string(key) + " is required";
       return !required;
@@ -43,9 +43,16 @@ struct field_reader {
     out = text;
     return true;
   }
+  // Moves the string out of the document: no copy when `out` has the document's storage.
+  bool take_string(std::string_view key, json::string& out, bool required = false) {
+    std::string_view text;
+    if (!read_view(key, text, required)) return false;
+    if (json::value* v = get(key)) out = std::move(v->get_string());
+    return true;
+  }
 };
 
-bool decode_gvk(const json::value* v, std::string_view path, group_version_kind& out, std::string& error) {
+bool decode_gvk(json::value* v, std::string_view path, group_version_kind& out, std::string& error) {
   if (!v || !v->is_object()) {
     error = std::string(path) + " must be an object {group, version, kind}";
     return false;
@@ -59,30 +66,30 @@ bool decode_gvk(const json::value* v, std::string_view path, group_version_kind&
   return true;
 }
 
-bool decode_user(const json::value* v, user_info& out, std::string& error) {
+// Moves the username and groups out of the document (into `out`, of the same storage).
+bool decode_user(json::value* v, user_info& out, std::string& error) {
   if (!v) return true;
   if (!v->is_object()) {
     error = "request.userInfo must be an object";
     return false;
   }
   field_reader r{v->get_object(), "request.userInfo"};
-  if (!r.read_string("username", out.username)) {
+  if (!r.take_string("username", out.username)) {
     error = r.error;
     return false;
   }
-  if (const json::value* groups = r.get("groups")) {
+  if (json::value* groups = r.get("groups")) {
     if (!groups->is_array()) {
       error = "request.userInfo.groups must be a list of strings";
       return false;
     }
-    out.groups.reserve(groups->get_array().size());
     for (const auto& g : groups->get_array()) {
       if (!g.is_string()) {
         error = "request.userInfo.groups must be a list of strings";
         return false;
       }
-      out.groups.emplace_back(g.get_string());
     }
+    out.groups = std::move(groups->get_array());
   }
   return true;
 }
@@ -176,7 +183,7 @@ decode_result decode_review(json::value&& document) {
   field_reader q{request, "request"};
   admission_request& req = review.request;
   std::string_view op;
-  if (!q.read_string("uid", req.uid, true) || !q.read_view("operation", op, true) ||
+  if (!q.take_string("uid", req.uid, true) || !q.read_view("operation", op, true) ||
       !q.read_string("subResource", req.sub_resource) || !q.read_string("name", req.name) ||
       !q.read_string("namespace", req.namespace_name)) {
     out.error = q.error;
