@@ -23,11 +23,13 @@ const char* to_string(step_kind s) {
 namespace {
 
 // Refusals can quote the object (names, quantities): made one safe line like every other text.
-decision refuse(int code, std::string_view message) {
+// `findings`: those of an earlier step, kept.
+decision refuse(int code, std::string_view message, std::vector<finding> findings = {}) {
   decision d;
   d.allowed = false;
   d.code = code;
   d.message = one_line(message, 1024);
+  d.findings = std::move(findings);
   return d;
 }
 
@@ -294,23 +296,27 @@ decision mutate(const admission_request& request, boost::json::value& object, co
 }
 
 // The validation step on `object`: the request's own, or the one the mutation produced.
+// `earlier_findings` (the mutation's, in the admit chain) come first in the decision's findings:
+// its own are appended to the same vector rather than merged into a third.
 decision validate(const admission_request& request, const boost::json::value& object, const policy_set& policies,
-                  const evaluation_context& context) {
+                  const evaluation_context& context, std::vector<finding> earlier_findings = {}) {
+  decision d;
+  d.findings = std::move(earlier_findings);
   subject_read read = read_subject(request, object);
-  if (read.result == subject_read::status::not_evaluated) return {};
-  if (read.result == subject_read::status::invalid) return refuse(400, read.problem);
+  if (read.result == subject_read::status::not_evaluated) return d;
+  if (read.result == subject_read::status::invalid) return refuse(400, read.problem, std::move(d.findings));
   const request_subject& s = read.subject;
-  if (!s.runtime_class || !is_peer_runtime_class(policies, *s.runtime_class)) return {};
-  if (!s.namespace_problem.empty()) return refuse(400, s.namespace_problem);
+  if (!s.runtime_class || !is_peer_runtime_class(policies, *s.runtime_class)) return d;
+  if (!s.namespace_problem.empty()) return refuse(400, s.namespace_problem, std::move(d.findings));
   if (s.namespace_name.empty())
-    return refuse(400, "the request has no namespace: cannot tell whether peer pods are allowed");
+    return refuse(400, "the request has no namespace: cannot tell whether peer pods are allowed",
+                  std::move(d.findings));
   // An UPDATE that keeps the runtime class does not introduce a peer pod: the object passed (or
   // predates) admission. Blocking it would block scaling, relabelling and finalizer removal; only
   // a bigger or different VM than before is checked, by the VM policies.
   const bool keeps_runtime_class =
       request.op == operation::update && old_runtime_class(request, s.kind) == s.runtime_class;
 
-  decision d;
   std::vector<std::string> denials;
   exception_uses uses;
   if (!keeps_runtime_class) {
@@ -334,8 +340,7 @@ decision admit(const admission_request& request, boost::json::value& object, con
                const evaluation_context& context) {
   decision mutation = mutate(request, object, policies);
   if (!mutation.allowed) return mutation;
-  decision validation = validate(request, object, policies, context);
-  validation.findings.insert(validation.findings.begin(), mutation.findings.begin(), mutation.findings.end());
+  decision validation = validate(request, object, policies, context, std::move(mutation.findings));
   if (validation.allowed) move_keeping_storage(validation.patch, std::move(mutation.patch));
   return validation;
 }
