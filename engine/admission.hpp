@@ -3,6 +3,7 @@
 // webhook/review_codec), and the decision the chain returns. Plain data, no I/O.
 
 #include <boost/json/array.hpp>
+#include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 #include <memory>
 #include <optional>
@@ -25,17 +26,24 @@ struct group_version_kind {
 // and kind: "apps/v1" is group "apps", version "v1"; "v1" is the core group "", version "v1".
 group_version_kind kind_of_object(std::string_view api_version, std::string_view kind);
 
+// The uid and the user are JSON strings, like the objects: the webhook's decoder moves them out
+// of the review it parsed into its per-request arena instead of copying them to the heap.
 struct user_info {
-  std::string username;
-  std::vector<std::string> groups;
+  boost::json::string username;
+  boost::json::array groups;  // strings only: the decoder refuses a review with any other
 };
 
 struct admission_request {
   admission_request() = default;
-  // Objects live in `storage`: the webhook decodes each review into a per-request arena.
-  explicit admission_request(boost::json::storage_ptr storage) : object(storage), old_object(std::move(storage)) {}
+  // The uid, user and objects live in `storage`: the webhook decodes each review into a
+  // per-request arena.
+  explicit admission_request(boost::json::storage_ptr storage)
+      : uid(storage),
+        user{boost::json::string(storage), boost::json::array(storage)},
+        object(storage),
+        old_object(std::move(storage)) {}
 
-  std::string uid;
+  boost::json::string uid;
   group_version_kind kind;     // request.kind: what the object is
   std::string sub_resource;    // "" for the main resource
   std::string name;            // "" on CREATE with generateName

@@ -23,11 +23,13 @@ const char* to_string(step_kind s) {
 namespace {
 
 // Refusals can quote the object (names, quantities): made one safe line like every other text.
-decision refuse(int code, std::string_view message) {
+// `findings`: those of an earlier step, kept.
+decision refuse(int code, std::string_view message, std::vector<finding> findings = {}) {
   decision d;
   d.allowed = false;
   d.code = code;
   d.message = one_line(message, 1024);
+  d.findings = std::move(findings);
   return d;
 }
 
@@ -47,7 +49,8 @@ bool is_peer_runtime_class(const policy_set& policies, const std::string& rc) {
 
 bool is_exempt(const name_matcher& usernames, const name_matcher& groups, const user_info& user) {
   return usernames.matches(user.username) ||
-         std::any_of(user.groups.begin(), user.groups.end(), [&](const std::string& g) { return groups.matches(g); });
+         std::any_of(user.groups.begin(), user.groups.end(),
+                     [&](const boost::json::value& g) { return groups.matches(g.get_string()); });
 }
 
 // Adds a violation's consequences to the decision, one per action of its policy: a denial
@@ -68,7 +71,7 @@ void apply_actions(decision& d, std::vector<std::string>& denials, finding f) {
 }
 
 std::string default_violation_message(const peer_pod_policy& p, const request_subject& s) {
-  return s.kind_name + " \"" + s.display_name + "\" uses runtimeClassName \"" + *s.runtime_class +
+  return s.kind_name + " \"" + s.display_name() + "\" uses runtimeClassName \"" + *s.runtime_class +
          "\", which is not allowed in namespace \"" + s.namespace_name + "\" (allowed: " + p.allowed_summary + ")";
 }
 
@@ -127,7 +130,7 @@ void check_policies(const request_subject& s, const admission_request& request, 
     if (!names_class(p.runtime_class_names, *s.runtime_class)) continue;
     if (is_exempt(p.exempt_usernames, p.exempt_groups, request.user)) {
       f.result = finding_result::skip;
-      f.message = "user \"" + request.user.username + "\" is exempt";
+      f.message = "user \"" + std::string(request.user.username) + "\" is exempt";
       d.findings.push_back(std::move(f));
       continue;
     }
@@ -144,7 +147,7 @@ void check_policies(const request_subject& s, const admission_request& request, 
     f.message =
         p.message.empty()
             ? default_violation_message(p, s)
-            : expand_message(p.message, {p.name, s.namespace_name, *s.runtime_class, s.kind_name, s.display_name});
+            : expand_message(p.message, {p.name, s.namespace_name, *s.runtime_class, s.kind_name, s.display_name()});
     apply_actions(d, denials, std::move(f));
   }
 }
@@ -217,7 +220,7 @@ void check_vm_policies(const request_subject& s, const admission_request& reques
       for (vm::vm_rule rule : vm::all_vm_rules)
         if (rules.contains(rule))
           d.findings.push_back({p.name, rule_of(rule), p.actions, finding_result::skip,
-                                "user \"" + request.user.username + "\" is exempt"});
+                                "user \"" + std::string(request.user.username) + "\" is exempt"});
       continue;
     }
     if (keeps_runtime_class) {
@@ -236,7 +239,8 @@ void check_vm_policies(const request_subject& s, const admission_request& reques
     }
     if (!asked) asked = requested_vm(s, object, s.pod_spec, policies);
     const std::vector<vm::vm_violation> violations = vm::check(*asked, p.limits, context.digests, rules);
-    const vm::vm_message_subject subject{s.kind_name, s.display_name, s.namespace_name, *s.runtime_class};
+    const std::string display_name = s.display_name();
+    const vm::vm_message_subject subject{s.kind_name, display_name, s.namespace_name, *s.runtime_class};
     for (vm::vm_rule rule : vm::all_vm_rules) {
       if (!rules.contains(rule)) continue;
       finding f{p.name, rule_of(rule), p.actions};
@@ -279,7 +283,7 @@ decision mutate(const admission_request& request, boost::json::value& object, co
   }
   patch_mutation result = mutate_peer_pod_in_place(object, m->extended_resource, m->sizing_annotations);
   if (result.refused) {
-    decision refused = refuse(400, "[" + m->name + "] peer pod \"" + s.display_name + "\" cannot be prepared for " +
+    decision refused = refuse(400, "[" + m->name + "] peer pod \"" + s.display_name() + "\" cannot be prepared for " +
                                        m->extended_resource + " accounting: " + result.reason);
     f.result = finding_result::error;
     f.message = result.reason;
@@ -292,23 +296,27 @@ decision mutate(const admission_request& request, boost::json::value& object, co
 }
 
 // The validation step on `object`: the request's own, or the one the mutation produced.
+// `earlier_findings` (the mutation's, in the admit chain) come first in the decision's findings:
+// its own are appended to the same vector rather than merged into a third.
 decision validate(const admission_request& request, const boost::json::value& object, const policy_set& policies,
-                  const evaluation_context& context) {
+                  const evaluation_context& context, std::vector<finding> earlier_findings = {}) {
+  decision d;
+  d.findings = std::move(earlier_findings);
   subject_read read = read_subject(request, object);
-  if (read.result == subject_read::status::not_evaluated) return {};
-  if (read.result == subject_read::status::invalid) return refuse(400, read.problem);
+  if (read.result == subject_read::status::not_evaluated) return d;
+  if (read.result == subject_read::status::invalid) return refuse(400, read.problem, std::move(d.findings));
   const request_subject& s = read.subject;
-  if (!s.runtime_class || !is_peer_runtime_class(policies, *s.runtime_class)) return {};
-  if (!s.namespace_problem.empty()) return refuse(400, s.namespace_problem);
+  if (!s.runtime_class || !is_peer_runtime_class(policies, *s.runtime_class)) return d;
+  if (!s.namespace_problem.empty()) return refuse(400, s.namespace_problem, std::move(d.findings));
   if (s.namespace_name.empty())
-    return refuse(400, "the request has no namespace: cannot tell whether peer pods are allowed");
+    return refuse(400, "the request has no namespace: cannot tell whether peer pods are allowed",
+                  std::move(d.findings));
   // An UPDATE that keeps the runtime class does not introduce a peer pod: the object passed (or
   // predates) admission. Blocking it would block scaling, relabelling and finalizer removal; only
   // a bigger or different VM than before is checked, by the VM policies.
   const bool keeps_runtime_class =
       request.op == operation::update && old_runtime_class(request, s.kind) == s.runtime_class;
 
-  decision d;
   std::vector<std::string> denials;
   exception_uses uses;
   if (!keeps_runtime_class) {
@@ -332,8 +340,7 @@ decision admit(const admission_request& request, boost::json::value& object, con
                const evaluation_context& context) {
   decision mutation = mutate(request, object, policies);
   if (!mutation.allowed) return mutation;
-  decision validation = validate(request, object, policies, context);
-  validation.findings.insert(validation.findings.begin(), mutation.findings.begin(), mutation.findings.end());
+  decision validation = validate(request, object, policies, context, std::move(mutation.findings));
   if (validation.allowed) move_keeping_storage(validation.patch, std::move(mutation.patch));
   return validation;
 }

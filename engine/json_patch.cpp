@@ -13,16 +13,6 @@ namespace {
 
 namespace json = boost::json;
 
-// Appends "/" and the escaped token without a temporary string: diff visits every key.
-void append_escaped(std::string& path, std::string_view token) {
-  path += '/';
-  for (char c : token) {
-    if (c == '~') path += "~0";
-    else if (c == '/') path += "~1";
-    else path += c;
-  }
-}
-
 // `path` is the pointer of `from`/`to`; children extend it in place and restore it, so an
 // unchanged subtree costs one visit per node and no allocation. Containers are recursed into
 // rather than compared whole first, which would visit deep subtrees once per level.
@@ -32,7 +22,7 @@ void diff_into(const json::value& from, const json::value& to, std::string& path
     const json::object& a = from.get_object();
     const json::object& b = to.get_object();
     for (const auto& entry : a) {
-      append_escaped(path, entry.key());
+      append_token(path, entry.key());
       const json::value* other = b.if_contains(entry.key());
       if (other == nullptr) {
         append_operation(ops, "remove", path);
@@ -43,7 +33,7 @@ void diff_into(const json::value& from, const json::value& to, std::string& path
     }
     for (const auto& entry : b) {
       if (a.contains(entry.key())) continue;
-      append_escaped(path, entry.key());
+      append_token(path, entry.key());
       append_operation(ops, "add", path, &entry.value());
       path.resize(length);
     }
@@ -272,6 +262,16 @@ void append_operation(json::array& ops, std::string_view op, std::string_view pa
   ops.emplace_back(std::move(operation));
 }
 
+// Without a temporary string: diff visits every key.
+void append_token(std::string& pointer, std::string_view token) {
+  pointer += '/';
+  for (char c : token) {
+    if (c == '~') pointer += "~0";
+    else if (c == '/') pointer += "~1";
+    else pointer += c;
+  }
+}
+
 std::string escape_token(std::string_view token) {
   std::string out;
   out.reserve(token.size());
@@ -287,7 +287,7 @@ std::string escape_token(std::string_view token) {
   return out;
 }
 
-void diff_at(const boost::json::value& from, const boost::json::value& to, std::string path, boost::json::array& ops) {
+void diff_at(const boost::json::value& from, const boost::json::value& to, std::string& path, boost::json::array& ops) {
   diff_into(from, to, path, ops);
 }
 

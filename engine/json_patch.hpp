@@ -12,6 +12,10 @@ namespace peergate::json_patch {
 // Escapes one reference token: "kata.peerpods.io/vm" -> "kata.peerpods.io~1vm".
 std::string escape_token(std::string_view token);
 
+// Appends "/" and the escaped token to `pointer`: a pointer built in a reused buffer needs no
+// temporary string per token.
+void append_token(std::string& pointer, std::string_view token);
+
 // Appends {"op": op, "path": path, "value": *value} (no "value" when it is nullptr) to `ops`,
 // built in the storage of `ops`: the mutation builds its patch in the review's arena, and a
 // value moved into an array of another storage would be copied.
@@ -24,8 +28,9 @@ void append_operation(boost::json::array& ops, std::string_view op, std::string_
 boost::json::array diff(const boost::json::value& from, const boost::json::value& to);
 
 // The same for two values that sit at pointer `path` in their documents; the operations are
-// appended to `ops`.
-void diff_at(const boost::json::value& from, const boost::json::value& to, std::string path, boost::json::array& ops);
+// appended to `ops`. `path` is extended while children are visited and is as it was on return:
+// the caller's buffer is reused, not copied.
+void diff_at(const boost::json::value& from, const boost::json::value& to, std::string& path, boost::json::array& ops);
 
 // Applies `ops` (add, remove, replace, move, copy, test) to `doc` in order. On failure returns
 // false, sets *error ("op 2 (remove /spec/x): path does not exist") and leaves `doc` in an

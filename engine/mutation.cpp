@@ -199,6 +199,10 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
   json::object& out = *pod_object;
   move_keeping_storage(result.patch, json::array(storage));
   json::array& ops = result.patch;
+  // Every pointer of the patch is built in this one buffer, reserved once for the longest
+  // (an annotation's: "/metadata/annotations/io.katacontainers.config.hypervisor.default_memory").
+  std::string path;
+  path.reserve(128);
 
   if (sizing_annotations) {
     const std::int64_t vcpus = size.vcpus;
@@ -229,8 +233,9 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
         for (const auto& [key, value] : wanted) {
           const json::value* current = existing.if_contains(key);
           if (current != nullptr && *current == value) continue;
-          json_patch::append_operation(ops, current ? "replace" : "add",
-                                       "/metadata/annotations/" + json_patch::escape_token(key), &value);
+          path = "/metadata/annotations";
+          json_patch::append_token(path, key);
+          json_patch::append_operation(ops, current ? "replace" : "add", path, &value);
           existing[key] = value;
         }
       }
@@ -247,7 +252,6 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
   const json::value empty = json::object(storage);
   json::object& out_spec = out["spec"].get_object();
   // initContainers first: their resources are emptied whatever containers[0] gets.
-  std::string path;
   for (const char* list_name : {"initContainers", "containers"}) {
     json::value* list = out_spec.if_contains(list_name);
     if (list == nullptr || !list->is_array()) continue;

@@ -63,7 +63,7 @@ bool requests_resource(const boost::json::object& pod_spec, std::string_view res
 bool needs_requests_from_limits(const boost::json::object& pod_spec);
 void default_requests_from_limits(boost::json::object& pod_spec);
 
-// metadata.<field> of an object as a string, or "".
-std::string metadata_string(const boost::json::value& object, std::string_view field);
+// metadata.<field> of an object as a string, or "": a view into `object`.
+std::string_view metadata_string(const boost::json::value& object, std::string_view field);
 
 }  // namespace peergate

@@ -53,19 +53,26 @@ subject_read read_subject(const admission_request& request, const boost::json::v
     if (std::string problem = old_object_type_problem(request, *kind); !problem.empty()) return invalid(problem);
   s.runtime_class = rc.name;
 
-  const std::string object_namespace = metadata_string(object, "namespace");
+  const std::string_view object_namespace = metadata_string(object, "namespace");
   if (!request.namespace_name.empty() && !object_namespace.empty() && object_namespace != request.namespace_name)
-    s.namespace_problem = "the object's metadata.namespace \"" + object_namespace +
+    s.namespace_problem = "the object's metadata.namespace \"" + std::string(object_namespace) +
                           "\" differs from the request namespace \"" + request.namespace_name + "\"";
-  s.namespace_name = request.namespace_name.empty() ? object_namespace : request.namespace_name;
+  s.namespace_name = request.namespace_name.empty() ? object_namespace : std::string_view(request.namespace_name);
 
   s.name = metadata_string(object, "name");
   if (s.name.empty()) s.name = request.name;
   s.generate_name = metadata_string(object, "generateName");
-  s.display_name = s.name;
-  if (s.display_name.empty())
-    s.display_name = s.generate_name.empty() ? std::string("(unnamed)") : s.generate_name + "*";
   out.result = subject_read::status::evaluate;
+  return out;
+}
+
+std::string request_subject::display_name() const {
+  if (!name.empty()) return std::string(name);
+  if (generate_name.empty()) return "(unnamed)";
+  std::string out;
+  out.reserve(generate_name.size() + 1);
+  out += generate_name;
+  out += '*';
   return out;
 }
 

@@ -4,21 +4,25 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/admission.hpp"
 #include "engine/pod_template.hpp"
 
 namespace peergate {
 
+// `pod_spec`, `name` and `generate_name` point into the object read_subject was given (or the
+// request): valid while that object lives unchanged, as long as the request's own decision.
 struct request_subject {
   evaluated_kind kind = evaluated_kind::pod;
   std::string kind_name;  // "Pod", "Deployment", ...
   const boost::json::object* pod_spec = nullptr;
   std::optional<std::string> runtime_class;
   std::string namespace_name;
-  std::string name;           // metadata.name, else request.name; "" before the apiserver names it
-  std::string generate_name;  // metadata.generateName, "" when none
-  std::string display_name;   // name, or generateName followed by "*", for messages
+  std::string_view name;           // metadata.name, else request.name; "" before the apiserver names it
+  std::string_view generate_name;  // metadata.generateName, "" when none
+  // name, or generateName followed by "*", for messages: made only when a message needs it.
+  std::string display_name() const;
   // Set when metadata.namespace and the request namespace disagree. Only a request that a
   // policy or the mutation is about is refused for it: an ordinary pod is none of our business.
   std::string namespace_problem;

@@ -71,7 +71,7 @@ std::string document_too_large_message(std::size_t max_document_bytes) {
 handler_result handle_review(evaluate_fn evaluate, const void* context, std::string_view body,
                              std::size_t max_document_bytes, const review_codec& codec) {
   handler_result out;
-  std::string api_version = "admission.k8s.io/v1";
+  std::string_view api_version = "admission.k8s.io/v1";  // decoded_review's, static text
   // Everything the review takes from the heap beyond the first block, counted and capped.
   document_budget budget(max_document_bytes);
   try {

@@ -17,32 +17,46 @@ constexpr std::string_view v1beta1 = "admission.k8s.io/v1beta1";
 
 // Reads optional string fields; a present field of another type is an error.
 struct field_reader {
-  const json::object& from;
-  std::string path;
+  json::object& from;
+  std::string_view path;  // a literal: the message is made only when a field is wrong
   std::string error;
 
-  const json::value* get(std::string_view key) {
+  json::value* get(std::string_view key) {
     auto it = from.find(key);
     return it == from.end() || it->value().is_null() ? nullptr : &it->value();
   }
-  bool read_string(std::string_view key, std::string& out, bool required = false) {
-    const json::value* v = get(key);
+  // `out` views the document's string: for fields only compared while decoding.
+  bool read_view(std::string_view key, std::string_view& out, bool required = false) {
+    json::value* v = get(key);
     if (!v) {
-      if (required) error = path + "." + std::string(key) + " is required";
+      if (required) error = std::string(path) + "." + std::string(key) + " is required";
       return !required;
     }
     if (!v->is_string()) {
-      error = path + "." + std::string(key) + " must be a string";
+      error = std::string(path) + "." + std::string(key) + " must be a string";
       return false;
     }
-    out = std::string(v->get_string());
+    out = v->get_string();
+    return true;
+  }
+  bool read_string(std::string_view key, std::string& out, bool required = false) {
+    std::string_view text;
+    if (!read_view(key, text, required)) return false;
+    out = text;
+    return true;
+  }
+  // Moves the string out of the document: no copy when `out` has the document's storage.
+  bool take_string(std::string_view key, json::string& out, bool required = false) {
+    std::string_view text;
+    if (!read_view(key, text, required)) return false;
+    if (json::value* v = get(key)) out = std::move(v->get_string());
     return true;
   }
 };
 
-bool decode_gvk(const json::value* v, const std::string& path, group_version_kind& out, std::string& error) {
+bool decode_gvk(json::value* v, std::string_view path, group_version_kind& out, std::string& error) {
   if (!v || !v->is_object()) {
-    error = path + " must be an object {group, version, kind}";
+    error = std::string(path) + " must be an object {group, version, kind}";
     return false;
   }
   field_reader r{v->get_object(), path};
@@ -54,18 +68,19 @@ bool decode_gvk(const json::value* v, const std::string& path, group_version_kin
   return true;
 }
 
-bool decode_user(const json::value* v, user_info& out, std::string& error) {
+// Moves the username and groups out of the document (into `out`, of the same storage).
+bool decode_user(json::value* v, user_info& out, std::string& error) {
   if (!v) return true;
   if (!v->is_object()) {
     error = "request.userInfo must be an object";
     return false;
   }
   field_reader r{v->get_object(), "request.userInfo"};
-  if (!r.read_string("username", out.username)) {
+  if (!r.take_string("username", out.username)) {
     error = r.error;
     return false;
   }
-  if (const json::value* groups = r.get("groups")) {
+  if (json::value* groups = r.get("groups")) {
     if (!groups->is_array()) {
       error = "request.userInfo.groups must be a list of strings";
       return false;
@@ -75,13 +90,13 @@ bool decode_user(const json::value* v, user_info& out, std::string& error) {
         error = "request.userInfo.groups must be a list of strings";
         return false;
       }
-      out.groups.emplace_back(g.get_string());
     }
+    out.groups = std::move(groups->get_array());
   }
   return true;
 }
 
-bool decode_operation(const std::string& text, operation& out) {
+bool decode_operation(std::string_view text, operation& out) {
   if (text == "CREATE") out = operation::create;
   else if (text == "UPDATE") out = operation::update;
   else if (text == "DELETE") out = operation::remove;
@@ -155,18 +170,21 @@ decode_result decode_review(json::value&& document) {
   }
   field_reader r{*top, ""};
   decoded_review review{{}, admission_request(document.storage())};
-  std::string kind;
-  if (!r.read_string("kind", kind) || !r.read_string("apiVersion", review.api_version)) {
+  std::string_view kind;
+  std::string_view api_version;
+  if (!r.read_view("kind", kind) || !r.read_view("apiVersion", api_version)) {
     out.error = r.error.substr(1);  // drop the leading '.'
     return out;
   }
   if (kind != "AdmissionReview") {
     out.error = kind.empty() ? "not an AdmissionReview: \"kind\" is missing"
-                             : "not an AdmissionReview: kind is \"" + kind + "\"";
+                             : "not an AdmissionReview: kind is \"" + std::string(kind) + "\"";
     return out;
   }
-  if (review.api_version != v1 && review.api_version != v1beta1) {
-    out.error = "unsupported AdmissionReview apiVersion \"" + review.api_version +
+  if (api_version == v1) review.api_version = v1;
+  else if (api_version == v1beta1) review.api_version = v1beta1;
+  else {
+    out.error = "unsupported AdmissionReview apiVersion \"" + std::string(api_version) +
                 "\" (expected admission.k8s.io/v1 or admission.k8s.io/v1beta1)";
     return out;
   }
@@ -178,8 +196,8 @@ decode_result decode_review(json::value&& document) {
   json::object& request = request_it->value().get_object();
   field_reader q{request, "request"};
   admission_request& req = review.request;
-  std::string op;
-  if (!q.read_string("uid", req.uid, true) || !q.read_string("operation", op, true) ||
+  std::string_view op;
+  if (!q.take_string("uid", req.uid, true) || !q.read_view("operation", op, true) ||
       !q.read_string("subResource", req.sub_resource) || !q.read_string("name", req.name) ||
       !q.read_string("namespace", req.namespace_name)) {
     out.error = q.error;
@@ -190,7 +208,7 @@ decode_result decode_review(json::value&& document) {
     return out;
   }
   if (!decode_operation(op, req.op)) {
-    out.error = "request.operation \"" + op + "\" is not one of CREATE, UPDATE, DELETE, CONNECT";
+    out.error = "request.operation \"" + std::string(op) + "\" is not one of CREATE, UPDATE, DELETE, CONNECT";
     return out;
   }
   if (!decode_gvk(q.get("kind"), "request.kind", req.kind, out.error) ||

@@ -10,7 +10,9 @@
 namespace peergate::webhook {
 
 struct decoded_review {
-  std::string api_version;  // "admission.k8s.io/v1" or "admission.k8s.io/v1beta1", echoed back
+  // "admission.k8s.io/v1" or "admission.k8s.io/v1beta1", echoed back: a view of the codec's own
+  // static text, never of the body, so it outlives the review's arena.
+  std::string_view api_version;
   admission_request request;
 };
 

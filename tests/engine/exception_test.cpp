@@ -85,7 +85,7 @@ admission_request request_for(json::value object, std::string ns, std::string us
   r.uid = "u1";
   r.kind = kind_of_object(object.at("apiVersion").as_string(), object.at("kind").as_string());
   r.namespace_name = std::move(ns);
-  r.user = {std::move(user), {"system:authenticated"}};
+  r.user = {json::string(user), {"system:authenticated"}};
   r.object = std::move(object);
   return r;
 }

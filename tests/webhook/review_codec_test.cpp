@@ -55,7 +55,7 @@ TEST_CASE("the upstream AdmissionReview fixture decodes field by field") {
   CHECK(q.namespace_name == "namespaceValue");
   CHECK(q.op == operation::update);
   CHECK(q.user.username == "usernameValue");
-  CHECK(q.user.groups == std::vector<std::string>{"groupsValue"});
+  CHECK(q.user.groups == json::array{"groupsValue"});
   CHECK(q.object.at("kind") == "CustomType");
   CHECK(q.old_object.at("spec").at("replicas") == 1);
   CHECK(q.dry_run);
