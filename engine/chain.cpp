@@ -1,6 +1,7 @@
 #include "engine/chain.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "engine/messages.hpp"
 #include "engine/mutation.hpp"
@@ -239,8 +240,9 @@ void check_vm_policies(const request_subject& s, const admission_request& reques
     }
     if (!asked) asked = requested_vm(s, object, s.pod_spec, policies);
     const std::vector<vm::vm_violation> violations = vm::check(*asked, p.limits, context.digests, rules);
-    const std::string display_name = s.display_name();
-    const vm::vm_message_subject subject{s.kind_name, display_name, s.namespace_name, *s.runtime_class};
+    // The subject's display name is made only for a message: most reviews pass every rule.
+    std::optional<std::string> display_name;
+    d.findings.reserve(d.findings.size() + vm::all_vm_rules.size());
     for (vm::vm_rule rule : vm::all_vm_rules) {
       if (!rules.contains(rule)) continue;
       finding f{p.name, rule_of(rule), p.actions};
@@ -250,6 +252,8 @@ void check_vm_policies(const request_subject& s, const admission_request& reques
         d.findings.push_back(std::move(f));  // pass
         continue;
       }
+      if (!display_name) display_name = s.display_name();
+      const vm::vm_message_subject subject{s.kind_name, *display_name, s.namespace_name, *s.runtime_class};
       f.result = finding_result::violation;
       f.message = p.message.empty() ? vm::default_vm_message(*violated, subject)
                                     : vm::expand_vm_message(p.message, p.name, subject, *violated);
