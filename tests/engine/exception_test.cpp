@@ -80,7 +80,7 @@ json::value pod(const std::string& name, const std::string& generate_name = {}) 
   return p;
 }
 
-admission_request request_for(json::value object, std::string ns, std::string user = "alice") {
+admission_request request_for(json::value object, std::string ns, std::string_view user = "alice") {
   admission_request r;
   r.uid = "u1";
   r.kind = kind_of_object(object.at("apiVersion").as_string(), object.at("kind").as_string());
