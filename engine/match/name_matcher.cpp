@@ -137,7 +137,9 @@ std::vector<std::size_t> name_matcher::matching_patterns(std::string_view name) 
 }
 
 bool name_matcher::matches(std::string_view name) const {
-  if (state_->exact.contains(name)) return true;
+  // Most lists (exempt users and groups above all) are empty or hold no exact name: then the
+  // name is not hashed. Every review asks them for the user and each of its groups.
+  if (!state_->exact.empty() && state_->exact.contains(name)) return true;
   return state_->regexes && state_->regexes->Match(name, nullptr);
 }
 
