@@ -100,9 +100,16 @@ std::int64_t clamp_to_int64(int128 v) {
   return static_cast<std::int64_t>(v);
 }
 
-}  // namespace
+// What the grammar reads in a quantity's text; the value is the digits (integer and fraction run
+// together) times 10^-fraction_digits, times the suffix's power of its base.
+struct quantity_parts {
+  bool negative = false;
+  std::string_view int_digits;
+  std::string_view frac_digits;
+  suffix_value suffix;
+};
 
-std::optional<quantity> quantity::parse(std::string_view text, std::string* error) {
+std::optional<quantity_parts> read_parts(std::string_view text, std::string* error) {
   if (text.empty()) {
     fail(error, "empty quantity");
     return std::nullopt;
@@ -173,6 +180,14 @@ std::optional<quantity> quantity::parse(std::string_view text, std::string* erro
     return std::nullopt;
   }
 
+  return quantity_parts{negative, int_digits, frac_digits, suffix};
+}
+
+// The magnitude in nano-units, rounded up, computed on a decimal digit string: right for any
+// number of digits and any exponent, and the reference for small_magnitude below.
+std::optional<int128> magnitude_from_digit_strings(const quantity_parts& parts, std::string* error) {
+  const std::string_view int_digits = parts.int_digits, frac_digits = parts.frac_digits;
+  const suffix_value suffix = parts.suffix;
   // The value is digits * 10^exp10 nano-units, digits being integer and fraction run together.
   std::string digits;
   digits.reserve(int_digits.size() + frac_digits.size());
@@ -182,7 +197,7 @@ std::optional<quantity> quantity::parse(std::string_view text, std::string* erro
   if (suffix.base == 10) exp10 += suffix.power;
 
   const std::size_t first = digits.find_first_not_of('0');
-  if (first == std::string::npos) return quantity{};  // zero, whatever the sign or suffix
+  if (first == std::string::npos) return 0;  // zero, whatever the sign or suffix
   const std::size_t last = digits.find_last_not_of('0');
   exp10 += static_cast<std::int64_t>(digits.size() - 1 - last);
   digits = digits.substr(first, last - first + 1);
@@ -206,8 +221,67 @@ std::optional<quantity> quantity::parse(std::string_view text, std::string* erro
     return std::nullopt;
   }
 
+  return nanos;
+}
+
+// The same in 128-bit integers, for a number of at most 18 digits and a small scale: every
+// quantity of a real pod spec ("500m", "2Gi", "1.5"), which the digit strings made 5% of a
+// review's time. nullopt when the number is outside that range (the caller then uses the
+// digit strings). The value may be above max_nanos: the caller refuses it.
+std::optional<int128> small_magnitude(const quantity_parts& parts) {
+  static constexpr std::array<std::uint64_t, 20> powers_of_ten = [] {
+    std::array<std::uint64_t, 20> p{};
+    p[0] = 1;
+    for (std::size_t i = 1; i < p.size(); ++i) p[i] = p[i - 1] * 10;
+    return p;
+  }();
+  const std::size_t frac_size = parts.frac_digits.size();
+  if (parts.int_digits.size() + frac_size > 18) return std::nullopt;
+  std::uint64_t digits = 0;  // below 10^18
+  for (char c : parts.int_digits) digits = digits * 10 + static_cast<std::uint64_t>(c - '0');
+  for (char c : parts.frac_digits) digits = digits * 10 + static_cast<std::uint64_t>(c - '0');
+  if (parts.suffix.base == 2) {
+    if (frac_size > 9) return std::nullopt;
+    const int128 scaled = static_cast<int128>(digits) * powers_of_ten[9 - frac_size];  // below 10^27
+    // Shifted by at most 60 (Ei), a value below 2^66 stays below 2^126.
+    if (scaled >= (static_cast<int128>(1) << 66)) return std::nullopt;
+    return scaled << parts.suffix.power;
+  }
+  const std::int64_t exp10 = 9 - static_cast<std::int64_t>(frac_size) + parts.suffix.power;
+  if (exp10 >= 0) {
+    if (exp10 > 19) return std::nullopt;  // 10^18 * 10^19 still fits; more would not
+    return static_cast<int128>(digits) * powers_of_ten[static_cast<std::size_t>(exp10)];
+  }
+  if (exp10 < -19) return std::nullopt;
+  // Below one nano-unit the magnitude rounds up, as Kubernetes does.
+  const std::uint64_t divisor = powers_of_ten[static_cast<std::size_t>(-exp10)];
+  return static_cast<int128>(digits / divisor + (digits % divisor != 0 ? 1 : 0));
+}
+
+}  // namespace
+
+std::optional<quantity> quantity::parse(std::string_view text, std::string* error) {
+  const std::optional<quantity_parts> parts = read_parts(text, error);
+  if (!parts) return std::nullopt;
+  std::optional<int128> magnitude = small_magnitude(*parts);
+  if (magnitude && *magnitude > max_nanos) {
+    fail(error, "value too large");
+    return std::nullopt;
+  }
+  if (!magnitude) magnitude = magnitude_from_digit_strings(*parts, error);
+  if (!magnitude) return std::nullopt;
   quantity q;
-  q.nanos_ = negative ? -nanos : nanos;
+  q.nanos_ = parts->negative ? -*magnitude : *magnitude;
+  return q;
+}
+
+std::optional<quantity> quantity::parse_reference(std::string_view text, std::string* error) {
+  const std::optional<quantity_parts> parts = read_parts(text, error);
+  if (!parts) return std::nullopt;
+  const std::optional<int128> magnitude = magnitude_from_digit_strings(*parts, error);
+  if (!magnitude) return std::nullopt;
+  quantity q;
+  q.nanos_ = parts->negative ? -*magnitude : *magnitude;
   return q;
 }
 

@@ -1,6 +1,9 @@
 #include "engine/quantity.hpp"
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <iterator>
+#include <random>
 #include <string>
 
 using peergate::quantity;
@@ -192,4 +195,51 @@ TEST_CASE("quantity: errors say what is wrong") {
 TEST_CASE("quantity: a null error pointer is allowed") {
   CHECK_FALSE(quantity::parse("1Kb", nullptr).has_value());
   CHECK(quantity::parse("1Ki", nullptr).has_value());
+}
+
+// quantity::parse computes small numbers in 128-bit integers and leaves the rest to the digit
+// strings of parse_reference: the two must agree on the value or on the error, whatever the
+// text. The generator covers the fast path's edges (18 and 19 digits, fractions of 9 and 10
+// digits, exponents around +-19, every suffix, values around the int64 cap); the quantity fuzz
+// target does the same on any bytes.
+TEST_CASE("quantity: parse agrees with parse_reference, value or error") {
+  std::mt19937_64 random(20261202);
+  const char* suffixes[] = {"",   "n",  "u",  "m",  "k", "M", "G",  "T",  "P", "E",   "Ki", "Mi",
+                            "Gi", "Ti", "Pi", "Ei", "e", "E", "e-", "e+", "x", "KiB", "i"};
+  const auto digits = [&](std::size_t count) {
+    std::string out;
+    for (std::size_t i = 0; i < count; ++i) out += static_cast<char>('0' + random() % 10);
+    return out;
+  };
+  const auto sizes = [&] {  // digit counts, crowded around the fast path's limits
+    const std::size_t edges[] = {0, 1, 2, 3, 8, 9, 10, 17, 18, 19, 20, 28, 30};
+    return random() % 2 ? edges[random() % std::size(edges)] : random() % 12;
+  };
+  std::size_t values = 0, errors = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string text;
+    if (random() % 4 == 0) text += random() % 2 ? "-" : "+";
+    text += digits(sizes());
+    if (random() % 2) text += "." + digits(sizes());
+    const std::string suffix = suffixes[random() % std::size(suffixes)];
+    text += suffix;
+    if (suffix.starts_with("e") || suffix.starts_with("E")) {
+      const long exponent = static_cast<long>(random() % 60) - 30;
+      text += std::to_string(suffix.size() == 1 ? exponent : std::labs(exponent));
+    }
+    std::string fast_error, reference_error;
+    const auto fast = quantity::parse(text, &fast_error);
+    const auto reference = quantity::parse_reference(text, &reference_error);
+    INFO("quantity \"" << text << "\"");
+    REQUIRE(fast.has_value() == reference.has_value());
+    if (fast) {
+      REQUIRE(*fast == *reference);
+      ++values;
+    } else {
+      REQUIRE(fast_error == reference_error);
+      ++errors;
+    }
+  }
+  CHECK(values > 50000);
+  CHECK(errors > 20000);
 }
