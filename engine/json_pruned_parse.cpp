@@ -37,8 +37,8 @@ class pruning_handler {
 
   // For dom_reader, which hands over no event of a value left out: whether the value that
   // begins next is left out (whole, or as an element of an array whose elements are all left
-  // out), whether the array just begun keeps no element, and the word that a value left out is
-  // over (as one scalar's event would say).
+  // out), whether the array just begun keeps no element, and, in place of the events of a value
+  // left out, that it is over (as the event of one scalar would say).
   bool skipping_value() const { return skip_ != skip_mode::none; }
   bool skipping_contents() const { return skip_ == skip_mode::contents && depth_ == 0; }
   void value_skipped() { scalar_skipped(); }
@@ -322,23 +322,18 @@ json::value parse_pruned_text(std::string_view text, bool whole_text, const json
   json::error_code jec;
 
   // simdjson reads whole texts only: a stream's items (parse_pruned_prefix) go to Boost.JSON.
-  if (whole_text) {
-    if (const std::optional<simdjson::dom::element> root = parse_with_simdjson(text)) {
-      used = text.size();
-      if (!dom_reader(handler).value(*root, jec)) {
-        ec = jec;
-        return nullptr;
-      }
-      ec = {};
-      return handler.stack().release();
-    }
+  const std::optional<simdjson::dom::element> root =
+      whole_text ? parse_with_simdjson(text) : std::optional<simdjson::dom::element>();
+  if (root) {
+    used = text.size();
+    dom_reader(handler).value(*root, jec);  // false only with jec set, as basic_parser's handler
+  } else {
+    // Boost.JSON's own tokenizer: the verdict and the error of anything simdjson did not accept.
+    // Not more: a value cut by the end of `text` is an error, not a wait for more bytes. The
+    // parser stops, without an error, where the value and the whitespace after it end.
+    used = parser.write_some(false, text.data(), text.size(), jec);
+    if (!jec && whole_text && used < text.size()) jec = json::error::extra_data;  // as boost::json::parse
   }
-
-  // Boost.JSON's own tokenizer: the verdict and the error of anything simdjson did not accept.
-  // Not more: a value cut by the end of `text` is an error, not a wait for more bytes. The parser
-  // stops, without an error, where the value and the whitespace after it end.
-  used = parser.write_some(false, text.data(), text.size(), jec);
-  if (!jec && whole_text && used < text.size()) jec = json::error::extra_data;  // as boost::json::parse
   if (jec) {
     ec = jec;
     return nullptr;
