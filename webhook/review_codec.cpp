@@ -25,32 +25,39 @@ struct field_reader {
     auto it = from.find(key);
     return it == from.end() || it->value().is_null() ? nullptr : &it->value();
   }
-  // `out` views the document's string: for fields only compared while decoding.
-  bool read_view(std::string_view key, std::string_view& out, bool required = false) {
+  // The string at `key`, checked: nullptr when it is absent (an error when `required`) or not a
+  // string (an error); `ok` says which.
+  json::string* find_string(std::string_view key, bool required, bool& ok) {
     json::value* v = get(key);
+    ok = true;
     if (!v) {
       if (required) error = std::string(path) + "." + std::string(key) + " is required";
-      return !required;
+      ok = !required;
+      return nullptr;
     }
     if (!v->is_string()) {
       error = std::string(path) + "." + std::string(key) + " must be a string";
-      return false;
+      ok = false;
+      return nullptr;
     }
-    out = v->get_string();
-    return true;
+    return &v->get_string();
+  }
+  // `out` views the document's string: for fields only compared while decoding.
+  bool read_view(std::string_view key, std::string_view& out, bool required = false) {
+    bool ok = false;
+    if (const json::string* s = find_string(key, required, ok)) out = *s;
+    return ok;
   }
   bool read_string(std::string_view key, std::string& out, bool required = false) {
-    std::string_view text;
-    if (!read_view(key, text, required)) return false;
-    out = text;
-    return true;
+    bool ok = false;
+    if (const json::string* s = find_string(key, required, ok)) out = *s;
+    return ok;
   }
   // Moves the string out of the document: no copy when `out` has the document's storage.
   bool take_string(std::string_view key, json::string& out, bool required = false) {
-    std::string_view text;
-    if (!read_view(key, text, required)) return false;
-    if (json::value* v = get(key)) out = std::move(v->get_string());
-    return true;
+    bool ok = false;
+    if (json::string* s = find_string(key, required, ok)) out = std::move(*s);
+    return ok;
   }
 };
 
