@@ -13,6 +13,16 @@ namespace {
 
 namespace json = boost::json;
 
+// RFC 6901: '~' is written "~0" and '/' "~1" (a "~1" in a key becomes "~01"). The one escaping
+// loop of escape_token and append_token.
+void append_escaped_token(std::string& out, std::string_view token) {
+  for (char c : token) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+}
+
 // `path` is the pointer of `from`/`to`; children extend it in place and restore it, so an
 // unchanged subtree costs one visit per node and no allocation. Containers are recursed into
 // rather than compared whole first, which would visit deep subtrees once per level.
@@ -265,25 +275,13 @@ void append_operation(json::array& ops, std::string_view op, std::string_view pa
 // Without a temporary string: diff visits every key.
 void append_token(std::string& pointer, std::string_view token) {
   pointer += '/';
-  for (char c : token) {
-    if (c == '~') pointer += "~0";
-    else if (c == '/') pointer += "~1";
-    else pointer += c;
-  }
+  append_escaped_token(pointer, token);
 }
 
 std::string escape_token(std::string_view token) {
   std::string out;
   out.reserve(token.size());
-  for (char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
+  append_escaped_token(out, token);
   return out;
 }
 
