@@ -19,11 +19,16 @@ inline const boost::json::object* object_field(const boost::json::object& o, std
   return object_field(&o, key);
 }
 
-// o[key] as a string; "" when `o` is null, or the member is absent or not a string.
-inline std::string string_field(const boost::json::object* o, std::string_view key) {
+// o[key] as a string; "" when `o` is null, or the member is absent or not a string. The view
+// points into `o`: valid while it lives unchanged.
+inline std::string_view string_view_field(const boost::json::object* o, std::string_view key) {
   if (o == nullptr) return {};
   const boost::json::value* v = o->if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+  return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+}
+// The same, copied.
+inline std::string string_field(const boost::json::object* o, std::string_view key) {
+  return std::string(string_view_field(o, key));
 }
 inline std::string string_field(const boost::json::object& o, std::string_view key) { return string_field(&o, key); }
 

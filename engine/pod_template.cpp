@@ -153,9 +153,7 @@ bool requests_resource(const boost::json::object& pod_spec, std::string_view res
 }
 
 std::string_view metadata_string(const boost::json::value& object, std::string_view field) {
-  const json::object* metadata = object_field(object.if_object(), "metadata");
-  const json::value* v = metadata != nullptr ? metadata->if_contains(field) : nullptr;
-  return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+  return string_view_field(object_field(object.if_object(), "metadata"), field);
 }
 
 namespace {
