@@ -184,7 +184,8 @@ std::optional<quantity_parts> read_parts(std::string_view text, std::string* err
 }
 
 // The magnitude in nano-units, rounded up, computed on a decimal digit string: right for any
-// number of digits and any exponent, and the reference for small_magnitude below.
+// number of digits and any exponent, and the reference for small_magnitude below. A value too
+// large to compute is refused here; one merely above max_nanos is refused by the caller.
 std::optional<int128> magnitude_from_digit_strings(const quantity_parts& parts, std::string* error) {
   const std::string_view int_digits = parts.int_digits, frac_digits = parts.frac_digits;
   const suffix_value suffix = parts.suffix;
@@ -216,18 +217,13 @@ std::optional<int128> magnitude_from_digit_strings(const quantity_parts& parts, 
   // Anything left below one nano-unit rounds the magnitude up, as Kubernetes does. (Multiplying
   // by 2^n can end the digits in zeros again, so the rest is checked, not just its length.)
   if (digits.find_first_not_of('0', static_cast<std::size_t>(integer_digits)) != std::string::npos) ++nanos;
-  if (nanos > max_nanos) {
-    fail(error, "value too large");
-    return std::nullopt;
-  }
-
   return nanos;
 }
 
 // The same in 128-bit integers, for a number of at most 18 digits and a small scale: every
 // quantity of a real pod spec ("500m", "2Gi", "1.5"), which the digit strings made 5% of a
 // review's time. nullopt when the number is outside that range (the caller then uses the
-// digit strings). The value may be above max_nanos: the caller refuses it.
+// digit strings). The value may be above max_nanos: signed_nanos refuses it.
 std::optional<int128> small_magnitude(const quantity_parts& parts) {
   static constexpr std::array<std::uint64_t, 20> powers_of_ten = [] {
     std::array<std::uint64_t, 20> p{};
@@ -258,30 +254,39 @@ std::optional<int128> small_magnitude(const quantity_parts& parts) {
   return static_cast<int128>(digits / divisor + (digits % divisor != 0 ? 1 : 0));
 }
 
-}  // namespace
+// How signed_nanos computes a magnitude: parse's way, or parse_reference's.
+enum class arithmetic { integers_when_small, digit_strings };
 
-std::optional<quantity> quantity::parse(std::string_view text, std::string* error) {
+// The value of `text` in nano-units, or nullopt with *error set.
+std::optional<int128> signed_nanos(std::string_view text, std::string* error, arithmetic way) {
   const std::optional<quantity_parts> parts = read_parts(text, error);
   if (!parts) return std::nullopt;
-  std::optional<int128> magnitude = small_magnitude(*parts);
-  if (magnitude && *magnitude > max_nanos) {
+  std::optional<int128> magnitude;
+  if (way == arithmetic::integers_when_small) magnitude = small_magnitude(*parts);
+  if (!magnitude) magnitude = magnitude_from_digit_strings(*parts, error);
+  if (!magnitude) return std::nullopt;
+  if (*magnitude > max_nanos) {
     fail(error, "value too large");
     return std::nullopt;
   }
-  if (!magnitude) magnitude = magnitude_from_digit_strings(*parts, error);
-  if (!magnitude) return std::nullopt;
+  return parts->negative ? -*magnitude : *magnitude;
+}
+
+}  // namespace
+
+std::optional<quantity> quantity::parse(std::string_view text, std::string* error) {
+  const std::optional<int128> nanos = signed_nanos(text, error, arithmetic::integers_when_small);
+  if (!nanos) return std::nullopt;
   quantity q;
-  q.nanos_ = parts->negative ? -*magnitude : *magnitude;
+  q.nanos_ = *nanos;
   return q;
 }
 
 std::optional<quantity> quantity::parse_reference(std::string_view text, std::string* error) {
-  const std::optional<quantity_parts> parts = read_parts(text, error);
-  if (!parts) return std::nullopt;
-  const std::optional<int128> magnitude = magnitude_from_digit_strings(*parts, error);
-  if (!magnitude) return std::nullopt;
+  const std::optional<int128> nanos = signed_nanos(text, error, arithmetic::digit_strings);
+  if (!nanos) return std::nullopt;
   quantity q;
-  q.nanos_ = parts->negative ? -*magnitude : *magnitude;
+  q.nanos_ = *nanos;
   return q;
 }
 
