@@ -9,7 +9,6 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
@@ -102,13 +101,6 @@ const std::vector<policy_case>& policy_cases() {
   return cases;
 }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Every file under tests/ and samples/ that `peergate audit -f` could be given: JSON, JSON lines,
 // YAML, and the golden cases' standard inputs. Policies and fixtures that are not objects are
 // inputs too: both readings must agree on them as well.
@@ -120,7 +112,7 @@ std::vector<named_input> repository_inputs() {
       const fs::path& p = entry.path();
       const std::string ext = p.extension().string();
       if (ext != ".json" && ext != ".jsonl" && ext != ".yaml" && ext != ".yml" && p.filename() != "stdin") continue;
-      out.push_back({fs::relative(p, PEERGATE_SOURCE_DIR).string(), read_file(p)});
+      out.push_back({fs::relative(p, PEERGATE_SOURCE_DIR).string(), peergate::testing::file_bytes(p)});
     }
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.label < b.label; });

@@ -9,27 +9,20 @@
 #include <algorithm>
 #include <cstddef>
 #include <chrono>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "engine/chain.hpp"
 #include "engine/vm/digest.hpp"
+#include "tests/support/files.hpp"
 
 namespace peergate::testing {
 
 inline std::string read_initdata_fixture(const std::string& name) {
-  const std::string path = std::string(PEERGATE_SOURCE_DIR) + "/tests/data/initdata/" + name;
-  std::ifstream in(path, std::ios::binary);
-  INFO(path);
-  REQUIRE(in.good());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return file_bytes(std::string(PEERGATE_SOURCE_DIR) + "/tests/data/initdata/" + name);
 }
 
 // The hex digest in a "<hex>  <file>" line as sha256sum prints it.

@@ -17,16 +17,15 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "engine/json_parse.hpp"
 #include "engine/json_pruned_parse.hpp"
 #include "fuzz/review_differential.hpp"
+#include "tests/support/files.hpp"
 #include "tests/support/review_generator.hpp"
 #include "tests/support/vm_fixtures.hpp"
 
@@ -35,18 +34,12 @@ namespace fs = std::filesystem;
 using namespace peergate;
 using peergate::testing::differential_result;
 using peergate::testing::differential_steps;
+using peergate::testing::file_bytes;
 using peergate::testing::run_differential;
 using peergate::webhook::handler_result;
 using peergate::webhook::outcome;
 
 namespace {
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string source_relative(const fs::path& path) { return fs::relative(path, PEERGATE_SOURCE_DIR).generic_string(); }
 
@@ -105,7 +98,7 @@ std::vector<input> tree_inputs() {
   for (const fs::path& p : files_under(root / "fuzz/corpus", "")) paths.push_back(p);
   std::vector<input> out;
   for (const fs::path& path : paths) {
-    const std::string text = slurp(path);
+    const std::string text = file_bytes(path);
     out.push_back({source_relative(path), text});
     int n = 0;
     for (std::string& review : reviews_of_bare_object(text))
@@ -132,7 +125,7 @@ std::vector<std::string> initdata_fixtures() {
   std::vector<std::string> out;
   for (const fs::path& p : files_under(fs::path(PEERGATE_SOURCE_DIR) / "tests/data/initdata", ".b64")) {
     if (p.filename() == "zip-bomb.b64") continue;  // 100 MiB inflated up to its cap: slow, and covered by its golden
-    out.push_back(slurp(p));
+    out.push_back(file_bytes(p));
     while (!out.back().empty() && (out.back().back() == '\n' || out.back().back() == '\r')) out.back().pop_back();
   }
   return out;
@@ -166,7 +159,7 @@ TEST_CASE("the differential comparison decides at the tests' fixed time") {
 }
 
 TEST_CASE("the differential comparison reports a codec that differs in any field it compares") {
-  const std::string body = slurp(fs::path(PEERGATE_SOURCE_DIR) / "samples/reviews/pod-peer-allowed.json");
+  const std::string body = file_bytes(fs::path(PEERGATE_SOURCE_DIR) / "samples/reviews/pod-peer-allowed.json");
   const handler_result same =
       peergate::testing::run_differential_step(step_kind::admit, body, webhook::fast_review_codec());
   REQUIRE(same.findings.size() >= 2);

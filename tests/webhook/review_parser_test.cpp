@@ -7,13 +7,13 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "engine/json_parse.hpp"
 #include "fuzz/review_reference.hpp"
+#include "tests/support/files.hpp"
 
 namespace json = boost::json;
+using peergate::testing::file_bytes;
 using peergate::testing::pruned_review;
 using peergate::webhook::parse_review_body;
 
@@ -27,13 +27,6 @@ json::value parsed(std::string_view body) {
   INFO(ec.message());
   REQUIRE(!ec);
   return v;
-}
-
-std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 }  // namespace
@@ -140,7 +133,7 @@ TEST_CASE("the sample reviews and the fuzz corpus parse as boost::json::parse pr
     if (!std::filesystem::exists(root)) continue;
     for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
       if (!entry.is_regular_file()) continue;
-      const std::string body = slurp(entry.path());
+      const std::string body = file_bytes(entry.path());
       std::error_code theirs_ec, ours_ec;
       const json::value theirs = json::parse(body, theirs_ec, {}, peergate::kubernetes_parse_options());
       const json::value ours = parse_review_body(body, ours_ec, {});
@@ -161,7 +154,7 @@ TEST_CASE("simdjson reads the usual reviews, and what it leaves to Boost.JSON ge
   using peergate::parse_pruned_reads_with_simdjson;
   for (const char* name :
        {"pod-peer-allowed.json", "pod-peer-denied.json", "pod-peer-kube-system.json", "pod-runc.json"}) {
-    const std::string body = slurp(std::filesystem::path(PEERGATE_SOURCE_DIR) / "samples/reviews" / name);
+    const std::string body = file_bytes(std::filesystem::path(PEERGATE_SOURCE_DIR) / "samples/reviews" / name);
     INFO(name);
     CHECK(parse_pruned_reads_with_simdjson(body));
     CHECK(parsed(body) == pruned_review(reference(body)));
