@@ -214,6 +214,9 @@ void check_vm_policies(const request_subject& s, const admission_request& reques
                        decision& d, std::vector<std::string>& denials, exception_uses& uses) {
   std::optional<vm::vm_request> asked;  // read once, when a policy first needs it
   std::optional<vm::vm_rule_set> changed_by_update;
+  // At most one finding per rule of each policy: room made once (reserving per policy would
+  // reallocate to the exact size each time).
+  d.findings.reserve(d.findings.size() + policies.vm_policies.size() * vm::all_vm_rules.size());
   for (const auto& p : policies.vm_policies) {
     if (!names_class(p.runtime_class_names, *s.runtime_class) || !p.applies_to_namespace(s.namespace_name)) continue;
     vm::vm_rule_set rules = p.limits.configured_rules();
@@ -242,7 +245,6 @@ void check_vm_policies(const request_subject& s, const admission_request& reques
     const std::vector<vm::vm_violation> violations = vm::check(*asked, p.limits, context.digests, rules);
     // The subject's display name is made only for a message: most reviews pass every rule.
     std::optional<std::string> display_name;
-    d.findings.reserve(d.findings.size() + vm::all_vm_rules.size());
     for (vm::vm_rule rule : vm::all_vm_rules) {
       if (!rules.contains(rule)) continue;
       finding f{p.name, rule_of(rule), p.actions};
