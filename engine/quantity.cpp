@@ -275,26 +275,17 @@ std::optional<int128> signed_nanos(std::string_view text, std::string* error, ar
 }  // namespace
 
 std::optional<quantity> quantity::parse(std::string_view text, std::string* error) {
-  const std::optional<int128> nanos = signed_nanos(text, error, arithmetic::integers_when_small);
-  if (!nanos) return std::nullopt;
-  quantity q;
-  q.nanos_ = *nanos;
-  return q;
+  if (const std::optional<int128> nanos = signed_nanos(text, error, arithmetic::integers_when_small))
+    return quantity(*nanos);
+  return std::nullopt;
 }
 
 std::optional<quantity> quantity::parse_reference(std::string_view text, std::string* error) {
-  const std::optional<int128> nanos = signed_nanos(text, error, arithmetic::digit_strings);
-  if (!nanos) return std::nullopt;
-  quantity q;
-  q.nanos_ = *nanos;
-  return q;
+  if (const std::optional<int128> nanos = signed_nanos(text, error, arithmetic::digit_strings)) return quantity(*nanos);
+  return std::nullopt;
 }
 
-quantity quantity::from_units(std::int64_t units) {
-  quantity q;
-  q.nanos_ = static_cast<int128>(units) * nanos_per_unit;
-  return q;
-}
+quantity quantity::from_units(std::int64_t units) { return quantity(static_cast<int128>(units) * nanos_per_unit); }
 
 std::int64_t quantity::ceil_units() const { return clamp_to_int64(ceil_div(nanos_, nanos_per_unit)); }
 

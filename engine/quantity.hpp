@@ -48,6 +48,8 @@ class quantity {
   friend auto operator<=>(const quantity&, const quantity&) = default;
 
  private:
+  explicit quantity(int128_t nanos) : nanos_(nanos) {}
+
   int128_t nanos_ = 0;
 };
 
