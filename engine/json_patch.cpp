@@ -2,6 +2,8 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
+#include <array>
+#include <charconv>
 #include <cstddef>
 #include <optional>
 #include <utility>
@@ -15,18 +17,22 @@ namespace json = boost::json;
 
 // RFC 6901: '~' is written "~0" and '/' "~1" (a "~1" in a key becomes "~01"). The one escaping
 // loop of escape_token and append_token.
-void append_escaped_token(std::string& out, std::string_view token) {
-  for (char c : token) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+template <typename String>
+void append_escaped_token(String& out, std::string_view token) {
+  std::size_t clean = 0;  // token[clean, i) needs no escape: appended at once, not a byte at a time
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    if (token[i] != '~' && token[i] != '/') continue;
+    out.append(token.data() + clean, i - clean);
+    out.append(token[i] == '~' ? "~0" : "~1", 2);
+    clean = i + 1;
   }
+  out.append(token.data() + clean, token.size() - clean);
 }
 
 // `path` is the pointer of `from`/`to`; children extend it in place and restore it, so an
 // unchanged subtree costs one visit per node and no allocation. Containers are recursed into
 // rather than compared whole first, which would visit deep subtrees once per level.
-void diff_into(const json::value& from, const json::value& to, std::string& path, json::array& ops) {
+void diff_into(const json::value& from, const json::value& to, std::pmr::string& path, json::array& ops) {
   const std::size_t length = path.size();
   if (from.is_object() && to.is_object()) {
     const json::object& a = from.get_object();
@@ -53,8 +59,7 @@ void diff_into(const json::value& from, const json::value& to, std::string& path
     const json::array& a = from.get_array();
     const json::array& b = to.get_array();
     for (std::size_t i = 0; i < a.size(); ++i) {
-      path += '/';
-      path += std::to_string(i);
+      append_index(path, i);
       diff_into(a[i], b[i], path, ops);
       path.resize(length);
     }
@@ -273,9 +278,16 @@ void append_operation(json::array& ops, std::string_view op, std::string_view pa
 }
 
 // Without a temporary string: diff visits every key.
-void append_token(std::string& pointer, std::string_view token) {
+void append_token(std::pmr::string& pointer, std::string_view token) {
   pointer += '/';
   append_escaped_token(pointer, token);
+}
+
+void append_index(std::pmr::string& pointer, std::size_t index) {
+  std::array<char, 24> digits{};  // a 64-bit index has at most 20
+  const auto written = std::to_chars(digits.data(), digits.data() + digits.size(), index);
+  pointer += '/';
+  pointer.append(std::string_view(digits.data(), static_cast<std::size_t>(written.ptr - digits.data())));
 }
 
 std::string escape_token(std::string_view token) {
@@ -285,13 +297,14 @@ std::string escape_token(std::string_view token) {
   return out;
 }
 
-void diff_at(const boost::json::value& from, const boost::json::value& to, std::string& path, boost::json::array& ops) {
+void diff_at(const boost::json::value& from, const boost::json::value& to, std::pmr::string& path,
+             boost::json::array& ops) {
   diff_into(from, to, path, ops);
 }
 
 boost::json::array diff(const boost::json::value& from, const boost::json::value& to) {
   boost::json::array ops;
-  std::string path;
+  std::pmr::string path;
   diff_into(from, to, path, ops);
   return ops;
 }

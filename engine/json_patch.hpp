@@ -4,6 +4,8 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
+#include <cstddef>
+#include <memory_resource>
 #include <string>
 #include <string_view>
 
@@ -13,8 +15,12 @@ namespace peergate::json_patch {
 std::string escape_token(std::string_view token);
 
 // Appends "/" and the escaped token to `pointer`: a pointer built in a reused buffer needs no
-// temporary string per token.
-void append_token(std::string& pointer, std::string_view token);
+// temporary string per token. A std::pmr::string so that the mutation can keep its buffer on the
+// stack.
+void append_token(std::pmr::string& pointer, std::string_view token);
+
+// Appends "/" and an array index: "/spec/containers" -> "/spec/containers/2".
+void append_index(std::pmr::string& pointer, std::size_t index);
 
 // Appends {"op": op, "path": path, "value": *value} (no "value" when it is nullptr) to `ops`,
 // built in the storage of `ops`: the mutation builds its patch in the review's arena, and a
@@ -30,7 +36,8 @@ boost::json::array diff(const boost::json::value& from, const boost::json::value
 // The same for two values that sit at pointer `path` in their documents; the operations are
 // appended to `ops`. `path` is extended while children are visited and is as it was on return:
 // the caller's buffer is reused, not copied.
-void diff_at(const boost::json::value& from, const boost::json::value& to, std::string& path, boost::json::array& ops);
+void diff_at(const boost::json::value& from, const boost::json::value& to, std::pmr::string& path,
+             boost::json::array& ops);
 
 // Applies `ops` (add, remove, replace, move, copy, test) to `doc` in order. On failure returns
 // false, sets *error ("op 2 (remove /spec/x): path does not exist") and leaves `doc` in an

@@ -2,7 +2,9 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
+#include <array>
 #include <cstddef>
+#include <memory_resource>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -199,9 +201,13 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
   json::object& out = *pod_object;
   move_keeping_storage(result.patch, json::array(storage));
   json::array& ops = result.patch;
-  // Every pointer of the patch is built in this one buffer, reserved once for the longest
-  // (an annotation's: "/metadata/annotations/io.katacontainers.config.hypervisor.default_memory").
-  std::string path;
+  // Every pointer of the patch is built in this one buffer, on the stack: the longest the
+  // mutation writes (an annotation's, "/metadata/annotations/io.katacontainers.config.hypervisor.
+  // default_memory", or a container's resource with a long name) fits; only a longer one would
+  // reach the heap.
+  std::array<std::byte, 512> path_space;
+  std::pmr::monotonic_buffer_resource path_arena(path_space.data(), path_space.size());
+  std::pmr::string path(&path_arena);
   path.reserve(128);
 
   if (sizing_annotations) {
@@ -261,8 +267,7 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
       json::object& container = items[i].get_object();
       path = "/spec/";
       path += list_name;
-      path += '/';
-      path += std::to_string(i);
+      json_patch::append_index(path, i);
       path += "/resources";
       json::value* current = container.if_contains("resources");
       if (current == nullptr) {
