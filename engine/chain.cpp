@@ -214,9 +214,6 @@ void check_vm_policies(const request_subject& s, const admission_request& reques
                        decision& d, std::vector<std::string>& denials, exception_uses& uses) {
   std::optional<vm::vm_request> asked;  // read once, when a policy first needs it
   std::optional<vm::vm_rule_set> changed_by_update;
-  // At most one finding per rule of each policy: room made once (reserving per policy would
-  // reallocate to the exact size each time).
-  d.findings.reserve(d.findings.size() + policies.vm_policies.size() * vm::all_vm_rules.size());
   for (const auto& p : policies.vm_policies) {
     if (!names_class(p.runtime_class_names, *s.runtime_class) || !p.applies_to_namespace(s.namespace_name)) continue;
     vm::vm_rule_set rules = p.limits.configured_rules();
@@ -264,6 +261,13 @@ void check_vm_policies(const request_subject& s, const admission_request& reques
   }
 }
 
+// The most findings one request can get: one for the mutation, one per policy and for the
+// accounting check, one per rule of each VM policy. Reserved once, by the first step that records
+// one, so that neither step's appends reallocate.
+std::size_t most_findings(const policy_set& policies) {
+  return 2 + policies.policies.size() + policies.vm_policies.size() * vm::all_vm_rules.size();
+}
+
 // The mutation step on `object` (the request's object, or a copy of it), changed in place.
 decision mutate(const admission_request& request, boost::json::value& object, const policy_set& policies) {
   subject_read read = read_subject(request, object);
@@ -277,6 +281,7 @@ decision mutate(const admission_request& request, boost::json::value& object, co
   const mutation_settings* m = policies.mutation_for(*s.runtime_class);
   if (!m) return {};
   decision d;
+  d.findings.reserve(most_findings(policies));
   finding f{m->name, rule_kind::mutation};
   if (!s.namespace_problem.empty()) return refuse(400, s.namespace_problem);
   if (s.namespace_name.empty())
@@ -313,6 +318,7 @@ decision validate(const admission_request& request, const boost::json::value& ob
   if (read.result == subject_read::status::invalid) return refuse(400, read.problem, std::move(d.findings));
   const request_subject& s = read.subject;
   if (!s.runtime_class || !is_peer_runtime_class(policies, *s.runtime_class)) return d;
+  d.findings.reserve(most_findings(policies));  // none when the mutation reserved them
   if (!s.namespace_problem.empty()) return refuse(400, s.namespace_problem, std::move(d.findings));
   if (s.namespace_name.empty())
     return refuse(400, "the request has no namespace: cannot tell whether peer pods are allowed",
