@@ -61,8 +61,8 @@ const peergate::policy_set& policies_under_test() {
 
 [[noreturn]] void broken(const char* promise, step_kind step, const handler_result& r, std::string_view detail = {}) {
   std::fprintf(stderr, "review_decoder_fuzz: %s\n  step %s, outcome %s, HTTP %d, uid \"%s\"\n  %.*s\n  body: %s\n",
-               promise, peergate::to_string(step), peergate::webhook::to_string(r.result), r.http_status, r.uid.c_str(),
-               static_cast<int>(detail.size()), detail.data(), r.body.c_str());
+               promise, peergate::to_string(step), peergate::webhook::to_string(r.result), r.http_status,
+               std::string(r.request.uid()).c_str(), static_cast<int>(detail.size()), detail.data(), r.body.c_str());
   std::abort();
 }
 
@@ -173,7 +173,8 @@ void check(step_kind step, const handler_result& r, std::string_view body, bool 
   if (allowed->get_bool() != (r.result == outcome::allowed))
     broken("response.allowed disagrees with the outcome", step, r);
   const json::value* uid = res.if_contains("uid");
-  if (!uid || !uid->is_string() || uid->get_string() != r.uid) broken("response.uid is not the request uid", step, r);
+  if (!uid || !uid->is_string() || uid->get_string() != r.request.uid())
+    broken("response.uid is not the request uid", step, r);
   if (hidden_pod_spec && allowed->get_bool())
     broken("an object whose pod spec is hidden by a wrong JSON type was allowed", step, r);
   for (const peergate::finding& f : r.findings)

@@ -165,13 +165,13 @@ inline std::string first_difference(const webhook::handler_result& fast, const w
   compare(out, "result", webhook::to_string(fast.result), webhook::to_string(reference.result));
   compare(out, "body", fast.body, reference.body);
   compare(out, "message", fast.message, reference.message);
-  compare(out, "uid", fast.uid, reference.uid);
-  compare(out, "operation", fast.operation, reference.operation);
-  compare(out, "kind", fast.kind, reference.kind);
-  compare(out, "namespace_name", fast.namespace_name, reference.namespace_name);
-  compare(out, "name", fast.name, reference.name);
-  compare(out, "generate_name", fast.generate_name, reference.generate_name);
-  compare(out, "username", fast.username, reference.username);
+  compare(out, "uid", fast.request.uid(), reference.request.uid());
+  compare(out, "operation", fast.request.operation(), reference.request.operation());
+  compare(out, "kind", fast.request.kind(), reference.request.kind());
+  compare(out, "namespace_name", fast.request.namespace_name(), reference.request.namespace_name());
+  compare(out, "name", fast.request.name(), reference.request.name());
+  compare(out, "generate_name", fast.request.generate_name(), reference.request.generate_name());
+  compare(out, "username", fast.request.username(), reference.request.username());
   compare(out, "has_patch", fast.has_patch, reference.has_patch);
   compare(out, "findings (count)", static_cast<long long>(fast.findings.size()),
           static_cast<long long>(reference.findings.size()));

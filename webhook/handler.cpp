@@ -31,18 +31,36 @@ std::string error_body(std::string_view message) {
 
 namespace {
 
-void fill_log_fields(handler_result& out, const admission_request& req) {
-  out.uid = req.uid;
-  out.operation = to_string(req.op);
-  out.kind = req.kind.kind;
-  out.namespace_name = req.namespace_name;
-  out.name = req.name;
-  if (out.name.empty()) out.name = metadata_string(req.object, "name");
-  if (out.name.empty()) out.generate_name = metadata_string(req.object, "generateName");
-  out.username = req.user.username;
+request_labels labels_of(const admission_request& req) {
+  request_label_values values{.uid = req.uid,
+                              .operation = to_string(req.op),
+                              .kind = req.kind.kind,
+                              .namespace_name = req.namespace_name,
+                              .name = req.name,
+                              .username = req.user.username};
+  if (values.name.empty()) values.name = metadata_string(req.object, "name");
+  if (values.name.empty()) values.generate_name = metadata_string(req.object, "generateName");
+  return request_labels(values);
 }
 
 }  // namespace
+
+request_labels::request_labels(const request_label_values& values) {
+  const std::array<std::string_view, count> fields = {
+      values.uid,  values.operation,     values.kind,    values.namespace_name,
+      values.name, values.generate_name, values.username};
+  std::size_t size = 0;
+  for (std::string_view f : fields) size += f.size();
+  text_.reserve(size);
+  for (std::size_t i = 0; i < count; ++i) {
+    text_.append(fields[i]);
+    bounds_[i + 1] = text_.size();
+  }
+}
+
+request_label_values request_labels::values() const {
+  return {uid(), operation(), kind(), namespace_name(), name(), generate_name(), username()};
+}
 
 namespace {
 struct step_context {
@@ -91,7 +109,7 @@ handler_result handle_review(evaluate_fn evaluate, const void* context, std::str
     }
     api_version = decoded.review->api_version;
     admission_request& req = decoded.review->request;
-    fill_log_fields(out, req);
+    out.request = labels_of(req);
     decision d = evaluate(req, context);
     out.result = d.allowed ? outcome::allowed : outcome::denied;
     out.message = d.message;
@@ -104,7 +122,7 @@ handler_result handle_review(evaluate_fn evaluate, const void* context, std::str
     out.document_bytes = budget.peak();
     out.message = document_too_large_message(max_document_bytes);
     out.result = outcome::bad_request;
-    if (out.uid.empty()) {  // while decoding: not a review yet
+    if (out.request.uid().empty()) {  // while decoding: not a review yet
       out.http_status = 413;
       out.body = error_body(out.message);
       return out;
@@ -117,7 +135,7 @@ handler_result handle_review(evaluate_fn evaluate, const void* context, std::str
       d.code = 413;
       d.message = out.message;
       out.http_status = 200;
-      out.body = codec.encode(api_version, out.uid, d);
+      out.body = codec.encode(api_version, out.request.uid(), d);
       return out;
     } catch (...) {
       out.message = "internal error";
@@ -132,7 +150,7 @@ handler_result handle_review(evaluate_fn evaluate, const void* context, std::str
   out.result = outcome::error;
   out.findings.clear();
   out.has_patch = false;
-  if (out.uid.empty()) {
+  if (out.request.uid().empty()) {
     out.http_status = 500;
     out.body = error_body(out.message);
     return out;
@@ -143,7 +161,7 @@ handler_result handle_review(evaluate_fn evaluate, const void* context, std::str
     d.code = 500;
     d.message = "peergate internal error; the request was refused to stay safe: " + out.message;
     out.http_status = 200;
-    out.body = codec.encode(api_version, out.uid, d);
+    out.body = codec.encode(api_version, out.request.uid(), d);
   } catch (...) {
     out.http_status = 500;
     out.body = R"({"error":"internal error"})";

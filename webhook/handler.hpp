@@ -3,7 +3,9 @@
 // out. No sockets: the HTTPS server (webhook/server) and the CLI both call it, and tests call it
 // directly.
 
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -25,19 +27,50 @@ enum class outcome {
   error,        // an internal error: answered allowed=false with code 500, never allowed=true
 };
 
+// What the log line and the audit record say of a request.
+struct request_label_values {
+  std::string_view uid;
+  std::string_view operation;
+  std::string_view kind;
+  std::string_view namespace_name;
+  std::string_view name;           // request.name, else the object's metadata.name; "" when it has none yet
+  std::string_view generate_name;  // the object's metadata.generateName when it has no name (controller-made pods)
+  std::string_view username;
+};
+
+// The same, owned: copied out of the review's arena, which the handler_result outlives, into one
+// string (a uid, a service account's name and a generateName are each too long for a string's
+// inline buffer: one allocation instead of three).
+class request_labels {
+ public:
+  request_labels() = default;
+  explicit request_labels(const request_label_values& values);
+
+  std::string_view uid() const { return field(0); }
+  std::string_view operation() const { return field(1); }
+  std::string_view kind() const { return field(2); }
+  std::string_view namespace_name() const { return field(3); }
+  std::string_view name() const { return field(4); }
+  std::string_view generate_name() const { return field(5); }
+  std::string_view username() const { return field(6); }
+  request_label_values values() const;
+
+ private:
+  static constexpr std::size_t count = 7;
+  std::string_view field(std::size_t i) const {
+    return std::string_view(text_).substr(bounds_[i], bounds_[i + 1] - bounds_[i]);
+  }
+
+  std::string text_;                             // the fields one after the other
+  std::array<std::size_t, count + 1> bounds_{};  // field i is text_[bounds_[i], bounds_[i + 1])
+};
+
 struct handler_result {
   int http_status = 200;  // 200 for every answered review; 400 or 413 for bad_request
   std::string body;       // AdmissionReview JSON, or {"error": "..."} for bad_request
   outcome result = outcome::allowed;
-  // Fields for the one log line per decision (empty when the request could not be decoded).
-  std::string uid;
-  std::string operation;
-  std::string kind;
-  std::string namespace_name;
-  std::string name;           // request.name, else the object's metadata.name; "" when it has none yet
-  std::string generate_name;  // the object's metadata.generateName when it has no name (controller-made pods)
-  std::string username;
-  std::string message;  // denial message or decoding error
+  request_labels request;  // empty when the request could not be decoded
+  std::string message;     // denial message or decoding error
   std::vector<finding> findings;
   bool has_patch = false;
   // The most heap memory the review's decoding and evaluation held at once (its arena and the

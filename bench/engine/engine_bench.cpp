@@ -395,8 +395,8 @@ class runner {
       if (r.result != s.expected.result || r.has_patch != s.expected.patch) {
         std::printf("%-28s SETUP ERROR: expected %s%s, got %s%s (namespace %s): %s\n", s.id.c_str(),
                     webhook::to_string(s.expected.result), s.expected.patch ? " with a patch" : "",
-                    webhook::to_string(r.result), r.has_patch ? " with a patch" : "", r.namespace_name.c_str(),
-                    r.message.c_str());
+                    webhook::to_string(r.result), r.has_patch ? " with a patch" : "",
+                    std::string(r.request.namespace_name()).c_str(), r.message.c_str());
         setup_failed_ = true;
         return false;
       }

@@ -38,6 +38,8 @@ using peergate::testing::file_bytes;
 using peergate::testing::run_differential;
 using peergate::webhook::handler_result;
 using peergate::webhook::outcome;
+using peergate::webhook::request_label_values;
+using peergate::webhook::request_labels;
 
 namespace {
 
@@ -158,6 +160,17 @@ TEST_CASE("the differential comparison decides at the tests' fixed time") {
   CHECK(peergate::testing::differential_now == peergate::testing::fixed_now);
 }
 
+namespace {
+
+// One of the request's labels set to `value`, the others kept.
+void relabel(handler_result& r, std::string_view request_label_values::*field, std::string_view value) {
+  request_label_values values = r.request.values();
+  values.*field = value;
+  r.request = request_labels(values);
+}
+
+}  // namespace
+
 TEST_CASE("the differential comparison reports a codec that differs in any field it compares") {
   const std::string body = file_bytes(fs::path(PEERGATE_SOURCE_DIR) / "samples/reviews/pod-peer-allowed.json");
   const handler_result same =
@@ -170,13 +183,13 @@ TEST_CASE("the differential comparison reports a codec that differs in any field
       [](handler_result& r) { r.body += ' '; },
       [](handler_result& r) { r.result = outcome::denied; },
       [](handler_result& r) { r.message = "m"; },
-      [](handler_result& r) { r.uid += 'x'; },
-      [](handler_result& r) { r.operation = "UPDATE"; },
-      [](handler_result& r) { r.kind = "Deployment"; },
-      [](handler_result& r) { r.namespace_name = "n"; },
-      [](handler_result& r) { r.name = "n"; },
-      [](handler_result& r) { r.generate_name = "g"; },
-      [](handler_result& r) { r.username = "u"; },
+      [](handler_result& r) { relabel(r, &request_label_values::uid, "u"); },
+      [](handler_result& r) { relabel(r, &request_label_values::operation, "UPDATE"); },
+      [](handler_result& r) { relabel(r, &request_label_values::kind, "Deployment"); },
+      [](handler_result& r) { relabel(r, &request_label_values::namespace_name, "n"); },
+      [](handler_result& r) { relabel(r, &request_label_values::name, "n"); },
+      [](handler_result& r) { relabel(r, &request_label_values::generate_name, "g"); },
+      [](handler_result& r) { relabel(r, &request_label_values::username, "u"); },
       [](handler_result& r) { r.has_patch = !r.has_patch; },
       [](handler_result& r) { r.findings.pop_back(); },
       [](handler_result& r) { r.findings[1].policy += 'x'; },

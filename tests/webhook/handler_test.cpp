@@ -33,9 +33,9 @@ TEST_CASE("an apiserver-shaped peer pod review is allowed with a patch on admit 
     CHECK(r.http_status == 200);
     CHECK(r.result == outcome::allowed);
     CHECK(r.has_patch);
-    CHECK(r.uid == "7f0e3a52-1c44-4d7b-9b8e-1a2b3c4d5e01");
-    CHECK(r.name.empty());  // a controller's pod: no name yet, only its generateName
-    CHECK(r.generate_name == "inference-7d9c5b8f6d-");
+    CHECK(r.request.uid() == "7f0e3a52-1c44-4d7b-9b8e-1a2b3c4d5e01");
+    CHECK(r.request.name().empty());  // a controller's pod: no name yet, only its generateName
+    CHECK(r.request.generate_name() == "inference-7d9c5b8f6d-");
     auto body = json::parse(r.body);
     CHECK(body.at("response").at("uid") == "7f0e3a52-1c44-4d7b-9b8e-1a2b3c4d5e01");
     CHECK(body.at("response").at("patchType") == "JSONPatch");
@@ -113,7 +113,7 @@ TEST_CASE("a review over its memory budget while decoding is answered 413 with a
   auto r = handle_review(step_kind::admit, body, embedded(), 1024 * 1024);
   CHECK(r.http_status == 413);
   CHECK(r.result == outcome::bad_request);
-  CHECK(r.uid.empty());
+  CHECK(r.request.uid().empty());
   CHECK(r.document_bytes <= 1024 * 1024);
   CHECK_THAT(std::string(json::parse(r.body).at("error").as_string()),
              Catch::Contains("--max-document-bytes") && Catch::Contains("1048576"));
@@ -149,4 +149,43 @@ TEST_CASE("a review over its memory budget while evaluated is refused with code 
   auto unbounded = handle_review(+greedy, nullptr, sample("pod-peer-allowed.json"));
   CHECK(unbounded.result == outcome::allowed);
   CHECK(unbounded.document_bytes >= 4 * 1024 * 1024);
+}
+
+// The seven labels share one string: each reads back as given, empty ones included, in copies and
+// after a move (short fields sit in the string's inline buffer, which a move copies).
+TEST_CASE("request_labels keeps each label apart in one string") {
+  const request_label_values given{.uid = "7f0e3a52-1c44-4d7b-9b8e-1a2b3c4d5e01",
+                                   .operation = "CREATE",
+                                   .kind = "Pod",
+                                   .namespace_name = "",
+                                   .name = "",
+                                   .generate_name = "web-",
+                                   .username = "system:serviceaccount:kube-system:replicaset-controller"};
+  const auto same = [&given](const request_labels& labels) {
+    const request_label_values got = labels.values();
+    CHECK(got.uid == given.uid);
+    CHECK(got.operation == given.operation);
+    CHECK(got.kind == given.kind);
+    CHECK(got.namespace_name.empty());
+    CHECK(got.name.empty());
+    CHECK(got.generate_name == given.generate_name);
+    CHECK(got.username == given.username);
+    CHECK(labels.uid() == given.uid);
+    CHECK(labels.username() == given.username);
+  };
+  request_labels labels(given);
+  same(labels);
+  const request_labels copy = labels;
+  same(copy);
+  const request_labels moved = std::move(labels);
+  same(moved);
+  const request_labels short_ones({.uid = "u", .operation = "DELETE", .kind = "Pod", .name = "a"});
+  request_labels short_moved = short_ones;
+  const request_labels target = std::move(short_moved);
+  CHECK(target.uid() == "u");
+  CHECK(target.operation() == "DELETE");
+  CHECK(target.kind() == "Pod");
+  CHECK(target.name() == "a");
+  CHECK(target.username().empty());
+  CHECK(request_labels().uid().empty());
 }

@@ -215,17 +215,18 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
   handler_result result = handle_review(step_for(ep), request.body, *snapshot, max_document_bytes_);
   const clock::duration elapsed = clock::now() - start;
   const decision_label decision = label_for(result.result);
+  const request_labels& labels = result.request;
 
   metrics_.record_admission(ep, decision, elapsed);
   if (audit_log_ && result.result != outcome::bad_request) {
     // Queued, never written on this thread; a full queue drops and counts (audit_log_writer.hpp).
-    audit_log_->record({.uid = result.uid,
-                        .user = result.username,
-                        .operation = result.operation,
-                        .kind = result.kind,
-                        .namespace_name = result.namespace_name,
-                        .name = result.name,
-                        .generate_name = result.generate_name,
+    audit_log_->record({.uid = labels.uid(),
+                        .user = labels.username(),
+                        .operation = labels.operation(),
+                        .kind = labels.kind(),
+                        .namespace_name = labels.namespace_name(),
+                        .name = labels.name(),
+                        .generate_name = labels.generate_name(),
                         .denied = result.result != outcome::allowed,
                         .message = result.message},
                        result.findings);
@@ -257,13 +258,13 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
 
   if (log_enabled(level_for(decision))) {
     log_line line(level_for(decision), "admission");
-    line.field("uid", result.uid).field("endpoint", to_string(ep));
-    if (!result.operation.empty()) line.field("operation", result.operation);
-    if (!result.kind.empty()) line.field("kind", result.kind);
-    if (!result.namespace_name.empty()) line.field("namespace", result.namespace_name);
-    if (!result.name.empty()) line.field("name", result.name);
-    if (!result.generate_name.empty()) line.field("generateName", result.generate_name);
-    if (!result.username.empty()) line.field("user", result.username);
+    line.field("uid", labels.uid()).field("endpoint", to_string(ep));
+    if (!labels.operation().empty()) line.field("operation", labels.operation());
+    if (!labels.kind().empty()) line.field("kind", labels.kind());
+    if (!labels.namespace_name().empty()) line.field("namespace", labels.namespace_name());
+    if (!labels.name().empty()) line.field("name", labels.name());
+    if (!labels.generate_name().empty()) line.field("generateName", labels.generate_name());
+    if (!labels.username().empty()) line.field("user", labels.username());
     line.field("decision", to_string(decision))
         .field("status", result.http_status)
         .list("policies", involved)
@@ -276,30 +277,30 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
   // Each exception used, on the record in the log as in the metrics: who got past which policy.
   for (const auto& [exception, policy] : exceptions_used) {
     log_line used(log_level::info, "exception used");
-    used.field("uid", result.uid)
+    used.field("uid", labels.uid())
         .field("endpoint", to_string(ep))
         .field("exception", exception)
         .field("policy", policy)
-        .field("operation", result.operation)
-        .field("kind", result.kind)
-        .field("namespace", result.namespace_name);
-    if (result.name.empty() && !result.generate_name.empty()) used.field("generateName", result.generate_name);
-    else used.field("name", result.name);
-    used.field("user", result.username);
+        .field("operation", labels.operation())
+        .field("kind", labels.kind())
+        .field("namespace", labels.namespace_name());
+    if (labels.name().empty() && !labels.generate_name().empty()) used.field("generateName", labels.generate_name());
+    else used.field("name", labels.name());
+    used.field("user", labels.username());
   }
   for (const finding& f : result.findings) {
     if (!f.actions.audit || f.result != finding_result::violation) continue;
     log_line audit(log_level::info, "audit");
-    audit.field("uid", result.uid)
+    audit.field("uid", labels.uid())
         .field("endpoint", to_string(ep))
         .field("policy", f.policy)
         .field("rule", to_string(f.rule))
-        .field("operation", result.operation)
-        .field("kind", result.kind)
-        .field("namespace", result.namespace_name);
-    if (result.name.empty() && !result.generate_name.empty()) audit.field("generateName", result.generate_name);
-    else audit.field("name", result.name);
-    audit.field("user", result.username).field("message", f.message);
+        .field("operation", labels.operation())
+        .field("kind", labels.kind())
+        .field("namespace", labels.namespace_name());
+    if (labels.name().empty() && !labels.generate_name().empty()) audit.field("generateName", labels.generate_name());
+    else audit.field("name", labels.name());
+    audit.field("user", labels.username()).field("message", f.message);
   }
   http_response response = json_response(result.http_status, std::move(result.body));
   response.document_bytes = result.document_bytes;
