@@ -261,11 +261,14 @@ void check_vm_policies(const request_subject& s, const admission_request& reques
   }
 }
 
-// The most findings one request can get: one for the mutation, one per policy and for the
-// accounting check, one per rule of each VM policy. Reserved once, by the first step that records
-// one, so that neither step's appends reallocate.
-std::size_t most_findings(const policy_set& policies) {
-  return 2 + policies.policies.size() + policies.vm_policies.size() * vm::all_vm_rules.size();
+// Room for the findings of one request, reserved once by the first step that records one so that
+// neither step's appends reallocate: the most it can get (one for the mutation, one per policy and
+// for the accounting check, one per rule of each VM policy), up to 16. Past that, with many
+// policies of which few apply to one runtime class, the bound would reserve far more than is used;
+// the vector grows instead.
+std::size_t findings_room(const policy_set& policies) {
+  constexpr std::size_t most_reserved = 16;
+  return std::min(most_reserved, 2 + policies.policies.size() + policies.vm_policies.size() * vm::all_vm_rules.size());
 }
 
 // The mutation step on `object` (the request's object, or a copy of it), changed in place.
@@ -281,7 +284,7 @@ decision mutate(const admission_request& request, boost::json::value& object, co
   const mutation_settings* m = policies.mutation_for(*s.runtime_class);
   if (!m) return {};
   decision d;
-  d.findings.reserve(most_findings(policies));
+  d.findings.reserve(findings_room(policies));
   finding f{m->name, rule_kind::mutation};
   if (!s.namespace_problem.empty()) return refuse(400, s.namespace_problem);
   if (s.namespace_name.empty())
@@ -318,7 +321,7 @@ decision validate(const admission_request& request, const boost::json::value& ob
   if (read.result == subject_read::status::invalid) return refuse(400, read.problem, std::move(d.findings));
   const request_subject& s = read.subject;
   if (!s.runtime_class || !is_peer_runtime_class(policies, *s.runtime_class)) return d;
-  d.findings.reserve(most_findings(policies));  // none when the mutation reserved them
+  d.findings.reserve(findings_room(policies));  // none when the mutation reserved them
   if (!s.namespace_problem.empty()) return refuse(400, s.namespace_problem, std::move(d.findings));
   if (s.namespace_name.empty())
     return refuse(400, "the request has no namespace: cannot tell whether peer pods are allowed",
