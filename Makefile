@@ -17,10 +17,12 @@ PACKAGES := cmake ninja-build g++ pkg-config \
             prometheus python3-junitparser libxml2-utils
 BENCH_PACKAGES := wrk nginx-light util-linux time valgrind heaptrack
 LINT_PACKAGES  := clang-format clang-tidy
+# libFuzzer needs clang 16 (Debian 12's clang++ is 14) and its runtime.
+FUZZ_PACKAGES  := clang-16 libclang-rt-16-dev
 
 CMAKE_LAUNCHER := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
-.PHONY: deps build test run bench sanitize tsan lint clean
+.PHONY: deps build test run bench sanitize tsan fuzz lint clean
 
 # Installs what is missing; silent when everything is there.
 deps:
@@ -61,6 +63,18 @@ tsan:
 	TSAN_OPTIONS="$(TSAN_OPTIONS_FOR_TESTS)" \
 	  $(MAKE) test BUILD_DIR=build-tsan BUILD_TYPE=RelWithDebInfo CMAKE_ARGS=-DPEERGATE_TSAN=ON
 
+# libFuzzer binaries of every fuzz target, in their own sanitizer-free Release build (the fastest;
+# add CMAKE_ARGS=-DPEERGATE_SANITIZE=ON for ASan and UBSan). How to run them: docs/architecture.md,
+# "Fuzzing". Not part of `make test` or CI, which replay the seed corpora instead.
+FUZZ_BUILD_DIR ?= build-libfuzzer
+FUZZ_TARGETS   := policy_loader_fuzz vm_annotations_fuzz quantity_fuzz audit_items_fuzz review_decoder_fuzz \
+                  review_differential_fuzz
+fuzz:
+	$(MAKE) deps EXTRA_PACKAGES="$(FUZZ_PACKAGES)"
+	cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++-16 \
+	    -DPEERGATE_FUZZ=ON -DPEERGATE_TESTS=OFF $(CMAKE_LAUNCHER) $(CMAKE_ARGS)
+	cmake --build $(FUZZ_BUILD_DIR) -j$(JOBS) --target $(FUZZ_TARGETS)
+
 # The project's own C++ files and folders (no build directory, no third-party code).
 LINT_DIRS    := audit bench cli engine fuzz tests webhook
 LINT_SOURCES  = $(shell git ls-files $(foreach d,$(LINT_DIRS),'$(d)/*.cpp' '$(d)/*.hpp'))
@@ -83,4 +97,4 @@ lint:
 	    --header-filter='$(LINT_REGEX)' --extra-arg=-Wno-unknown-warning-option
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan build-tsan $(LINT_BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-asan build-tsan $(FUZZ_BUILD_DIR) $(LINT_BUILD_DIR)
