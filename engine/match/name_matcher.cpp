@@ -31,6 +31,19 @@ RE2::Options matcher_options(std::size_t patterns = 0) {
   return options;
 }
 
+// Past this many globs one RE2::Set pass is cheaper than trying each glob.
+constexpr std::size_t direct_glob_limit = 8;
+
+std::vector<std::string_view> direct_globs_of(const std::vector<name_pattern>& patterns) {
+  std::vector<std::string_view> globs;
+  for (const name_pattern& p : patterns) {
+    if (p.type == name_pattern::kind::regex) return {};
+    if (p.type == name_pattern::kind::glob) globs.push_back(p.text);
+  }
+  if (globs.size() > direct_glob_limit) return {};
+  return globs;
+}
+
 }  // namespace
 
 struct name_matcher::compiled {
@@ -39,6 +52,10 @@ struct name_matcher::compiled {
 
   const std::vector<name_pattern> patterns;
   const exact_name_set exact;
+  // The globs, when they are the only non-exact entries and at most direct_glob_limit of them:
+  // matched one by one with glob_matches; the set is still built (for matching_patterns, and so
+  // that a list loads or fails to load the same way).
+  const std::vector<std::string_view> direct_globs = direct_globs_of(patterns);
   const std::vector<std::size_t> set_index;       // regex i of the set is patterns[set_index[i]]
   const std::unique_ptr<const RE2::Set> regexes;  // null when there is no glob or regex
 };
@@ -74,6 +91,32 @@ std::string glob_to_regex(std::string_view glob) {
     }
   }
   return out;
+}
+
+// The classic linear-time walk: on a mismatch after a '*', that star takes one more byte and the
+// match resumes from there (only the last star needs revisiting: an earlier one can never do
+// better than the later one already placed).
+bool glob_matches(std::string_view glob, std::string_view name) {
+  std::size_t g = 0;
+  std::size_t n = 0;
+  std::size_t star = std::string_view::npos;  // glob index after the last '*' seen
+  std::size_t star_name = 0;                  // where that star's run ends in name so far
+  while (n < name.size()) {
+    if (g < glob.size() && glob[g] == '*') {
+      star = ++g;
+      star_name = n;
+    } else if (g < glob.size() && (glob[g] == '?' || glob[g] == name[n])) {
+      ++g;
+      ++n;
+    } else if (star != std::string_view::npos) {
+      g = star;
+      n = ++star_name;
+    } else {
+      return false;
+    }
+  }
+  while (g < glob.size() && glob[g] == '*') ++g;
+  return g == glob.size();
 }
 
 std::optional<std::string> regex_syntax_error(std::string_view pattern) {
@@ -140,6 +183,9 @@ bool name_matcher::matches(std::string_view name) const {
   // Most lists (exempt users and groups above all) are empty or hold no exact name: then the
   // name is not hashed. Every review asks them for the user and each of its groups.
   if (!state_->exact.empty() && state_->exact.contains(name)) return true;
+  if (!state_->direct_globs.empty())
+    return std::any_of(state_->direct_globs.begin(), state_->direct_globs.end(),
+                       [name](std::string_view glob) { return glob_matches(glob, name); });
   return state_->regexes && state_->regexes->Match(name, nullptr);
 }
 

@@ -3,7 +3,8 @@
 // (`*` any run, `?` one character) and RE2 patterns (whole-name match). A matcher is built from
 // its whole list in one step and never changes afterwards: exact names in a hash set, globs and
 // regexes together in one anchored RE2::Set, so the cost of a match does not grow with the
-// number of entries.
+// number of entries. A list of a few globs and no regex (the usual `team-*`) is matched glob by
+// glob instead: that costs tens of instructions where RE2::Set::Match costs hundreds.
 
 #include <cstddef>
 #include <memory>
@@ -25,6 +26,10 @@ struct name_pattern {
 
 // Converts a glob to an equivalent RE2 pattern (literal characters quoted).
 std::string glob_to_regex(std::string_view glob);
+
+// Whether `name` matches `glob` whole (`*` any run of bytes, `?` one byte), as the RE2 pattern of
+// glob_to_regex does: a short list of globs is matched with it rather than through RE2.
+bool glob_matches(std::string_view glob, std::string_view name);
 
 // RE2's reason when `pattern` is not a regex the matcher accepts, or nullopt. The policy reader
 // checks each regex entry with it, so a document with other errors still reports its regexes.

@@ -1,6 +1,9 @@
 #include "engine/match/name_matcher.hpp"
 
 #include <catch2/catch.hpp>
+#include <random>
+#include <string>
+#include <vector>
 
 using namespace peergate;
 
@@ -97,4 +100,48 @@ TEST_CASE("display shows how people wrote the entry") {
   CHECK(name_pattern{name_pattern::kind::exact, "a"}.display() == "a");
   CHECK(name_pattern{name_pattern::kind::glob, "a-*"}.display() == "a-*");
   CHECK(name_pattern{name_pattern::kind::regex, "a.+"}.display() == "/a.+/");
+}
+
+// A few globs are matched by glob_matches, more (or any with a regex) by RE2::Set: the two must
+// agree. Random globs and names over a small alphabet (so that stars, '?', repeats and RE2's
+// metacharacters meet often), each glob asked through a list of its own and through the same glob
+// as the RE2 regex glob_to_regex makes of it.
+TEST_CASE("glob_matches agrees with RE2 on random globs and names") {
+  std::mt19937 random(7);
+  const std::string glob_bytes = "ab-.*?*[\\\n\xe9";
+  const std::string name_bytes = "ab-.*?[\\\n\xe9";
+  const auto text = [&random](const std::string& alphabet, std::size_t longest) {
+    std::string out;
+    for (std::size_t n = random() % (longest + 1); n > 0; --n) out += alphabet[random() % alphabet.size()];
+    return out;
+  };
+  std::size_t matched = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string glob = text(glob_bytes, 7);
+    const name_matcher direct = make({{name_pattern::kind::glob, glob}});
+    const name_matcher through_re2 = make({{name_pattern::kind::regex, glob_to_regex(glob)}});
+    for (int j = 0; j < 20; ++j) {
+      const std::string name = text(name_bytes, 9);
+      INFO("glob \"" << glob << "\", name \"" << name << "\"");
+      const bool expected = through_re2.matches(name);
+      REQUIRE(glob_matches(glob, name) == expected);
+      REQUIRE(direct.matches(name) == expected);
+      matched += expected ? 1 : 0;
+    }
+  }
+  CHECK(matched > 3000);  // the random cases are not all misses
+}
+
+TEST_CASE("lists past the direct-glob limit answer as short ones") {
+  std::vector<name_pattern> many;
+  for (int i = 0; i < 12; ++i) many.push_back({name_pattern::kind::glob, "team-" + std::to_string(i) + "-*"});
+  const name_matcher long_list = make(many);
+  for (int i = 0; i < 12; ++i) {
+    const name_matcher short_list = make({many[static_cast<std::size_t>(i)]});
+    const std::string name = "team-" + std::to_string(i) + "-x";
+    CHECK(long_list.matches(name));
+    CHECK(short_list.matches(name));
+    CHECK_FALSE(short_list.matches("team-" + std::to_string(i)));
+  }
+  CHECK_FALSE(long_list.matches("team-12-x"));
 }
