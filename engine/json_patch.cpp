@@ -2,9 +2,11 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstddef>
+#include <cstring>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -17,16 +19,30 @@ namespace json = boost::json;
 
 // RFC 6901: '~' is written "~0" and '/' "~1" (a "~1" in a key becomes "~01"). The one escaping
 // loop of escape_token and append_token.
+// The next `c` in [from, end), or end.
+const char* next_of(char c, const char* from, const char* end) {
+  const void* found = std::memchr(from, c, static_cast<std::size_t>(end - from));
+  return found != nullptr ? static_cast<const char*>(found) : end;
+}
+
 template <typename String>
 void append_escaped_token(String& out, std::string_view token) {
-  std::size_t clean = 0;  // token[clean, i) needs no escape: appended at once, not a byte at a time
-  for (std::size_t i = 0; i < token.size(); ++i) {
-    if (token[i] != '~' && token[i] != '/') continue;
-    out.append(token.data() + clean, i - clean);
-    out.append(token[i] == '~' ? "~0" : "~1", 2);
-    clean = i + 1;
+  // The runs between the characters to escape are appended whole. memchr finds each of the two
+  // faster than a loop testing every byte for both (most tokens have neither); each is searched
+  // again only past the one just escaped, so every byte is scanned once per character.
+  const char* at = token.data();
+  const char* const end = at + token.size();
+  const char* tilde = next_of('~', at, end);
+  const char* slash = next_of('/', at, end);
+  while (tilde != end || slash != end) {
+    const char* special = std::min(tilde, slash);
+    out.append(at, static_cast<std::size_t>(special - at));
+    out.append(special == tilde ? "~0" : "~1", 2);
+    at = special + 1;
+    if (special == tilde) tilde = next_of('~', at, end);
+    else slash = next_of('/', at, end);
   }
-  out.append(token.data() + clean, token.size() - clean);
+  out.append(at, static_cast<std::size_t>(end - at));
 }
 
 // `path` is the pointer of `from`/`to`; children extend it in place and restore it, so an

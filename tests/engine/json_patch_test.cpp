@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <random>
 #include <string>
 
 namespace json = boost::json;
@@ -48,6 +49,18 @@ TEST_CASE("json_patch: escape_token follows RFC 6901") {
   CHECK(patch::escape_token("~1") == "~01");
   CHECK(patch::escape_token("").empty());
   CHECK(patch::escape_token("plain") == "plain");
+  // Runs and mixes of both characters, against the rule applied byte by byte.
+  std::mt19937 random(3);
+  for (int i = 0; i < 2000; ++i) {
+    std::string token;
+    std::string expected;
+    for (std::size_t n = random() % 12; n > 0; --n) {
+      const char c = "~/ab"[random() % 4];
+      token += c;
+      expected += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+    }
+    REQUIRE(patch::escape_token(token) == expected);
+  }
 }
 
 TEST_CASE("json_patch: equal documents give an empty patch") {
