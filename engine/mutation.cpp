@@ -4,8 +4,8 @@
 #include <boost/json/string.hpp>
 #include <array>
 #include <cstddef>
-#include <memory_resource>
 #include <cstdint>
+#include <memory_resource>
 #include <optional>
 #include <string_view>
 
