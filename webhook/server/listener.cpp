@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -34,6 +35,7 @@ namespace http = beast::http;
 namespace net = boost::asio;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
+using clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -64,13 +66,23 @@ class session;
 // connections (for --max-connections and for draining).
 struct connection_state {
   connection_state(const server_options& o, const router& r, const tls_context_store& t, metrics& m, request_budget& b)
-      : options(o), routes(r), tls(t), stats(m), budget(b) {}
+      : options(o),
+        routes(r),
+        tls(t),
+        stats(m),
+        budget(b),
+        watchdog_tick(std::max<clock::duration>(
+            std::chrono::milliseconds(1),
+            std::min({o.handshake_timeout, o.idle_timeout, o.header_timeout, o.body_timeout, o.write_timeout}))) {}
 
   const server_options& options;
   const router& routes;
   const tls_context_store& tls;
   metrics& stats;
   request_budget& budget;
+  // The longest a connection's watchdog sleeps (session::expires_after): the shortest phase
+  // timeout, so that no phase's deadline comes before the watchdog's next wake-up.
+  const clock::duration watchdog_tick;
 
   std::atomic<bool> draining{false};
   std::atomic<bool> retiring{false};  // answers say Connection: close (retire_keep_alive)
@@ -216,6 +228,7 @@ class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket&& socket, SSL* ssl, std::shared_ptr<connection_state> state)
       : stream_(std::move(socket), ssl),
+        watchdog_(stream_.get_executor()),
         state_(std::move(state)),
         buffer_(std::max<std::size_t>(64 * 1024, 2 * state_->options.max_header_bytes)) {
     // Asio's SSL engine sets SSL_MODE_RELEASE_BUFFERS on every connection: OpenSSL then frees
@@ -239,7 +252,10 @@ class session : public std::enable_shared_from_this<session> {
   // A connection in the middle of a request finishes it (answered with Connection: close).
   void drain() {
     draining_ = true;
-    if ((phase_ == phase::handshake || phase_ == phase::idle) && !input_pending()) lowest().cancel();
+    if ((phase_ == phase::handshake || phase_ == phase::idle) && !input_pending()) {
+      beast::error_code ignored;
+      lowest().cancel(ignored);
+    }
   }
 
   net::any_io_executor executor() { return stream_.get_executor(); }
@@ -247,13 +263,47 @@ class session : public std::enable_shared_from_this<session> {
  private:
   enum class phase { handshake, idle, header, body, processing, write, closing, lingering };
 
-  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  tcp::socket& lowest() { return beast::get_lowest_layer(stream_); }
   const server_options& options() const { return state_->options; }
   bool draining() const { return draining_ || state_->draining.load(std::memory_order_relaxed); }
 
+  // The deadline of the phase that starts now (the operations of a phase share it, as they did
+  // with beast::tcp_stream). Setting it costs no timer operation: the watchdog, one timer per
+  // connection, waits at most state_->watchdog_tick at a time (the shortest phase timeout) and
+  // compares the deadline when it wakes, so a later deadline (every phase of every request)
+  // needs nothing; only an earlier one than its wake-up (lingering, closing) moves the timer.
+  // beast::tcp_stream armed and cancelled a timer around every read and write: a timer-queue
+  // update, a cancelled completion run through the strand, and often a timerfd_settime call.
+  void expires_after(clock::duration timeout) {
+    deadline_ = clock::now() + timeout;
+    if (!watchdog_armed_ || deadline_ < watchdog_expiry_) arm_watchdog();
+  }
+
+  void arm_watchdog() {
+    watchdog_expiry_ = std::min(deadline_, clock::now() + state_->watchdog_tick);
+    watchdog_armed_ = true;
+    watchdog_.expires_at(watchdog_expiry_);
+    // A weak pointer: the watchdog alone does not keep a finished connection open.
+    watchdog_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      if (ec) return;  // moved (expires_at) or the session is gone
+      if (const auto self = weak.lock()) self->on_watchdog();
+    });
+  }
+
+  void on_watchdog() {
+    watchdog_armed_ = false;
+    if (timed_out_) return;
+    if (clock::now() < deadline_) return arm_watchdog();
+    // The phase is over time: closing the socket ends its pending operations (operation_aborted),
+    // and fail() counts the timeout for the phase.
+    timed_out_ = true;
+    beast::error_code ignored;
+    lowest().close(ignored);
+  }
+
   void on_start() {
     phase_ = phase::handshake;
-    lowest().expires_after(options().handshake_timeout);
+    expires_after(options().handshake_timeout);
     stream_.async_handshake(ssl::stream_base::server,
                             beast::bind_front_handler(&session::on_handshake, shared_from_this()));
   }
@@ -271,7 +321,7 @@ class session : public std::enable_shared_from_this<session> {
     SSL* ssl = stream_.native_handle();
     if (SSL_pending(ssl) > 0 || BIO_pending(SSL_get_rbio(ssl)) > 0) return true;
     beast::error_code ec;
-    const std::size_t in_socket = lowest().socket().available(ec);
+    const std::size_t in_socket = lowest().available(ec);
     return !ec && in_socket > 0;
   }
 
@@ -281,14 +331,14 @@ class session : public std::enable_shared_from_this<session> {
     if (draining() && !input_pending()) return close();
     if (buffer_.size() != 0) return read_header();
     phase_ = phase::idle;
-    lowest().expires_after(options().idle_timeout);
+    expires_after(options().idle_timeout);
     stream_.async_read_some(buffer_.prepare(read_chunk),
                             beast::bind_front_handler(&session::on_first_bytes, shared_from_this()));
   }
 
   void on_first_bytes(beast::error_code ec, std::size_t n) {
     if (ec) {
-      if (ec == net::error::operation_aborted && draining()) return close();
+      if (ec == net::error::operation_aborted && draining() && !timed_out_) return close();
       return fail(ec, "idle");
     }
     buffer_.commit(n);
@@ -302,7 +352,7 @@ class session : public std::enable_shared_from_this<session> {
     parser_.emplace(request_);
     parser_->header_limit(static_cast<std::uint32_t>(options().max_header_bytes));
     parser_->body_limit(options().max_body_bytes);
-    lowest().expires_after(options().header_timeout);
+    expires_after(options().header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
@@ -332,7 +382,7 @@ class session : public std::enable_shared_from_this<session> {
     }
     if (!parser_->is_done() && request_.expect_continue) {
       phase_ = phase::write;
-      lowest().expires_after(options().write_timeout);
+      expires_after(options().write_timeout);
       static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
       net::async_write(stream_, net::buffer(continue_line.data(), continue_line.size()),
                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -347,7 +397,7 @@ class session : public std::enable_shared_from_this<session> {
   void read_body() {
     if (parser_->is_done()) return process();
     phase_ = phase::body;
-    lowest().expires_after(options().body_timeout);
+    expires_after(options().body_timeout);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_body, shared_from_this()));
   }
 
@@ -437,7 +487,7 @@ class session : public std::enable_shared_from_this<session> {
   // The whole response in one buffer: one TLS record sequence, one write.
   void write() {
     phase_ = phase::write;
-    lowest().expires_after(options().write_timeout);
+    expires_after(options().write_timeout);
     net::async_write(stream_, net::buffer(out_), beast::bind_front_handler(&session::on_write, shared_from_this()));
   }
 
@@ -455,7 +505,7 @@ class session : public std::enable_shared_from_this<session> {
 
   void linger() {
     phase_ = phase::lingering;
-    lowest().expires_after(linger_time);
+    expires_after(linger_time);
     discard_.resize(read_chunk);
     do_linger();
   }
@@ -470,14 +520,14 @@ class session : public std::enable_shared_from_this<session> {
   // Sends close_notify and waits briefly for the client's; the socket closes with the session.
   void close() {
     phase_ = phase::closing;
-    lowest().expires_after(shutdown_grace);
+    expires_after(shutdown_grace);
     stream_.async_shutdown([self = shared_from_this()](beast::error_code) {});
   }
 
   // The one error funnel: what a client does (closing, resetting, truncating the TLS stream,
   // timing out) ends the connection quietly; anything else is logged at debug level.
   void fail(beast::error_code ec, const char* what) {
-    if (ec == beast::error::timeout) {
+    if (timed_out_) {
       state_->stats.connection_timed_out(phase_ == phase::handshake ? connection_phase::handshake
                                          : phase_ == phase::idle    ? connection_phase::idle
                                          : phase_ == phase::header  ? connection_phase::header
@@ -494,7 +544,12 @@ class session : public std::enable_shared_from_this<session> {
     }
   }
 
-  ssl::stream<beast::tcp_stream> stream_;
+  ssl::stream<tcp::socket> stream_;
+  net::steady_timer watchdog_;                             // on the stream's executor
+  clock::time_point deadline_ = clock::time_point::max();  // of the current phase
+  clock::time_point watchdog_expiry_;                      // when the pending wait ends
+  bool watchdog_armed_ = false;
+  bool timed_out_ = false;  // the watchdog closed the socket
   std::shared_ptr<connection_state> state_;
   beast::flat_buffer buffer_;
   request_data request_;  // written by parser_, kept from one request to the next
