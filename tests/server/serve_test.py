@@ -880,7 +880,13 @@ class ShutdownTests(unittest.TestCase):
         # The apiserver keeps its keep-alive connections to a pod that is shutting down. Whatever
         # it has sent when the drain starts is read and answered; only the last answer closes.
         # Deterministic: the next request sits in the socket buffer while the first is answered.
-        server = Server(self, ["--shutdown-timeout", "20s", "--log-level", "trace"])
+        # With one I/O thread connections run without a strand, with two on their own strands.
+        for threads in ("1", "2"):
+            with self.subTest(threads=threads):
+                self.check_requests_already_sent_when_draining_starts_are_all_answered(threads)
+
+    def check_requests_already_sent_when_draining_starts_are_all_answered(self, threads):
+        server = Server(self, ["--shutdown-timeout", "20s", "--log-level", "trace"], threads=threads)
         s = server.tls_socket()
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
         self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 200 "))  # a keep-alive connection, reused below

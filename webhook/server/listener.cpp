@@ -223,7 +223,8 @@ bool is_malformed(const beast::error_code& ec) {
 }
 
 // One TLS connection: handshake, then requests until the client closes, a timeout, an error or
-// draining. Every handler runs on the connection's strand.
+// draining. Every handler runs on the connection's executor (a strand with several I/O
+// threads), one at a time.
 class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket&& socket, SSL* ssl, std::shared_ptr<connection_state> state)
@@ -583,9 +584,10 @@ std::vector<std::shared_ptr<session>> connection_state::begin_drain(std::functio
   return open;
 }
 
-listener::listener(net::io_context& ioc, const server_options& options, const router& routes,
+listener::listener(net::io_context& ioc, unsigned io_threads, const server_options& options, const router& routes,
                    const tls_context_store& tls, metrics& m, request_budget& budget)
     : ioc_(ioc),
+      io_threads_(io_threads),
       acceptor_(net::make_strand(ioc)),
       retry_timer_(acceptor_.get_executor()),
       state_(std::make_shared<connection_state>(options, routes, tls, m, budget)) {}
@@ -616,9 +618,18 @@ void listener::start() {
   net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] { self->do_accept(); });
 }
 
+// Each connection's handlers run one at a time. With several I/O threads a strand per connection
+// sees to it; with one (the shipped Deployment's 1-CPU limit starts one), every handler already
+// runs on that thread, one at a time, and a strand would only add a lock and a queue hop to each
+// of them (a dozen a request).
+net::any_io_executor listener::connection_executor() {
+  if (io_threads_ == 1) return ioc_.get_executor();
+  return net::make_strand(ioc_);
+}
+
 void listener::do_accept() {
   if (!acceptor_.is_open()) return;
-  acceptor_.async_accept(net::make_strand(ioc_), beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+  acceptor_.async_accept(connection_executor(), beast::bind_front_handler(&listener::on_accept, shared_from_this()));
 }
 
 void listener::on_accept(beast::error_code ec, tcp::socket socket) {
