@@ -43,7 +43,11 @@ constexpr std::chrono::milliseconds shutdown_grace{1000};  // TLS close_notify e
 constexpr std::chrono::milliseconds linger_time{2000};     // discarding an unread body before closing
 constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::size_t recycled_body_limit = 64 * 1024;  // larger request bodies are freed after use
-constexpr std::size_t recycled_header_limit = 1024;     // so are a longer target or Content-Type
+// A body with a Content-Length of at most this is read into the connection's read buffer (which
+// holds at least 64 KiB) and evaluated where it lies (session::read_body_in_buffer); larger or
+// chunked ones go to a string of their own.
+constexpr std::size_t in_buffer_body_limit = 64 * 1024;
+constexpr std::size_t recycled_header_limit = 1024;  // so are a longer target or Content-Type
 // After a request whose body or review took this much memory, free heap memory goes back to the
 // system once it is answered (give_back_free_memory).
 constexpr std::size_t large_request_bytes = 1024 * 1024;
@@ -128,7 +132,8 @@ const char* reason(int status) {
 
 // What the server reads of a request: its request line, the two headers it looks at and the
 // body, in strings a connection keeps from one request to the next (within recycled_*_limit), so
-// that a request on a keep-alive connection costs no allocation to read.
+// that a request on a keep-alive connection costs no allocation to read. A body of at most
+// in_buffer_body_limit with a Content-Length is not copied into `body`: it stays in the read buffer.
 struct request_data {
   http::verb method = http::verb::unknown;
   std::string method_string;
@@ -137,6 +142,7 @@ struct request_data {
   std::string content_type;  // the first Content-Type header
   bool has_content_type = false;
   bool expect_continue = false;  // the first Expect header is 100-continue
+  bool body_in_buffer = false;   // the body is read in the read buffer, not into `body`
   std::string body;
 
   void clear() {
@@ -147,6 +153,7 @@ struct request_data {
     content_type.clear();
     has_content_type = false;
     expect_continue = false;
+    body_in_buffer = false;
     body.clear();
   }
 };
@@ -154,8 +161,10 @@ struct request_data {
 // Beast's request parser without a field container: beast::http::parser<string_body> stores
 // every header in a list of allocated nodes (and the target in another block), four or five
 // allocations a request for headers the server never reads. This one keeps only request_data's
-// fields. Framing (Content-Length, chunked, Connection, limits) stays basic_parser's; the body is
-// read as string_body reads it (reserved at its Content-Length, appended as it arrives).
+// fields. Framing (Content-Length, chunked, Connection, limits) stays basic_parser's; a body of at
+// most in_buffer_body_limit with a Content-Length is parsed where it lies in the read buffer and
+// not copied; any other is read as string_body reads it (reserved at its Content-Length,
+// appended as it arrives).
 class request_parser final : public http::basic_parser<true> {
  public:
   explicit request_parser(request_data& request) : request_(request) { request_.clear(); }
@@ -184,7 +193,7 @@ class request_parser final : public http::basic_parser<true> {
   void on_header_impl(beast::error_code&) override {}
 
   void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, beast::error_code& ec) override {
-    if (!content_length) return;
+    if (!content_length || request_.body_in_buffer) return;  // body_in_buffer: set by the session
     if (*content_length > request_.body.max_size()) {
       ec = http::error::buffer_overflow;
       return;
@@ -192,7 +201,10 @@ class request_parser final : public http::basic_parser<true> {
     request_.body.reserve(static_cast<std::size_t>(*content_length));
   }
 
-  std::size_t on_body_impl(beast::string_view body, beast::error_code& ec) override { return append(body, ec); }
+  std::size_t on_body_impl(beast::string_view body, beast::error_code& ec) override {
+    if (request_.body_in_buffer) return body.size();  // the session reads it in its buffer
+    return append(body, ec);
+  }
 
   void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
 
@@ -399,7 +411,37 @@ class session : public std::enable_shared_from_this<session> {
     if (parser_->is_done()) return process();
     phase_ = phase::body;
     expires_after(options().body_timeout);
+    if (const auto length = parser_->content_length(); length && *length <= in_buffer_body_limit) {
+      request_.body_in_buffer = true;  // before the parser sees a byte of the body
+      return read_body_in_buffer();
+    }
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_body, shared_from_this()));
+  }
+
+  // A body of at most in_buffer_body_limit with a Content-Length: read into the read buffer
+  // behind what it already holds, and evaluated there, without a copy into a string of its own
+  // (nor the memory of one kept by the connection between requests).
+  void read_body_in_buffer() {
+    const auto length = static_cast<std::size_t>(*parser_->content_length());
+    if (buffer_.size() >= length) return on_body_in_buffer(length);
+    const std::size_t room = buffer_.max_size() - buffer_.size();  // at least the missing bytes
+    stream_.async_read_some(buffer_.prepare(std::min(room, std::max(length - buffer_.size(), read_chunk))),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->fail(ec, "body");
+                              self->buffer_.commit(n);
+                              self->read_body_in_buffer();
+                            });
+  }
+
+  // The parser still reads the body (its framing stays Beast's; request_parser keeps no copy).
+  // The body stays in the buffer until the answer is made: process() consumes it.
+  void on_body_in_buffer(std::size_t length) {
+    const net::const_buffer body(buffer_.data().data(), length);
+    beast::error_code ec;
+    const std::size_t used = parser_->put(body, ec);
+    if (ec || used != length || !parser_->is_done()) return reject(400, "malformed HTTP request");
+    body_in_buffer_ = std::string_view(static_cast<const char*>(body.data()), length);
+    process();
   }
 
   void on_body(beast::error_code ec, std::size_t) {
@@ -412,8 +454,12 @@ class session : public std::enable_shared_from_this<session> {
 
   void process() {
     phase_ = phase::processing;
-    const http_request_view view{request_.method_string, request_.target, request_.content_type, request_.body};
+    const http_request_view view{request_.method_string, request_.target, request_.content_type,
+                                 request_.body_in_buffer ? body_in_buffer_ : std::string_view(request_.body)};
     http_response response = state_->routes.handle(view);
+    // Before input_pending() looks at the buffer: what is left in it is the next request.
+    buffer_.consume(body_in_buffer_.size());
+    body_in_buffer_ = {};
     // While draining or retiring, the answer says `Connection: close` unless the client has
     // already sent its next request: that one is read and answered too, and the last answer closes.
     const bool closing = draining() || state_->retiring.load(std::memory_order_relaxed);
@@ -553,7 +599,8 @@ class session : public std::enable_shared_from_this<session> {
   bool timed_out_ = false;  // the watchdog closed the socket
   std::shared_ptr<connection_state> state_;
   beast::flat_buffer buffer_;
-  request_data request_;  // written by parser_, kept from one request to the next
+  request_data request_;             // written by parser_, kept from one request to the next
+  std::string_view body_in_buffer_;  // the body, in buffer_, from on_body_in_buffer to process
   std::optional<request_parser> parser_;
   budget_lease lease_;  // what the current request's body holds of state_->budget
   std::string out_;
