@@ -43,11 +43,11 @@ constexpr std::chrono::milliseconds shutdown_grace{1000};  // TLS close_notify e
 constexpr std::chrono::milliseconds linger_time{2000};     // discarding an unread body before closing
 constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::size_t recycled_body_limit = 64 * 1024;  // larger request bodies are freed after use
+constexpr std::size_t recycled_header_limit = 1024;     // so are a longer target or Content-Type
 // A body with a Content-Length of at most this is read into the connection's read buffer (which
 // holds at least 64 KiB) and evaluated where it lies (session::read_body_in_buffer); larger or
 // chunked ones go to a string of their own.
 constexpr std::size_t in_buffer_body_limit = 64 * 1024;
-constexpr std::size_t recycled_header_limit = 1024;  // so are a longer target or Content-Type
 // After a request whose body or review took this much memory, free heap memory goes back to the
 // system once it is answered (give_back_free_memory).
 constexpr std::size_t large_request_bytes = 1024 * 1024;
@@ -333,17 +333,16 @@ class session : public std::enable_shared_from_this<session> {
     return !ec && in_socket > 0;
   }
 
-  // Idle keep-alive: wait (up to --idle-timeout) for the first byte of the next request. While
-  // draining, the connection closes here unless the client has already sent more.
   // OpenSSL's record buffers. Asio's SSL engine sets SSL_MODE_RELEASE_BUFFERS on every
   // connection, with which OpenSSL frees its read buffer whenever it empties and allocates it
-  // again on each SSL_read that finds no data (three times a request), and its write buffer
+  // again on each SSL_read that finds no data (about three times a request), and its write buffer
   // around every write: 4.5 allocations a request. A connection keeps both while it reads and
   // answers a request (and its write buffer, a page or so touched, between requests). Waiting
   // for the next request, it lets OpenSSL free the read buffer once it is empty: idle
   // keep-alive connections, and under load those waiting for their next request, hold none
   // (a read buffer kept by each of 16 busy connections added about 200 KiB to the peak RSS
-  // under bench/server/run.sh's load), for one allocation when the request arrives.
+  // under bench/server/run.sh's load), for one allocation when the request arrives (two when
+  // it comes in more than one TLS record).
   void release_tls_read_buffer_when_empty(bool release) {
     SSL* ssl = stream_.native_handle();
     if (release) {
@@ -353,6 +352,8 @@ class session : public std::enable_shared_from_this<session> {
     }
   }
 
+  // Idle keep-alive: wait (up to --idle-timeout) for the first byte of the next request. While
+  // draining, the connection closes here unless the client has already sent more.
   void wait_for_request() {
     if (draining() && !input_pending()) return close();
     if (buffer_.size() != 0) return read_header();
