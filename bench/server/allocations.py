@@ -24,6 +24,7 @@ Needs: heaptrack (Debian heaptrack), /usr/bin/python3.
 
 import http.client
 import os
+import platform
 import shutil
 import signal
 import ssl
@@ -64,7 +65,10 @@ def run(binary, source, work, certs, review, count, connections):
     run_dir = tempfile.mkdtemp(dir=work)
     port_file = os.path.join(run_dir, "port")
     profile = os.path.join(run_dir, "heaptrack")
-    cmd = ["heaptrack", "-o", profile, binary, "serve", "--listen", "127.0.0.1:0", "--port-file", port_file,
+    # Without address randomisation (setarch -R) a frame without a symbol (most of libssl's) has
+    # the same address in both runs, so that BENCH_ALLOC_TOP's call sites match across them.
+    no_aslr = ["setarch", platform.machine(), "-R"] if shutil.which("setarch") else []
+    cmd = [*no_aslr, "heaptrack", "-o", profile, binary, "serve", "--listen", "127.0.0.1:0", "--port-file", port_file,
            "--threads", "1", "--tls-cert", os.path.join(certs, "tls.crt"), "--tls-key", os.path.join(certs, "tls.key"),
            "--policies", os.path.join(source, "policies")]
     with open(os.path.join(run_dir, "peergate.log"), "wb") as log:

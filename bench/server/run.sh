@@ -7,15 +7,18 @@
 # /admit. peergate runs with one I/O thread pinned to one core, wrk pinned to the other. In the
 # same run nginx (one worker, same core, same certificate and TLS versions) answers a static body
 # of the same size as peergate's answer. Prints requests/s, p50/p99 latency, the ratio
-# peergate/nginx and peergate's peak RSS, each against its target; then, when heaptrack is
-# installed, the heap allocations per request (bench/server/allocations.py). Not a test: the exit
-# status is 0 unless something failed to run or a request failed.
+# peergate/nginx and peergate's peak RSS, each against its target; then, when valgrind is
+# installed, the instructions per request (bench/server/instructions.py, the CPU figure a shared
+# machine does not blur), and when heaptrack is, the heap allocations per request
+# (bench/server/allocations.py). Not a test: the exit status is 0 unless something failed to run
+# or a request failed.
 #
 # Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 16),
 #              BENCH_SERVER_CPU (default 0), BENCH_CLIENT_CPU (default 1),
+#              BENCH_INSTRUCTIONS (0: skip the instruction count),
 #              BENCH_ALLOCATIONS (0: skip the allocation count).
 # Needs: wrk, nginx (Debian nginx-light), taskset (util-linux), curl, /usr/bin/python3;
-#        heaptrack for the allocation count.
+#        valgrind for the instruction count, heaptrack for the allocation count.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -165,6 +168,14 @@ if errors:
     print(f"bench: {int(errors)} requests failed", file=sys.stderr)
     sys.exit(1)
 PY
+
+if [ "${BENCH_INSTRUCTIONS:-1}" != 0 ]; then
+  if command -v valgrind >/dev/null 2>&1; then
+    "$py" "$here/instructions.py" "$peergate" "$source_dir"
+  else
+    echo "instructions per request: not measured (valgrind is missing: apt-get install valgrind)"
+  fi
+fi
 
 if [ "${BENCH_ALLOCATIONS:-1}" != 0 ]; then
   if command -v heaptrack >/dev/null 2>&1; then

@@ -458,6 +458,43 @@ class EndpointTests(unittest.TestCase):
         resp, payload = self.server.post("/admit", review("default"), content_type="Application/JSON;charset=UTF-8")
         self.assertEqual(resp.status, 200)
 
+    def test_bodies_in_pieces_pipelined_and_past_the_read_buffer(self):
+        # A body of up to 64 KiB is read into the connection's read buffer and evaluated there;
+        # a larger one into a string of its own. Either way, however it arrives (one byte range
+        # at a time, or together with the next request), each request is answered whole, in
+        # order, on the same keep-alive connection.
+        def post(uid, namespace, padding):
+            r = review(namespace)
+            r["request"]["uid"] = uid
+            r["request"]["object"]["metadata"].setdefault("annotations", {})["pad"] = "x" * padding
+            body = json.dumps(r).encode()
+            return body, (b"POST /validate HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+        cases = [("small", "default", 0), ("in-buffer", "confidential-ml", 50 * 1024),
+                 ("string", "default", 70 * 1024), ("last", "confidential-ml", 0)]
+        requests = [post(uid, ns, pad) for uid, ns, pad in cases]
+        self.assertLess(len(requests[1][0]), 64 * 1024)
+        self.assertGreater(len(requests[2][0]), 64 * 1024)
+        s = self.server.tls_socket()
+        # The first request in pieces of 700 bytes, each its own TLS record.
+        first = requests[0][1]
+        for i in range(0, len(first), 700):
+            s.sendall(first[i:i + 700])
+            time.sleep(0.002)
+        # The others in one go: pipelined, in the server's buffers at once.
+        s.sendall(b"".join(request for _, request in requests[1:]))
+        rest = b""
+        for uid, namespace, _ in cases:
+            status, headers, payload, rest = read_response(s, rest)
+            self.assertEqual(status, 200, payload)
+            self.assertNotIn("Connection", headers)
+            answer = response_of(self, payload)
+            self.assertEqual(answer["uid"], uid)
+            self.assertEqual(answer["allowed"], namespace != "default", answer)
+        self.assertEqual(rest, b"")
+        s.close()
+
     def assert_error(self, resp, payload, status):
         self.assertEqual(resp.status, status, payload)
         self.assertEqual(resp.getheader("Content-Type"), "application/json")
@@ -880,7 +917,13 @@ class ShutdownTests(unittest.TestCase):
         # The apiserver keeps its keep-alive connections to a pod that is shutting down. Whatever
         # it has sent when the drain starts is read and answered; only the last answer closes.
         # Deterministic: the next request sits in the socket buffer while the first is answered.
-        server = Server(self, ["--shutdown-timeout", "20s", "--log-level", "trace"])
+        # With one I/O thread connections run without a strand, with two on their own strands.
+        for threads in ("1", "2"):
+            with self.subTest(threads=threads):
+                self.check_requests_already_sent_when_draining_starts_are_all_answered(threads)
+
+    def check_requests_already_sent_when_draining_starts_are_all_answered(self, threads):
+        server = Server(self, ["--shutdown-timeout", "20s", "--log-level", "trace"], threads=threads)
         s = server.tls_socket()
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
         self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 200 "))  # a keep-alive connection, reused below

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -34,6 +35,7 @@ namespace http = beast::http;
 namespace net = boost::asio;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
+using clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -42,6 +44,10 @@ constexpr std::chrono::milliseconds linger_time{2000};     // discarding an unre
 constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::size_t recycled_body_limit = 64 * 1024;  // larger request bodies are freed after use
 constexpr std::size_t recycled_header_limit = 1024;     // so are a longer target or Content-Type
+// A body with a Content-Length of at most this is read into the connection's read buffer (which
+// holds at least 64 KiB) and evaluated where it lies (session::read_body_in_buffer); larger or
+// chunked ones go to a string of their own.
+constexpr std::size_t in_buffer_body_limit = 64 * 1024;
 // After a request whose body or review took this much memory, free heap memory goes back to the
 // system once it is answered (give_back_free_memory).
 constexpr std::size_t large_request_bytes = 1024 * 1024;
@@ -64,13 +70,23 @@ class session;
 // connections (for --max-connections and for draining).
 struct connection_state {
   connection_state(const server_options& o, const router& r, const tls_context_store& t, metrics& m, request_budget& b)
-      : options(o), routes(r), tls(t), stats(m), budget(b) {}
+      : options(o),
+        routes(r),
+        tls(t),
+        stats(m),
+        budget(b),
+        watchdog_tick(std::max<clock::duration>(
+            std::chrono::milliseconds(1),
+            std::min({o.handshake_timeout, o.idle_timeout, o.header_timeout, o.body_timeout, o.write_timeout}))) {}
 
   const server_options& options;
   const router& routes;
   const tls_context_store& tls;
   metrics& stats;
   request_budget& budget;
+  // The longest a connection's watchdog sleeps (session::expires_after): the shortest phase
+  // timeout, so that no phase's deadline comes before the watchdog's next wake-up.
+  const clock::duration watchdog_tick;
 
   std::atomic<bool> draining{false};
   std::atomic<bool> retiring{false};  // answers say Connection: close (retire_keep_alive)
@@ -116,7 +132,8 @@ const char* reason(int status) {
 
 // What the server reads of a request: its request line, the two headers it looks at and the
 // body, in strings a connection keeps from one request to the next (within recycled_*_limit), so
-// that a request on a keep-alive connection costs no allocation to read.
+// that a request on a keep-alive connection costs no allocation to read. A body of at most
+// in_buffer_body_limit with a Content-Length is not copied into `body`: it stays in the read buffer.
 struct request_data {
   http::verb method = http::verb::unknown;
   std::string method_string;
@@ -125,6 +142,7 @@ struct request_data {
   std::string content_type;  // the first Content-Type header
   bool has_content_type = false;
   bool expect_continue = false;  // the first Expect header is 100-continue
+  bool body_in_buffer = false;   // the body is read in the read buffer, not into `body`
   std::string body;
 
   void clear() {
@@ -135,6 +153,7 @@ struct request_data {
     content_type.clear();
     has_content_type = false;
     expect_continue = false;
+    body_in_buffer = false;
     body.clear();
   }
 };
@@ -142,8 +161,10 @@ struct request_data {
 // Beast's request parser without a field container: beast::http::parser<string_body> stores
 // every header in a list of allocated nodes (and the target in another block), four or five
 // allocations a request for headers the server never reads. This one keeps only request_data's
-// fields. Framing (Content-Length, chunked, Connection, limits) stays basic_parser's; the body is
-// read as string_body reads it (reserved at its Content-Length, appended as it arrives).
+// fields. Framing (Content-Length, chunked, Connection, limits) stays basic_parser's; a body of at
+// most in_buffer_body_limit with a Content-Length is parsed where it lies in the read buffer and
+// not copied; any other is read as string_body reads it (reserved at its Content-Length,
+// appended as it arrives).
 class request_parser final : public http::basic_parser<true> {
  public:
   explicit request_parser(request_data& request) : request_(request) { request_.clear(); }
@@ -172,7 +193,7 @@ class request_parser final : public http::basic_parser<true> {
   void on_header_impl(beast::error_code&) override {}
 
   void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, beast::error_code& ec) override {
-    if (!content_length) return;
+    if (!content_length || request_.body_in_buffer) return;  // body_in_buffer: set by the session
     if (*content_length > request_.body.max_size()) {
       ec = http::error::buffer_overflow;
       return;
@@ -180,7 +201,10 @@ class request_parser final : public http::basic_parser<true> {
     request_.body.reserve(static_cast<std::size_t>(*content_length));
   }
 
-  std::size_t on_body_impl(beast::string_view body, beast::error_code& ec) override { return append(body, ec); }
+  std::size_t on_body_impl(beast::string_view body, beast::error_code& ec) override {
+    if (request_.body_in_buffer) return body.size();  // the session reads it in its buffer
+    return append(body, ec);
+  }
 
   void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
 
@@ -211,13 +235,17 @@ bool is_malformed(const beast::error_code& ec) {
 }
 
 // One TLS connection: handshake, then requests until the client closes, a timeout, an error or
-// draining. Every handler runs on the connection's strand.
+// draining. Every handler runs on the connection's executor (a strand with several I/O
+// threads), one at a time.
 class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket&& socket, SSL* ssl, std::shared_ptr<connection_state> state)
       : stream_(std::move(socket), ssl),
+        watchdog_(stream_.get_executor()),
         state_(std::move(state)),
-        buffer_(std::max<std::size_t>(64 * 1024, 2 * state_->options.max_header_bytes)) {}
+        buffer_(std::max<std::size_t>(64 * 1024, 2 * state_->options.max_header_bytes)) {
+    release_tls_read_buffer_when_empty(false);
+  }
 
   ~session() { state_->remove(this); }
 
@@ -232,7 +260,10 @@ class session : public std::enable_shared_from_this<session> {
   // A connection in the middle of a request finishes it (answered with Connection: close).
   void drain() {
     draining_ = true;
-    if ((phase_ == phase::handshake || phase_ == phase::idle) && !input_pending()) lowest().cancel();
+    if ((phase_ == phase::handshake || phase_ == phase::idle) && !input_pending()) {
+      beast::error_code ignored;
+      lowest().cancel(ignored);
+    }
   }
 
   net::any_io_executor executor() { return stream_.get_executor(); }
@@ -240,13 +271,47 @@ class session : public std::enable_shared_from_this<session> {
  private:
   enum class phase { handshake, idle, header, body, processing, write, closing, lingering };
 
-  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  tcp::socket& lowest() { return beast::get_lowest_layer(stream_); }
   const server_options& options() const { return state_->options; }
   bool draining() const { return draining_ || state_->draining.load(std::memory_order_relaxed); }
 
+  // The deadline of the phase that starts now (the operations of a phase share it, as they did
+  // with beast::tcp_stream). Setting it costs no timer operation: the watchdog, one timer per
+  // connection, waits at most state_->watchdog_tick at a time (the shortest phase timeout) and
+  // compares the deadline when it wakes, so a later deadline (every phase of every request)
+  // needs nothing; only an earlier one than its wake-up (lingering, closing) moves the timer.
+  // beast::tcp_stream armed and cancelled a timer around every read and write: a timer-queue
+  // update, a cancelled completion run through the strand, and often a timerfd_settime call.
+  void expires_after(clock::duration timeout) {
+    deadline_ = clock::now() + timeout;
+    if (!watchdog_armed_ || deadline_ < watchdog_expiry_) arm_watchdog();
+  }
+
+  void arm_watchdog() {
+    watchdog_expiry_ = std::min(deadline_, clock::now() + state_->watchdog_tick);
+    watchdog_armed_ = true;
+    watchdog_.expires_at(watchdog_expiry_);
+    // A weak pointer: the watchdog alone does not keep a finished connection open.
+    watchdog_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      if (ec) return;  // moved (expires_at) or the session is gone
+      if (const auto self = weak.lock()) self->on_watchdog();
+    });
+  }
+
+  void on_watchdog() {
+    watchdog_armed_ = false;
+    if (timed_out_) return;
+    if (clock::now() < deadline_) return arm_watchdog();
+    // The phase is over time: closing the socket ends its pending operations (operation_aborted),
+    // and fail() counts the timeout for the phase.
+    timed_out_ = true;
+    beast::error_code ignored;
+    lowest().close(ignored);
+  }
+
   void on_start() {
     phase_ = phase::handshake;
-    lowest().expires_after(options().handshake_timeout);
+    expires_after(options().handshake_timeout);
     stream_.async_handshake(ssl::stream_base::server,
                             beast::bind_front_handler(&session::on_handshake, shared_from_this()));
   }
@@ -264,8 +329,27 @@ class session : public std::enable_shared_from_this<session> {
     SSL* ssl = stream_.native_handle();
     if (SSL_pending(ssl) > 0 || BIO_pending(SSL_get_rbio(ssl)) > 0) return true;
     beast::error_code ec;
-    const std::size_t in_socket = lowest().socket().available(ec);
+    const std::size_t in_socket = lowest().available(ec);
     return !ec && in_socket > 0;
+  }
+
+  // OpenSSL's record buffers. Asio's SSL engine sets SSL_MODE_RELEASE_BUFFERS on every
+  // connection, with which OpenSSL frees its read buffer whenever it empties and allocates it
+  // again on each SSL_read that finds no data (about three times a request), and its write buffer
+  // around every write: 4.5 allocations a request. A connection keeps both while it reads and
+  // answers a request (and its write buffer, a page or so touched, between requests). Waiting
+  // for the next request, it lets OpenSSL free the read buffer once it is empty: idle
+  // keep-alive connections, and under load those waiting for their next request, hold none
+  // (a read buffer kept by each of 16 busy connections added about 200 KiB to the peak RSS
+  // under bench/server/run.sh's load), for one allocation when the request arrives (two when
+  // it comes in more than one TLS record).
+  void release_tls_read_buffer_when_empty(bool release) {
+    SSL* ssl = stream_.native_handle();
+    if (release) {
+      SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+    } else {
+      SSL_clear_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+    }
   }
 
   // Idle keep-alive: wait (up to --idle-timeout) for the first byte of the next request. While
@@ -274,16 +358,18 @@ class session : public std::enable_shared_from_this<session> {
     if (draining() && !input_pending()) return close();
     if (buffer_.size() != 0) return read_header();
     phase_ = phase::idle;
-    lowest().expires_after(options().idle_timeout);
+    expires_after(options().idle_timeout);
+    release_tls_read_buffer_when_empty(true);
     stream_.async_read_some(buffer_.prepare(read_chunk),
                             beast::bind_front_handler(&session::on_first_bytes, shared_from_this()));
   }
 
   void on_first_bytes(beast::error_code ec, std::size_t n) {
     if (ec) {
-      if (ec == net::error::operation_aborted && draining()) return close();
+      if (ec == net::error::operation_aborted && draining() && !timed_out_) return close();
       return fail(ec, "idle");
     }
+    release_tls_read_buffer_when_empty(false);
     buffer_.commit(n);
     read_header();
   }
@@ -295,7 +381,7 @@ class session : public std::enable_shared_from_this<session> {
     parser_.emplace(request_);
     parser_->header_limit(static_cast<std::uint32_t>(options().max_header_bytes));
     parser_->body_limit(options().max_body_bytes);
-    lowest().expires_after(options().header_timeout);
+    expires_after(options().header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
@@ -325,7 +411,7 @@ class session : public std::enable_shared_from_this<session> {
     }
     if (!parser_->is_done() && request_.expect_continue) {
       phase_ = phase::write;
-      lowest().expires_after(options().write_timeout);
+      expires_after(options().write_timeout);
       static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
       net::async_write(stream_, net::buffer(continue_line.data(), continue_line.size()),
                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -340,8 +426,38 @@ class session : public std::enable_shared_from_this<session> {
   void read_body() {
     if (parser_->is_done()) return process();
     phase_ = phase::body;
-    lowest().expires_after(options().body_timeout);
+    expires_after(options().body_timeout);
+    if (const auto length = parser_->content_length(); length && *length <= in_buffer_body_limit) {
+      request_.body_in_buffer = true;  // before the parser sees a byte of the body
+      return read_body_in_buffer();
+    }
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_body, shared_from_this()));
+  }
+
+  // A body of at most in_buffer_body_limit with a Content-Length: read into the read buffer
+  // behind what it already holds, and evaluated there, without a copy into a string of its own
+  // (nor the memory of one kept by the connection between requests).
+  void read_body_in_buffer() {
+    const auto length = static_cast<std::size_t>(*parser_->content_length());
+    if (buffer_.size() >= length) return on_body_in_buffer(length);
+    const std::size_t room = buffer_.max_size() - buffer_.size();  // at least the missing bytes
+    stream_.async_read_some(buffer_.prepare(std::min(room, std::max(length - buffer_.size(), read_chunk))),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->fail(ec, "body");
+                              self->buffer_.commit(n);
+                              self->read_body_in_buffer();
+                            });
+  }
+
+  // The parser still reads the body (its framing stays Beast's; request_parser keeps no copy).
+  // The body stays in the buffer until the answer is made: process() consumes it.
+  void on_body_in_buffer(std::size_t length) {
+    const net::const_buffer body(buffer_.data().data(), length);
+    beast::error_code ec;
+    const std::size_t used = parser_->put(body, ec);
+    if (ec || used != length || !parser_->is_done()) return reject(400, "malformed HTTP request");
+    body_in_buffer_ = std::string_view(static_cast<const char*>(body.data()), length);
+    process();
   }
 
   void on_body(beast::error_code ec, std::size_t) {
@@ -354,8 +470,12 @@ class session : public std::enable_shared_from_this<session> {
 
   void process() {
     phase_ = phase::processing;
-    const http_request_view view{request_.method_string, request_.target, request_.content_type, request_.body};
+    const http_request_view view{request_.method_string, request_.target, request_.content_type,
+                                 request_.body_in_buffer ? body_in_buffer_ : std::string_view(request_.body)};
     http_response response = state_->routes.handle(view);
+    // Before input_pending() looks at the buffer: what is left in it is the next request.
+    buffer_.consume(body_in_buffer_.size());
+    body_in_buffer_ = {};
     // While draining or retiring, the answer says `Connection: close` unless the client has
     // already sent its next request: that one is read and answered too, and the last answer closes.
     const bool closing = draining() || state_->retiring.load(std::memory_order_relaxed);
@@ -430,7 +550,7 @@ class session : public std::enable_shared_from_this<session> {
   // The whole response in one buffer: one TLS record sequence, one write.
   void write() {
     phase_ = phase::write;
-    lowest().expires_after(options().write_timeout);
+    expires_after(options().write_timeout);
     net::async_write(stream_, net::buffer(out_), beast::bind_front_handler(&session::on_write, shared_from_this()));
   }
 
@@ -448,7 +568,7 @@ class session : public std::enable_shared_from_this<session> {
 
   void linger() {
     phase_ = phase::lingering;
-    lowest().expires_after(linger_time);
+    expires_after(linger_time);
     discard_.resize(read_chunk);
     do_linger();
   }
@@ -463,14 +583,14 @@ class session : public std::enable_shared_from_this<session> {
   // Sends close_notify and waits briefly for the client's; the socket closes with the session.
   void close() {
     phase_ = phase::closing;
-    lowest().expires_after(shutdown_grace);
+    expires_after(shutdown_grace);
     stream_.async_shutdown([self = shared_from_this()](beast::error_code) {});
   }
 
   // The one error funnel: what a client does (closing, resetting, truncating the TLS stream,
   // timing out) ends the connection quietly; anything else is logged at debug level.
   void fail(beast::error_code ec, const char* what) {
-    if (ec == beast::error::timeout) {
+    if (timed_out_) {
       state_->stats.connection_timed_out(phase_ == phase::handshake ? connection_phase::handshake
                                          : phase_ == phase::idle    ? connection_phase::idle
                                          : phase_ == phase::header  ? connection_phase::header
@@ -487,10 +607,16 @@ class session : public std::enable_shared_from_this<session> {
     }
   }
 
-  ssl::stream<beast::tcp_stream> stream_;
+  ssl::stream<tcp::socket> stream_;
+  net::steady_timer watchdog_;                             // on the stream's executor
+  clock::time_point deadline_ = clock::time_point::max();  // of the current phase
+  clock::time_point watchdog_expiry_;                      // when the pending wait ends
+  bool watchdog_armed_ = false;
+  bool timed_out_ = false;  // the watchdog closed the socket
   std::shared_ptr<connection_state> state_;
   beast::flat_buffer buffer_;
-  request_data request_;  // written by parser_, kept from one request to the next
+  request_data request_;             // written by parser_, kept from one request to the next
+  std::string_view body_in_buffer_;  // the body, in buffer_, from on_body_in_buffer to process
   std::optional<request_parser> parser_;
   budget_lease lease_;  // what the current request's body holds of state_->budget
   std::string out_;
@@ -521,9 +647,10 @@ std::vector<std::shared_ptr<session>> connection_state::begin_drain(std::functio
   return open;
 }
 
-listener::listener(net::io_context& ioc, const server_options& options, const router& routes,
+listener::listener(net::io_context& ioc, unsigned io_threads, const server_options& options, const router& routes,
                    const tls_context_store& tls, metrics& m, request_budget& budget)
     : ioc_(ioc),
+      io_threads_(io_threads),
       acceptor_(net::make_strand(ioc)),
       retry_timer_(acceptor_.get_executor()),
       state_(std::make_shared<connection_state>(options, routes, tls, m, budget)) {}
@@ -554,9 +681,18 @@ void listener::start() {
   net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] { self->do_accept(); });
 }
 
+// Each connection's handlers run one at a time. With several I/O threads a strand per connection
+// sees to it; with one (the shipped Deployment's 1-CPU limit starts one), every handler already
+// runs on that thread, one at a time, and a strand would only add a lock and a queue hop to each
+// of them (a dozen a request).
+net::any_io_executor listener::connection_executor() {
+  if (io_threads_ == 1) return ioc_.get_executor();
+  return net::make_strand(ioc_);
+}
+
 void listener::do_accept() {
   if (!acceptor_.is_open()) return;
-  acceptor_.async_accept(net::make_strand(ioc_), beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+  acceptor_.async_accept(connection_executor(), beast::bind_front_handler(&listener::on_accept, shared_from_this()));
 }
 
 void listener::on_accept(beast::error_code ec, tcp::socket socket) {

@@ -27,7 +27,8 @@ struct connection_state;
 
 class listener : public std::enable_shared_from_this<listener> {
  public:
-  listener(boost::asio::io_context& ioc, const server_options& options, const router& routes,
+  // `io_threads`: how many threads run `ioc` (with one, connections need no strand).
+  listener(boost::asio::io_context& ioc, unsigned io_threads, const server_options& options, const router& routes,
            const tls_context_store& tls, metrics& m, request_budget& budget);
   ~listener();
 
@@ -51,10 +52,12 @@ class listener : public std::enable_shared_from_this<listener> {
   std::size_t connections() const;
 
  private:
+  boost::asio::any_io_executor connection_executor();
   void do_accept();
   void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
 
   boost::asio::io_context& ioc_;
+  unsigned io_threads_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
   std::shared_ptr<connection_state> state_;

@@ -238,7 +238,7 @@ class serving_loop {
   // Binds; returns "" or why it could not.
   std::string listen(const tcp::endpoint& endpoint, const router& routes, const tls_context_store& tls, metrics& stats,
                      request_budget& budget) {
-    listener_ = std::make_shared<listener>(ioc_, options_, routes, tls, stats, budget);
+    listener_ = std::make_shared<listener>(ioc_, threads_, options_, routes, tls, stats, budget);
     return listener_->open(endpoint);
   }
   tcp::endpoint local_endpoint() const { return listener_->local_endpoint(); }

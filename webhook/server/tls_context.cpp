@@ -193,7 +193,6 @@ tls_build_result build_tls_context(const tls_settings& settings, const tls_mater
   SSL_CTX* c = ctx.get();
   SSL_CTX_set_min_proto_version(c, settings.min_version == tls_version::v1_3 ? TLS1_3_VERSION : TLS1_2_VERSION);
   SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-  SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_set_cipher_list(c, ciphers.tls12.empty() ? default_tls12_ciphers : ciphers.tls12.c_str()) != 1) {
     result.error = "cannot use the TLS 1.2 cipher suites: " + openssl_errors();
     return result;
