@@ -16,8 +16,8 @@ constexpr std::uint32_t no_row = UINT32_MAX;
 std::uint64_t hash_text(std::string_view s) { return std::hash<std::string_view>{}(s) | 1; }
 
 std::uint64_t hash_name(std::string_view kind, std::string_view ns, std::string_view name) {
-  std::string key;
-  key.reserve(kind.size() + ns.size() + name.size() + 2);
+  thread_local std::string key;  // made for every object: the buffer is kept
+  key.clear();
   key.append(kind).append(1, '\0').append(ns).append(1, '\0').append(name);
   return hash_text(key);
 }
@@ -99,22 +99,37 @@ void object_auditor::add(input_item&& item) {
   owners_.push_back(link);
 }
 
-std::uint32_t object_auditor::first_with(const std::deque<hashed_row>& index, std::uint64_t hash) {
-  auto it = std::lower_bound(index.begin(), index.end(), hashed_row{hash, 0});
-  return it != index.end() && it->first == hash ? it->second : no_row;
+// For each row, the first row of `index` (sorted) with the hash `hash_of` gives it (0: none), or
+// no_row: the rows' hashes sorted, then merged with the index in one pass, where a binary search
+// per row would jump around all of it.
+template <typename HashOf>
+std::vector<std::uint32_t> object_auditor::first_with_each(const std::deque<hashed_row>& index, std::uint32_t rows,
+                                                           HashOf hash_of) {
+  std::vector<std::uint32_t> out(rows, no_row);
+  std::vector<hashed_row> queries;
+  for (std::uint32_t i = 0; i < rows; ++i)
+    if (const std::uint64_t hash = hash_of(i)) queries.emplace_back(hash, i);
+  std::sort(queries.begin(), queries.end());
+  auto it = index.begin();
+  for (const auto& [hash, i] : queries) {
+    while (it != index.end() && it->first < hash) ++it;
+    if (it != index.end() && it->first == hash) out[i] = it->second;
+  }
+  return out;
 }
 
 // The row of the owner of `child`, when the owner is in the input: by uid when the reference
 // has one, else by kind, namespace and name (owners are in the namespace of what they own).
-std::uint32_t object_auditor::find_owner(std::uint32_t child) const {
+// `by_uid` and `by_name`: the first row with the reference's uid hash, name hash (or no_row).
+std::uint32_t object_auditor::find_owner(std::uint32_t child, std::uint32_t by_uid, std::uint32_t by_name) const {
   const owner_link& link = owners_[child];
   if (link.kind == 0) return no_row;
   if (link.uid_hash) {
-    const std::uint32_t o = first_with(by_uid_, link.uid_hash);
+    const std::uint32_t o = by_uid;
     if (o != no_row && o != child && report_.rows[o].kind == link.kind) return o;
   }
   if (!link.name_hash) return no_row;
-  const std::uint32_t o = first_with(by_name_, link.name_hash);
+  const std::uint32_t o = by_name;
   if (o == no_row || o == child) return no_row;
   const row& owner = report_.rows[o];
   if (owner.kind != link.kind || owner.namespace_name != report_.rows[child].namespace_name) return no_row;
@@ -153,8 +168,12 @@ report object_auditor::finish(std::int64_t generated_s) {
   std::sort(by_name_.begin(), by_name_.end());
   // The same object given twice (overlapping inputs) is audited once: the first one read.
   std::vector<bool> keep(n, true);
-  for (std::size_t k = 1; k < by_uid_.size(); ++k) {
-    const std::uint32_t first = first_with(by_uid_, by_uid_[k].first);
+  for (std::size_t k = 1, run = 0; k < by_uid_.size(); ++k) {
+    if (by_uid_[k].first != by_uid_[run].first) {  // the first of a run of equal hashes
+      run = k;
+      continue;
+    }
+    const std::uint32_t first = by_uid_[run].second;
     const std::uint32_t again = by_uid_[k].second;
     if (first != again && keep[again] && rows[first].uid == rows[again].uid) {
       keep[again] = false;
@@ -163,8 +182,15 @@ report object_auditor::finish(std::int64_t generated_s) {
   }
   sum_vm_by_namespace(keep);
   std::vector<std::uint32_t> parent(n, no_row);
-  for (std::uint32_t i = 0; i < n; ++i)
-    if (keep[i]) parent[i] = find_owner(i);
+  {
+    const auto owned = [&](std::uint32_t i) { return keep[i] && owners_[i].kind != 0; };
+    const std::vector<std::uint32_t> by_uid =
+        first_with_each(by_uid_, n, [&](std::uint32_t i) { return owned(i) ? owners_[i].uid_hash : 0; });
+    const std::vector<std::uint32_t> by_name =
+        first_with_each(by_name_, n, [&](std::uint32_t i) { return owned(i) ? owners_[i].name_hash : 0; });
+    for (std::uint32_t i = 0; i < n; ++i)
+      if (keep[i]) parent[i] = find_owner(i, by_uid[i], by_name[i]);
+  }
   // Roots: follow owners up; a cycle (hand-made input) leaves the object on its own.
   std::vector<std::uint32_t> root(n, no_row);
   for (std::uint32_t i = 0; i < n; ++i) {

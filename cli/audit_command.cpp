@@ -70,8 +70,10 @@ void read_input(audit::object_auditor& auditor, const std::string& path, bool na
   }
   const std::string label = label_of(path);
   auditor.begin_source(label);
+  audit::stream_options options;
+  options.reuse_item_memory = true;  // the auditor keeps nothing of an item's value
   const audit::stream_stats stats =
-      audit::read_objects(*in, [&](audit::input_item&& item) { auditor.add(std::move(item)); });
+      audit::read_objects(*in, [&](audit::input_item&& item) { auditor.add(std::move(item)); }, options);
   if (in->bad()) {
     if (named) throw bad_input{label + ": read error"};
     auditor.add_unreadable(label, 0, "read error");

@@ -128,6 +128,7 @@ void render_json(const report& rep, std::ostream& out) {
   }
   buf += log ? ",\n\"entries\":[" : ",\n\"objects\":[";
   out << buf;
+  std::string message;  // of one result, reused
 
   for (std::size_t i = 0; i < rep.rows.size(); ++i) {
     const row& r = rep.rows[i];
@@ -164,7 +165,9 @@ void render_json(const report& rep, std::ostream& out) {
       append_field(buf, "result", to_string(x.outcome));
       if (x.actions) append_actions(buf, x.actions);
       if (log) append_number(buf, "count", x.count);
-      append_field(buf, "message", rep.message(r, x));
+      message.clear();
+      rep.append_message(message, r, x);
+      append_field(buf, "message", message);
       buf += '}';
     }
     buf += "]}";
