@@ -69,8 +69,15 @@ inline std::optional<std::size_t> scan(const char* data, std::size_t size, std::
     const std::uint64_t in_string = prefix_xor(m.quotes & ~escaped) ^ in_string_carry;
     in_string_carry = static_cast<std::uint64_t>(static_cast<std::int64_t>(in_string) >> 63);
     const std::uint64_t opens = m.opens & ~in_string;
-    // Brackets are a few per block in Kubernetes objects: each is counted.
-    for (std::uint64_t events = (m.opens | m.closes) & ~in_string; events != 0; events &= events - 1) {
+    const std::uint64_t closes = m.closes & ~in_string;
+    const auto close_count = static_cast<std::uint64_t>(std::popcount(closes));
+    if (depth > close_count) {  // the nesting cannot come back to zero in this block: counted at once
+      depth = depth + static_cast<std::uint64_t>(std::popcount(opens)) - close_count;
+      lines += static_cast<std::uint64_t>(std::popcount(m.newlines));
+      continue;
+    }
+    // Else bracket by bracket, to find the one that closes the object.
+    for (std::uint64_t events = opens | closes; events != 0; events &= events - 1) {
       const std::uint64_t bit = events & (~events + 1);
       if (opens & bit) {
         ++depth;
