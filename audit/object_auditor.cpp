@@ -70,8 +70,11 @@ void object_auditor::add(input_item&& item) {
   const auto index = static_cast<std::uint32_t>(report_.rows.size());
   if (!e.uid.empty()) by_uid_.emplace_back(hash_text(e.uid), index);
   row r;
-  r.api_version = report_.text.intern(e.api_version);
-  r.kind = report_.text.intern(e.kind);
+  // Lists hold one kind: the last row's texts are compared before the pool is searched.
+  const row* last = report_.rows.empty() ? nullptr : &report_.rows.back();
+  r.api_version = last && report_.str(last->api_version) == e.api_version ? last->api_version
+                                                                          : report_.text.intern(e.api_version);
+  r.kind = last && report_.str(last->kind) == e.kind ? last->kind : report_.text.intern(e.kind);
   r.namespace_name = report_.text.intern(e.namespace_name);
   r.name = std::move(e.name);
   r.generated_name = e.generated_name;
@@ -103,7 +106,7 @@ void object_auditor::add(input_item&& item) {
 // no_row: the rows' hashes sorted, then merged with the index in one pass, where a binary search
 // per row would jump around all of it.
 template <typename HashOf>
-std::vector<std::uint32_t> object_auditor::first_with_each(const std::deque<hashed_row>& index, std::uint32_t rows,
+std::vector<std::uint32_t> object_auditor::first_with_each(const std::vector<hashed_row>& index, std::uint32_t rows,
                                                            HashOf hash_of) {
   std::vector<std::uint32_t> out(rows, no_row);
   std::vector<hashed_row> queries;
@@ -164,17 +167,22 @@ report object_auditor::finish(std::int64_t generated_s) {
   auto& rows = report_.rows;
   const auto n = static_cast<std::uint32_t>(rows.size());
   // Sorted by hash, then row: the first row with a hash is the earliest read.
-  std::sort(by_uid_.begin(), by_uid_.end());
-  std::sort(by_name_.begin(), by_name_.end());
+  // Sorted in vectors (faster than through a deque's iterators); the deques are let go first.
+  std::vector<hashed_row> by_uid(by_uid_.begin(), by_uid_.end());
+  by_uid_ = {};
+  std::vector<hashed_row> by_name(by_name_.begin(), by_name_.end());
+  by_name_ = {};
+  std::sort(by_uid.begin(), by_uid.end());
+  std::sort(by_name.begin(), by_name.end());
   // The same object given twice (overlapping inputs) is audited once: the first one read.
   std::vector<bool> keep(n, true);
-  for (std::size_t k = 1, run = 0; k < by_uid_.size(); ++k) {
-    if (by_uid_[k].first != by_uid_[run].first) {  // the first of a run of equal hashes
+  for (std::size_t k = 1, run = 0; k < by_uid.size(); ++k) {
+    if (by_uid[k].first != by_uid[run].first) {  // the first of a run of equal hashes
       run = k;
       continue;
     }
-    const std::uint32_t first = by_uid_[run].second;
-    const std::uint32_t again = by_uid_[k].second;
+    const std::uint32_t first = by_uid[run].second;
+    const std::uint32_t again = by_uid[k].second;
     if (first != again && keep[again] && rows[first].uid == rows[again].uid) {
       keep[again] = false;
       ++report_.duplicates;
@@ -184,12 +192,12 @@ report object_auditor::finish(std::int64_t generated_s) {
   std::vector<std::uint32_t> parent(n, no_row);
   {
     const auto owned = [&](std::uint32_t i) { return keep[i] && owners_[i].kind != 0; };
-    const std::vector<std::uint32_t> by_uid =
-        first_with_each(by_uid_, n, [&](std::uint32_t i) { return owned(i) ? owners_[i].uid_hash : 0; });
-    const std::vector<std::uint32_t> by_name =
-        first_with_each(by_name_, n, [&](std::uint32_t i) { return owned(i) ? owners_[i].name_hash : 0; });
+    const std::vector<std::uint32_t> owner_by_uid =
+        first_with_each(by_uid, n, [&](std::uint32_t i) { return owned(i) ? owners_[i].uid_hash : 0; });
+    const std::vector<std::uint32_t> owner_by_name =
+        first_with_each(by_name, n, [&](std::uint32_t i) { return owned(i) ? owners_[i].name_hash : 0; });
     for (std::uint32_t i = 0; i < n; ++i)
-      if (keep[i]) parent[i] = find_owner(i, by_uid[i], by_name[i]);
+      if (keep[i]) parent[i] = find_owner(i, owner_by_uid[i], owner_by_name[i]);
   }
   // Roots: follow owners up; a cycle (hand-made input) leaves the object on its own.
   std::vector<std::uint32_t> root(n, no_row);
@@ -227,8 +235,6 @@ report object_auditor::finish(std::int64_t generated_s) {
     }
   rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(kept), rows.end());
   owners_ = {};
-  by_uid_ = {};
-  by_name_ = {};
   sort_rows(report_);
   report_.generated_s = generated_s;
   return std::move(report_);

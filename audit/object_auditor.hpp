@@ -51,7 +51,7 @@ class object_auditor {
   std::uint32_t find_owner(std::uint32_t child, std::uint32_t by_uid, std::uint32_t by_name) const;
   void sum_vm_by_namespace(const std::vector<bool>& keep);
   template <typename HashOf>
-  static std::vector<std::uint32_t> first_with_each(const std::deque<hashed_row>& index, std::uint32_t rows,
+  static std::vector<std::uint32_t> first_with_each(const std::vector<hashed_row>& index, std::uint32_t rows,
                                                     HashOf hash_of);
 
   policy_snapshot policies_;

@@ -48,7 +48,7 @@ std::uint64_t text_hash(std::string_view text) {
     h ^= h >> 32;
   }
   std::uint64_t last = 0;
-  std::memcpy(&last, p, n);
+  if (n != 0) std::memcpy(&last, p, n);  // an empty view's data() may be null
   h = (h ^ last) * 0xC4CEB9FE1A85EC53ull;
   return h ^ (h >> 29);
 }
