@@ -94,8 +94,8 @@ void read_input(audit::object_auditor& auditor, const std::string& path, bool na
 }
 
 // The report's rows fill tens of MiB of heap, page after page, and on a virtual machine each first
-// touch of a 4 KiB page is an expensive fault (13 000 of them, about a tenth of the audit's time at
-// 100 000 pods). So the heap is grown by 80 MiB at once (glibc's main arena, by brk) and not given
+// touch of a 4 KiB page is an expensive fault (13 000 of them at 100 000 pods; with the TLB misses
+// of small pages, about a fifth of the audit's CPU time). So the heap is grown by 80 MiB at once (glibc's main arena, by brk) and not given
 // back during the audit, and that span is asked to be backed by transparent huge pages (used where
 // the kernel's THP setting is `madvise` or `always`): one fault per 2 MiB. Only touched pages count
 // in the resident set, as before (in steps of 2 MiB). Best effort: where it cannot be done, the
@@ -114,7 +114,7 @@ void tune_heap_for_rows() {
     void* volatile grows_heap = std::malloc(16 << 20);
     std::free(grows_heap);
   }
-  mallopt(M_MMAP_THRESHOLD, 128 << 10);  // glibc's default
+  mallopt(M_MMAP_THRESHOLD, 128 << 10);  // glibc's default (now fixed: it no longer adapts)
   mallopt(M_TOP_PAD, 0);
   const std::uintptr_t huge_page = std::uintptr_t{2} << 20;
   const std::uintptr_t from = (before + huge_page - 1) & ~(huge_page - 1);
