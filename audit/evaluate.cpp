@@ -280,7 +280,9 @@ object_evaluation evaluate_object(json::value object, const policy_set& policies
     return out;
   }
 
-  admission_request request;
+  // In the object's storage (an item's arena, audit/object_stream.hpp), so that moving it in below
+  // is a move and not a copy.
+  admission_request request(object.storage());
   request.uid = "peergate-audit";
   request.kind = kind_of_object(out.api_version, out.kind);
   if (!evaluated_kind_of(request.kind)) return out;  // no pods: not audited

@@ -16,8 +16,8 @@ constexpr std::uint32_t no_row = UINT32_MAX;
 std::uint64_t hash_text(std::string_view s) { return std::hash<std::string_view>{}(s) | 1; }
 
 std::uint64_t hash_name(std::string_view kind, std::string_view ns, std::string_view name) {
-  std::string key;
-  key.reserve(kind.size() + ns.size() + name.size() + 2);
+  thread_local std::string key;  // made for every object: the buffer is kept
+  key.clear();
   key.append(kind).append(1, '\0').append(ns).append(1, '\0').append(name);
   return hash_text(key);
 }
@@ -70,8 +70,11 @@ void object_auditor::add(input_item&& item) {
   const auto index = static_cast<std::uint32_t>(report_.rows.size());
   if (!e.uid.empty()) by_uid_.emplace_back(hash_text(e.uid), index);
   row r;
-  r.api_version = report_.text.intern(e.api_version);
-  r.kind = report_.text.intern(e.kind);
+  // Lists hold one kind: the last row's texts are compared before the pool is searched.
+  const row* last = report_.rows.empty() ? nullptr : &report_.rows.back();
+  r.api_version = last && report_.str(last->api_version) == e.api_version ? last->api_version
+                                                                          : report_.text.intern(e.api_version);
+  r.kind = last && report_.str(last->kind) == e.kind ? last->kind : report_.text.intern(e.kind);
   r.namespace_name = report_.text.intern(e.namespace_name);
   r.name = std::move(e.name);
   r.generated_name = e.generated_name;
@@ -99,22 +102,37 @@ void object_auditor::add(input_item&& item) {
   owners_.push_back(link);
 }
 
-std::uint32_t object_auditor::first_with(const std::deque<hashed_row>& index, std::uint64_t hash) {
-  auto it = std::lower_bound(index.begin(), index.end(), hashed_row{hash, 0});
-  return it != index.end() && it->first == hash ? it->second : no_row;
+// For each row, the first row of `index` (sorted) with the hash `hash_of` gives it (0: none), or
+// no_row: the rows' hashes sorted, then merged with the index in one pass, where a binary search
+// per row would jump around all of it.
+template <typename HashOf>
+std::vector<std::uint32_t> object_auditor::first_with_each(const std::vector<hashed_row>& index, std::uint32_t rows,
+                                                           HashOf hash_of) {
+  std::vector<std::uint32_t> out(rows, no_row);
+  std::vector<hashed_row> queries;
+  for (std::uint32_t i = 0; i < rows; ++i)
+    if (const std::uint64_t hash = hash_of(i)) queries.emplace_back(hash, i);
+  std::sort(queries.begin(), queries.end());
+  auto it = index.begin();
+  for (const auto& [hash, i] : queries) {
+    while (it != index.end() && it->first < hash) ++it;
+    if (it != index.end() && it->first == hash) out[i] = it->second;
+  }
+  return out;
 }
 
 // The row of the owner of `child`, when the owner is in the input: by uid when the reference
 // has one, else by kind, namespace and name (owners are in the namespace of what they own).
-std::uint32_t object_auditor::find_owner(std::uint32_t child) const {
+// `by_uid` and `by_name`: the first row with the reference's uid hash, name hash (or no_row).
+std::uint32_t object_auditor::find_owner(std::uint32_t child, std::uint32_t by_uid, std::uint32_t by_name) const {
   const owner_link& link = owners_[child];
   if (link.kind == 0) return no_row;
   if (link.uid_hash) {
-    const std::uint32_t o = first_with(by_uid_, link.uid_hash);
+    const std::uint32_t o = by_uid;
     if (o != no_row && o != child && report_.rows[o].kind == link.kind) return o;
   }
   if (!link.name_hash) return no_row;
-  const std::uint32_t o = first_with(by_name_, link.name_hash);
+  const std::uint32_t o = by_name;
   if (o == no_row || o == child) return no_row;
   const row& owner = report_.rows[o];
   if (owner.kind != link.kind || owner.namespace_name != report_.rows[child].namespace_name) return no_row;
@@ -149,13 +167,22 @@ report object_auditor::finish(std::int64_t generated_s) {
   auto& rows = report_.rows;
   const auto n = static_cast<std::uint32_t>(rows.size());
   // Sorted by hash, then row: the first row with a hash is the earliest read.
-  std::sort(by_uid_.begin(), by_uid_.end());
-  std::sort(by_name_.begin(), by_name_.end());
+  // Sorted in vectors (faster than through a deque's iterators); the deques are let go first.
+  std::vector<hashed_row> by_uid(by_uid_.begin(), by_uid_.end());
+  by_uid_ = {};
+  std::vector<hashed_row> by_name(by_name_.begin(), by_name_.end());
+  by_name_ = {};
+  std::sort(by_uid.begin(), by_uid.end());
+  std::sort(by_name.begin(), by_name.end());
   // The same object given twice (overlapping inputs) is audited once: the first one read.
   std::vector<bool> keep(n, true);
-  for (std::size_t k = 1; k < by_uid_.size(); ++k) {
-    const std::uint32_t first = first_with(by_uid_, by_uid_[k].first);
-    const std::uint32_t again = by_uid_[k].second;
+  for (std::size_t k = 1, run = 0; k < by_uid.size(); ++k) {
+    if (by_uid[k].first != by_uid[run].first) {  // the first of a run of equal hashes
+      run = k;
+      continue;
+    }
+    const std::uint32_t first = by_uid[run].second;
+    const std::uint32_t again = by_uid[k].second;
     if (first != again && keep[again] && rows[first].uid == rows[again].uid) {
       keep[again] = false;
       ++report_.duplicates;
@@ -163,8 +190,15 @@ report object_auditor::finish(std::int64_t generated_s) {
   }
   sum_vm_by_namespace(keep);
   std::vector<std::uint32_t> parent(n, no_row);
-  for (std::uint32_t i = 0; i < n; ++i)
-    if (keep[i]) parent[i] = find_owner(i);
+  {
+    const auto owned = [&](std::uint32_t i) { return keep[i] && owners_[i].kind != 0; };
+    const std::vector<std::uint32_t> owner_by_uid =
+        first_with_each(by_uid, n, [&](std::uint32_t i) { return owned(i) ? owners_[i].uid_hash : 0; });
+    const std::vector<std::uint32_t> owner_by_name =
+        first_with_each(by_name, n, [&](std::uint32_t i) { return owned(i) ? owners_[i].name_hash : 0; });
+    for (std::uint32_t i = 0; i < n; ++i)
+      if (keep[i]) parent[i] = find_owner(i, owner_by_uid[i], owner_by_name[i]);
+  }
   // Roots: follow owners up; a cycle (hand-made input) leaves the object on its own.
   std::vector<std::uint32_t> root(n, no_row);
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -201,8 +235,6 @@ report object_auditor::finish(std::int64_t generated_s) {
     }
   rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(kept), rows.end());
   owners_ = {};
-  by_uid_ = {};
-  by_name_ = {};
   sort_rows(report_);
   report_.generated_s = generated_s;
   return std::move(report_);

@@ -48,9 +48,11 @@ class object_auditor {
   };
 
   void add_error_row(std::uint64_t line, std::string where, std::string_view reason);
-  std::uint32_t find_owner(std::uint32_t child) const;
+  std::uint32_t find_owner(std::uint32_t child, std::uint32_t by_uid, std::uint32_t by_name) const;
   void sum_vm_by_namespace(const std::vector<bool>& keep);
-  static std::uint32_t first_with(const std::deque<hashed_row>& index, std::uint64_t hash);
+  template <typename HashOf>
+  static std::vector<std::uint32_t> first_with_each(const std::vector<hashed_row>& index, std::uint32_t rows,
+                                                    HashOf hash_of);
 
   policy_snapshot policies_;
   evaluation_context context_;

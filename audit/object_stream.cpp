@@ -6,12 +6,16 @@
 #include <emmintrin.h>
 #endif
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parser.hpp>
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <vector>
 
+#include "audit/object_end.hpp"
 #include "engine/json_parse.hpp"
 #include "engine/json_pruned_parse.hpp"
 #include "engine/yaml_json.hpp"
@@ -25,6 +29,13 @@ namespace {
 constexpr std::size_t max_nesting = 10000;
 
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+// Moves `from` into `to` keeping `from`'s storage (an item's arena): Boost.JSON's move assignment
+// copies into `to`'s storage when the two differ; its move constructor never does.
+void move_keeping_storage(json::value& to, json::value&& from) {
+  std::destroy_at(&to);
+  std::construct_at(&to, std::move(from));
+}
 
 // The newlines in [begin, end), 16 bytes at a time: kubectl's indented output has one every 30
 // bytes or so, and an item read at once is counted whole.
@@ -80,9 +91,15 @@ std::uint64_t interesting_bytes(const char* p) {
 class json_splitter {
  public:
   json_splitter(const item_sink& sink, const stream_options& options, stream_stats& stats, std::uint64_t first_line)
-      : sink_(sink), options_(options), stats_(stats), parser_({}, kubernetes_parse_options()), line_(first_line) {}
+      : sink_(sink), options_(options), stats_(stats), parser_({}, kubernetes_parse_options()), line_(first_line) {
+    if (options_.reuse_item_memory) {
+      arena_block_ = std::make_unique<unsigned char[]>(arena_block_size);
+      arena_.emplace(arena_block_.get(), arena_block_size);
+    }
+  }
 
-  // False once the input is known to be broken as a whole (stats_.fatal says why).
+  // False once the input is known to be broken as a whole (stats_.fatal says why). `data` is
+  // followed by at least in_place_padding readable bytes.
   bool feed(const char* data, std::size_t size) {
     chunk_ = data;
     cap_start_ = 0;
@@ -197,17 +214,37 @@ class json_splitter {
            stack_.size() == items_depth_;
   }
 
-  // Reads the item that begins at data[i] in one pass of its parser, without splitting it first,
-  // when it ends in this chunk and is valid: returns where the splitter goes on (after its
-  // closing brace), having emitted it. Returns 0 otherwise (an item cut by the chunk's end, an
-  // invalid or oversized one), and the splitter reads it as usual, so such an item gets what it
-  // always got. A valid object ends at the brace that matches its first one, which is where the
-  // splitter would end it; it holds no newline inside a string (JSON forbids control characters
-  // there), so its lines are its newlines.
+  // Reads the item that begins at data[i] without splitting it byte by byte, when it ends in this
+  // chunk and is valid: returns where the splitter goes on (after its closing brace), having
+  // emitted it. Returns 0 otherwise (an item cut by the chunk's end, an invalid or oversized one),
+  // and the splitter reads it as usual, so such an item gets what it always got. A valid object
+  // ends at the brace that matches its first one, which is where the splitter would end it; it
+  // holds no newline inside a string (JSON forbids control characters there), so its lines are
+  // its newlines.
+  //
+  // First, find_object_end() delimits the item and parse_pruned_in_place() reads it (simdjson,
+  // straight from the read buffer, when within its limits). What that does not accept (a broken
+  // item, or a place that is not its end) is read again by Boost.JSON's tokenizer from data[i],
+  // which stops where the value ends: the verdict and the error are the tokenizer's.
   std::size_t read_item_at_once(const char* data, std::size_t size, std::size_t i) {
-    std::size_t used = 0;
     std::error_code ec;
-    json::value value = parse_pruned_prefix(std::string_view(data + i, size - i), *options_.item_shape, used, ec);
+    std::uint64_t newlines = 0;
+    const std::optional<std::size_t> object_end = find_object_end(data, size, i, newlines);
+    if (object_end && *object_end - i <= options_.max_item_bytes) {
+      json::value value = parse_pruned_in_place(std::string_view(data + i, *object_end - i), *options_.item_shape, ec,
+                                                item_storage());
+      if (!ec) {
+        const std::size_t end = *object_end;
+        start_capture(capture::item, i, value_start::bracket);
+        line_ += newlines;
+        cap_start_ = end;
+        emit(&value);
+        return end;
+      }
+    }
+    std::size_t used = 0;
+    json::value value =
+        parse_pruned_prefix(std::string_view(data + i, size - i), *options_.item_shape, used, ec, item_storage());
     if (ec) return 0;
     std::size_t end = i + used;  // after the whitespace that follows the object
     while (end > i && is_space(data[end - 1])) --end;
@@ -382,7 +419,7 @@ class json_splitter {
       ++item_index_;
     }
     if (value != nullptr) {
-      item.value = std::move(*value);
+      move_keeping_storage(item.value, std::move(*value));
     } else if (oversize_) {
       item.error = "item larger than " + std::to_string(options_.max_item_bytes) + " bytes: skipped";
     } else {
@@ -403,11 +440,11 @@ class json_splitter {
   void parse(input_item& item) {
     if (options_.item_shape != nullptr) {
       std::error_code pruned_error;
-      item.value = parse_pruned(unit_, *options_.item_shape, pruned_error);
+      move_keeping_storage(item.value, parse_pruned(unit_, *options_.item_shape, pruned_error, item_storage()));
       if (!pruned_error) return;
       // Refused, with the error the whole parser gives (the same tokenizer): that parser says
       // where, for the message. Only unreadable items pay for a second parse.
-      item.value = nullptr;
+      move_keeping_storage(item.value, json::value());
     }
     parser_.reset();
     json::error_code ec;
@@ -435,6 +472,14 @@ class json_splitter {
                  (near.empty() ? std::string() : " near `" + near + "`");
   }
 
+  // Where the next item's value is built: the arena, emptied first (stream_options::reuse_item_memory),
+  // else the heap.
+  json::storage_ptr item_storage() {
+    if (!arena_) return {};
+    arena_->release();
+    return json::storage_ptr(&*arena_);
+  }
+
   bool fail(std::string why) {
     if (stats_.fatal.empty()) stats_.fatal = std::move(why);
     return false;
@@ -444,6 +489,12 @@ class json_splitter {
   const stream_options& options_;
   stream_stats& stats_;
   json::parser parser_;
+  // stream_options::reuse_item_memory: the arena of the item being read, and its first block (a
+  // pruned pod takes a few KiB; a larger item takes more blocks from the heap, freed by the next
+  // release()).
+  static constexpr std::size_t arena_block_size = 64 * 1024;
+  std::unique_ptr<unsigned char[]> arena_block_;
+  std::optional<json::monotonic_resource> arena_;
 
   const char* chunk_ = nullptr;
   std::vector<char> stack_;  // open brackets
@@ -620,13 +671,15 @@ void read_yaml(std::string head, std::istream& in, const item_sink& sink, stream
 
 stream_stats read_objects(std::istream& in, const item_sink& sink, const stream_options& options) {
   stream_stats stats;
-  std::vector<char> buffer(options.chunk_bytes);
+  // The padding after the bytes read: find_object_end() and simdjson read past an item's end.
+  std::vector<char> buffer(options.chunk_bytes + in_place_padding);
+  const auto chunk = static_cast<std::streamsize>(options.chunk_bytes);
   std::size_t got = 0;
   std::size_t start = 0;         // after a byte order mark
   std::uint64_t first_line = 1;  // of the chunk that holds the first significant character
   // Read until the first significant character tells the format.
   while (true) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    in.read(buffer.data(), chunk);
     got = static_cast<std::size_t>(in.gcount());
     stats.bytes += got;
     if (got == 0) return stats;  // empty input
@@ -646,7 +699,7 @@ stream_stats read_objects(std::istream& in, const item_sink& sink, const stream_
     json_splitter splitter(sink, options, stats, first_line);
     bool ok = splitter.feed(buffer.data() + start, got - start);
     while (ok) {
-      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      in.read(buffer.data(), chunk);
       got = static_cast<std::size_t>(in.gcount());
       if (got == 0) break;
       stats.bytes += got;

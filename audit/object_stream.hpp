@@ -41,6 +41,11 @@ struct stream_options {
   // builds every item whole, the reference the pruned reports are tested against. YAML items are
   // always whole: they come from manifests, which are small.
   const json_shape* item_shape = &audit_item_shape();
+  // Build each JSON item's value in one block of memory that the next item reuses: no allocation
+  // or freeing per item. The sink must then be done with an item's value when it returns (the
+  // object auditor is: it keeps what it needs as strings); neither the value nor a copy sharing
+  // its storage may outlive the call. Off by default.
+  bool reuse_item_memory = false;
 };
 
 struct stream_stats {

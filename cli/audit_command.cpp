@@ -2,7 +2,13 @@
 
 #include <unistd.h>
 
+#if defined(__GLIBC__) && defined(__linux__)
+#include <malloc.h>
+#include <sys/mman.h>
+#endif
+
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <chrono>
 #include <filesystem>
@@ -70,8 +76,10 @@ void read_input(audit::object_auditor& auditor, const std::string& path, bool na
   }
   const std::string label = label_of(path);
   auditor.begin_source(label);
+  audit::stream_options options;
+  options.reuse_item_memory = true;  // the auditor keeps nothing of an item's value
   const audit::stream_stats stats =
-      audit::read_objects(*in, [&](audit::input_item&& item) { auditor.add(std::move(item)); });
+      audit::read_objects(*in, [&](audit::input_item&& item) { auditor.add(std::move(item)); }, options);
   if (in->bad()) {
     if (named) throw bad_input{label + ": read error"};
     auditor.add_unreadable(label, 0, "read error");
@@ -85,7 +93,38 @@ void read_input(audit::object_auditor& auditor, const std::string& path, bool na
   if (stats.empty() && named) throw bad_input{label + ": no Kubernetes objects found"};
 }
 
+// The report's rows fill tens of MiB of heap, page after page, and on a virtual machine each first
+// touch of a 4 KiB page is an expensive fault (13 000 of them at 100 000 pods; with the TLB misses
+// of small pages, about a fifth of the audit's CPU time). So the heap is grown by 80 MiB at once (glibc's main arena, by brk) and not given
+// back during the audit, and that span is asked to be backed by transparent huge pages (used where
+// the kernel's THP setting is `madvise` or `always`): one fault per 2 MiB. Only touched pages count
+// in the resident set, as before (in steps of 2 MiB). Best effort: where it cannot be done, the
+// heap grows as usual. Nothing here changes what is computed, only where memory comes from.
+void tune_heap_for_rows() {
+#if defined(__GLIBC__) && defined(__linux__)
+  constexpr int span = 64 << 20;
+  const auto before = reinterpret_cast<std::uintptr_t>(sbrk(0));
+  mallopt(M_TRIM_THRESHOLD, 2 * span);  // what is freed stays in the heap, ready for the next rows
+  // No fastbins (small chunks still go to the per-thread cache first): with a large free top, a
+  // free that reaches it would consolidate every fastbin (malloc_consolidate, 2 % of the audit).
+  mallopt(M_MXFAST, 0);
+  mallopt(M_TOP_PAD, span);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest: the allocation below comes from the heap
+  {
+    void* volatile grows_heap = std::malloc(16 << 20);
+    std::free(grows_heap);
+  }
+  mallopt(M_MMAP_THRESHOLD, 128 << 10);  // glibc's default (now fixed: it no longer adapts)
+  mallopt(M_TOP_PAD, 0);
+  const std::uintptr_t huge_page = std::uintptr_t{2} << 20;
+  const std::uintptr_t from = (before + huge_page - 1) & ~(huge_page - 1);
+  const auto top = reinterpret_cast<std::uintptr_t>(sbrk(0));
+  if (top > from) madvise(reinterpret_cast<void*>(from), top - from, MADV_HUGEPAGE);
+#endif
+}
+
 audit::report audit_objects(const audit_flags& f, time_point now) {
+  tune_heap_for_rows();
   load_result loaded = load_policies(f.policies, mutation_defaults::from_environment(), now);
   if (!loaded.problems.items().empty()) std::cerr << loaded.problems.render_text();
   if (!loaded.ok()) throw bad_input{"policies not loaded: " + loaded.problems.summary()};

@@ -254,12 +254,19 @@ bool tape_has_double(const simdjson::dom::document& document) {
   return false;
 }
 
-// The parsed text, if simdjson accepted it within the limits above.
-std::optional<simdjson::dom::element> parse_with_simdjson(std::string_view text) {
+static_assert(in_place_padding >= simdjson::SIMDJSON_PADDING);
+
+// How parse_pruned_text reads a text: a whole text (with simdjson if it can, from a padded copy
+// or where it is), or the value that begins it (Boost.JSON's tokenizer).
+enum class text_kind { whole, whole_padded, prefix };
+
+// The parsed text, if simdjson accepted it within the limits above. `padded`: in_place_padding
+// readable bytes follow the text, so simdjson reads it without copying it first.
+std::optional<simdjson::dom::element> parse_with_simdjson(std::string_view text, bool padded = false) {
   if (text.size() > fast_max_text) return std::nullopt;
   simdjson::dom::parser& parser = thread_parser();
   simdjson::dom::element root;
-  if (parser.parse(text.data(), text.size(), true).get(root) != simdjson::SUCCESS) return std::nullopt;
+  if (parser.parse(text.data(), text.size(), !padded).get(root) != simdjson::SUCCESS) return std::nullopt;
   if (tape_has_double(parser.doc)) return std::nullopt;
   return root;
 }
@@ -312,8 +319,9 @@ class dom_reader {
   pruning_handler& handler_;
 };
 
-json::value parse_pruned_text(std::string_view text, bool whole_text, const json_shape& shape, std::size_t& used,
+json::value parse_pruned_text(std::string_view text, text_kind kind, const json_shape& shape, std::size_t& used,
                               std::error_code& ec, json::storage_ptr storage, json::storage_ptr temp) {
+  const bool whole_text = kind != text_kind::prefix;
   const json::parse_options options = kubernetes_parse_options();
   unsigned char first[BOOST_JSON_STACK_BUFFER_SIZE];
   json::basic_parser<pruning_handler> parser(options, shape, std::move(temp), first, sizeof first);
@@ -323,7 +331,7 @@ json::value parse_pruned_text(std::string_view text, bool whole_text, const json
 
   // simdjson reads whole texts only: a stream's items (parse_pruned_prefix) go to Boost.JSON.
   const std::optional<simdjson::dom::element> root =
-      whole_text ? parse_with_simdjson(text) : std::optional<simdjson::dom::element>();
+      whole_text ? parse_with_simdjson(text, kind == text_kind::whole_padded) : std::optional<simdjson::dom::element>();
   if (root) {
     used = text.size();
     dom_reader(handler).value(*root, jec);  // false only with jec set, as basic_parser's handler
@@ -347,7 +355,13 @@ json::value parse_pruned_text(std::string_view text, bool whole_text, const json
 json::value parse_pruned(std::string_view text, const json_shape& shape, std::error_code& ec, json::storage_ptr storage,
                          json::storage_ptr temp) {
   std::size_t used = 0;
-  return parse_pruned_text(text, true, shape, used, ec, std::move(storage), std::move(temp));
+  return parse_pruned_text(text, text_kind::whole, shape, used, ec, std::move(storage), std::move(temp));
+}
+
+json::value parse_pruned_in_place(std::string_view text, const json_shape& shape, std::error_code& ec,
+                                  json::storage_ptr storage, json::storage_ptr temp) {
+  std::size_t used = 0;
+  return parse_pruned_text(text, text_kind::whole_padded, shape, used, ec, std::move(storage), std::move(temp));
 }
 
 bool parse_pruned_reads_with_simdjson(std::string_view text) { return parse_with_simdjson(text).has_value(); }
@@ -372,7 +386,7 @@ json::value pruned_copy(const json::value& document, const json_shape& shape) {
 
 json::value parse_pruned_prefix(std::string_view text, const json_shape& shape, std::size_t& used, std::error_code& ec,
                                 json::storage_ptr storage, json::storage_ptr temp) {
-  return parse_pruned_text(text, false, shape, used, ec, std::move(storage), std::move(temp));
+  return parse_pruned_text(text, text_kind::prefix, shape, used, ec, std::move(storage), std::move(temp));
 }
 
 }  // namespace peergate

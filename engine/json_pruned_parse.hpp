@@ -26,6 +26,16 @@ namespace peergate {
 boost::json::value parse_pruned(std::string_view text, const json_shape& shape, std::error_code& ec,
                                 boost::json::storage_ptr storage = {}, boost::json::storage_ptr temp = {});
 
+// How many readable bytes must follow a text given to parse_pruned_in_place (simdjson's
+// SIMDJSON_PADDING). What they hold does not matter: they are never read as part of the text.
+inline constexpr std::size_t in_place_padding = 64;
+
+// As parse_pruned, for a text followed in memory by at least in_place_padding readable bytes (the
+// rest of a read buffer): simdjson reads it where it is, where parse_pruned first copies it into a
+// padded buffer of its own. The same values and errors as parse_pruned.
+boost::json::value parse_pruned_in_place(std::string_view text, const json_shape& shape, std::error_code& ec,
+                                         boost::json::storage_ptr storage = {}, boost::json::storage_ptr temp = {});
+
 // Whether parse_pruned reads `text` with simdjson rather than Boost.JSON's tokenizer: for the tests
 // that must know which reader they exercised.
 bool parse_pruned_reads_with_simdjson(std::string_view text);

@@ -15,5 +15,8 @@ void append_json_quoted(std::string& out, std::string_view text);
 // The same without the quotes: the inside of a string literal, for text that builds a literal
 // from several pieces (a log line's message and its fields).
 void append_json_escaped(std::string& out, std::string_view text);
+// The same, finding the runs that need no escape one byte at a time (append_json_escaped looks 16
+// at a time): the reference the tests hold it to.
+void append_json_escaped_reference(std::string& out, std::string_view text);
 
 }  // namespace peergate

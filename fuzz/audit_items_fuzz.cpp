@@ -5,7 +5,8 @@
 //  - the same items in the same order, with the same line, position and error, each pruned value
 //    equal to the whole one pruned the slow way (pruned_copy);
 //  - the same statistics, fatal error included (but the bytes read before a fatal error);
-//  - the same JSON report, through the embedded policies.
+//  - the same JSON report, through the embedded policies, also when the pruned items are read in
+//    memory reused from item to item (stream_options::reuse_item_memory, as `peergate audit` reads).
 // A broken promise aborts, so libFuzzer (or the replay test) reports the input.
 //
 // The first byte picks the read buffer's size (1 to 255 bytes, or the default 1 MiB when 0), so that
@@ -66,6 +67,23 @@ struct reading {
   std::string report;
 };
 
+// The JSON report of the reading `peergate audit` does: pruned items, each given to the auditor as
+// it is read, in memory reused from item to item.
+std::string report_reusing_memory(std::string_view input, std::size_t chunk_bytes) {
+  std::istringstream in{std::string(input)};
+  stream_options options;
+  options.chunk_bytes = chunk_bytes;
+  options.reuse_item_memory = true;
+  static const no_digests digests;
+  object_auditor auditor(embedded_policies(), evaluation_context{digests, std::chrono::system_clock::time_point{}});
+  auditor.begin_source("fuzz");
+  read_objects(
+      in, [&](input_item&& item) { auditor.add(std::move(item)); }, options);
+  std::ostringstream report;
+  render(report_format::json, auditor.finish(0), report);
+  return report.str();
+}
+
 reading read(std::string_view input, std::size_t chunk_bytes, const json_shape* item_shape) {
   reading out;
   std::istringstream in{std::string(input)};
@@ -116,5 +134,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                         " lists " + std::to_string(ws.lists) + "/" + std::to_string(ps.lists));
   if (ps.fatal != ws.fatal) broken("the fatal errors differ", ws.fatal + " | " + ps.fatal);
   if (pruned.report != whole.report) broken("the reports differ");
+  if (report_reusing_memory(input, chunk) != whole.report) broken("the reports differ when item memory is reused");
   return 0;
 }

@@ -39,7 +39,7 @@ struct policy_case {
 // Everything the audit of `inputs` says: the reports (JSON, the table and the PolicyReports with
 // every result), and per input what the stream reader counted and why it gave up.
 std::string audit_everything(const std::vector<named_input>& inputs, const policy_snapshot& policies,
-                             const json_shape* item_shape, std::size_t chunk_bytes) {
+                             const json_shape* item_shape, std::size_t chunk_bytes, bool reuse_item_memory = false) {
   static const testing::table_digest_provider digests = testing::fixture_digests();
   const evaluation_context context{digests, testing::fixed_now};
   object_auditor auditor(policies, context);
@@ -50,6 +50,7 @@ std::string audit_everything(const std::vector<named_input>& inputs, const polic
     stream_options options;
     options.chunk_bytes = chunk_bytes;
     options.item_shape = item_shape;
+    options.reuse_item_memory = reuse_item_memory;
     const stream_stats stats = read_objects(
         in, [&](input_item&& item) { auditor.add(std::move(item)); }, options);
     // After a fatal error the reading stops with the chunk that holds it: the bytes read depend on
@@ -68,14 +69,17 @@ std::string audit_everything(const std::vector<named_input>& inputs, const polic
 }
 
 // The pruned reading, with the read buffer's default size and with small ones (items cut by the
-// buffer's end are split first, then parsed), against the reference.
+// buffer's end are split first, then parsed), each item in its own memory or in the arena reused
+// from item to item (as `peergate audit` reads), against the reference.
 void require_same_reports(const std::vector<named_input>& inputs, const policy_case& policies) {
   const std::string reference = audit_everything(inputs, policies.policies, nullptr, 1 << 20);
-  for (std::size_t chunk : {std::size_t{1} << 20, std::size_t{4096}, std::size_t{97}}) {
-    INFO("policies " << policies.label << ", read buffer " << chunk << " bytes, inputs " << inputs.front().label);
-    const std::string pruned = audit_everything(inputs, policies.policies, &audit_item_shape(), chunk);
-    REQUIRE(pruned == reference);
-  }
+  for (std::size_t chunk : {std::size_t{1} << 20, std::size_t{4096}, std::size_t{97}})
+    for (bool reuse : {false, true}) {
+      INFO("policies " << policies.label << ", read buffer " << chunk << " bytes, reused memory " << reuse
+                       << ", inputs " << inputs.front().label);
+      const std::string pruned = audit_everything(inputs, policies.policies, &audit_item_shape(), chunk, reuse);
+      REQUIRE(pruned == reference);
+    }
 }
 
 std::string source_path(const std::string& relative) { return std::string(PEERGATE_SOURCE_DIR) + "/" + relative; }
