@@ -72,8 +72,8 @@ void object_auditor::add(input_item&& item) {
   row r;
   // Lists hold one kind: the last row's texts are compared before the pool is searched.
   const row* last = report_.rows.empty() ? nullptr : &report_.rows.back();
-  r.api_version = last && report_.str(last->api_version) == e.api_version ? last->api_version
-                                                                          : report_.text.intern(e.api_version);
+  r.api_version =
+      last && report_.str(last->api_version) == e.api_version ? last->api_version : report_.text.intern(e.api_version);
   r.kind = last && report_.str(last->kind) == e.kind ? last->kind : report_.text.intern(e.kind);
   r.namespace_name = report_.text.intern(e.namespace_name);
   r.name = std::move(e.name);

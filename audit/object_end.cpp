@@ -128,9 +128,8 @@ inline block_masks classify_sse2(const char* p) {
                      << shift;
     m.opens |= std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(folded, open_brace)))}
                << shift;
-    m.closes |=
-        std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(folded, close_brace)))}
-        << shift;
+    m.closes |= std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(folded, close_brace)))}
+                << shift;
     m.newlines |= std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, newline)))}
                   << shift;
   }
@@ -141,8 +140,8 @@ inline block_masks classify_sse2(const char* p) {
   const __m512i v = _mm512_loadu_si512(p);
   const __m512i folded = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
   return {_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"')), _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\')),
-          _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('{')),
-          _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('}')), _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'))};
+          _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('{')), _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8('}')),
+          _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'))};
 }
 
 std::optional<std::size_t> scan_generic(const char* data, std::size_t size, std::size_t begin,
@@ -198,8 +197,8 @@ bool scan_kernel_available(scan_kernel kernel) {
     case scan_kernel::avx2:
       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("popcnt");
     case scan_kernel::avx512:
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("bmi") && __builtin_cpu_supports("popcnt");
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("bmi") &&
+             __builtin_cpu_supports("popcnt");
 #else
     case scan_kernel::avx2:
     case scan_kernel::avx512: return false;

@@ -231,8 +231,8 @@ class json_splitter {
     std::uint64_t newlines = 0;
     const std::optional<std::size_t> object_end = find_object_end(data, size, i, newlines);
     if (object_end && *object_end - i <= options_.max_item_bytes) {
-      json::value value = parse_pruned_in_place(std::string_view(data + i, *object_end - i), *options_.item_shape, ec,
-                                                item_storage());
+      json::value value =
+          parse_pruned_in_place(std::string_view(data + i, *object_end - i), *options_.item_shape, ec, item_storage());
       if (!ec) {
         const std::size_t end = *object_end;
         start_capture(capture::item, i, value_start::bracket);

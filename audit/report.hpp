@@ -91,7 +91,7 @@ class text_pool {
   std::vector<std::unique_ptr<char[]>> blocks_;  // the characters; a block never moves
   char* next_ = nullptr;                         // the free bytes at the end of the last block
   std::size_t block_left_ = 0;
-  std::vector<std::string_view> texts_;          // by id, into blocks_
+  std::vector<std::string_view> texts_;  // by id, into blocks_
   // Open addressing, linear probing, at most half full: the upper 32 bits of a text's hash, and
   // its id + 1 (0: an empty slot).
   std::vector<std::uint64_t> slots_;

@@ -78,8 +78,8 @@ void read_input(audit::object_auditor& auditor, const std::string& path, bool na
   auditor.begin_source(label);
   audit::stream_options options;
   options.reuse_item_memory = true;  // the auditor keeps nothing of an item's value
-  const audit::stream_stats stats =
-      audit::read_objects(*in, [&](audit::input_item&& item) { auditor.add(std::move(item)); }, options);
+  const audit::stream_stats stats = audit::read_objects(
+      *in, [&](audit::input_item&& item) { auditor.add(std::move(item)); }, options);
   if (in->bad()) {
     if (named) throw bad_input{label + ": read error"};
     auditor.add_unreadable(label, 0, "read error");
@@ -95,11 +95,11 @@ void read_input(audit::object_auditor& auditor, const std::string& path, bool na
 
 // The report's rows fill tens of MiB of heap, page after page, and on a virtual machine each first
 // touch of a 4 KiB page is an expensive fault (13 000 of them at 100 000 pods; with the TLB misses
-// of small pages, about a fifth of the audit's CPU time). So the heap is grown by 80 MiB at once (glibc's main arena, by brk) and not given
-// back during the audit, and that span is asked to be backed by transparent huge pages (used where
-// the kernel's THP setting is `madvise` or `always`): one fault per 2 MiB. Only touched pages count
-// in the resident set, as before (in steps of 2 MiB). Best effort: where it cannot be done, the
-// heap grows as usual. Nothing here changes what is computed, only where memory comes from.
+// of small pages, about a fifth of the audit's CPU time). So the heap is grown by 80 MiB at once (glibc's main arena,
+// by brk) and not given back during the audit, and that span is asked to be backed by transparent huge pages (used
+// where the kernel's THP setting is `madvise` or `always`): one fault per 2 MiB. Only touched pages count in the
+// resident set, as before (in steps of 2 MiB). Best effort: where it cannot be done, the heap grows as usual. Nothing
+// here changes what is computed, only where memory comes from.
 void tune_heap_for_rows() {
 #if defined(__GLIBC__) && defined(__linux__)
   constexpr int span = 64 << 20;

@@ -30,7 +30,8 @@ report random_report(std::mt19937_64& rng, std::size_t rows, report_origin origi
     x.namespace_name = r.text.intern(pick({"", "a", "b", "team-1", "team-10", "team-2", "Z", "a\x01"}));
     x.kind = r.text.intern(pick({"", "Pod", "Deployment", "Job", "pod"}));
     x.api_version = r.text.intern(pick({"v1", "apps/v1"}));
-    x.name = pick({"", "web", "web-1", "web-10", "web-2", "a-very-long-name-that-is-not-short-0", "a-very-long-name-that-is-not-short-1"});
+    x.name = pick({"", "web", "web-1", "web-10", "web-2", "a-very-long-name-that-is-not-short-0",
+                   "a-very-long-name-that-is-not-short-1"});
     x.source = r.text.intern(pick({"a.json", "b.json", "<stdin>"}));
     x.line = rng() % 3;
     x.where = pick({"", "items[1]", "items[10]", "items[2]"});

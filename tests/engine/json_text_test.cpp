@@ -27,9 +27,21 @@ TEST_CASE("append_json_escaped writes what its byte-by-byte reference writes, on
   // Runs of plain ASCII of every length around the 16-byte blocks, broken by every kind of byte
   // that is escaped or replaced: quotes, backslashes, controls, DEL, C1 controls, noncharacters,
   // valid and invalid UTF-8.
-  static const std::string_view pieces[] = {"a",    "0123456789abcdef", " ", "\"", "\\", "\n",        "\x01",
-                                            "\x7F", "\xC3\xA9",         "\xC2\x85",  "\xEF\xBF\xBF", "\xFF",
-                                            "\xE2\x82", "\xF0\x9F\x98\x80",  std::string_view("\0", 1)};
+  static const std::string_view pieces[] = {"a",
+                                            "0123456789abcdef",
+                                            " ",
+                                            "\"",
+                                            "\\",
+                                            "\n",
+                                            "\x01",
+                                            "\x7F",
+                                            "\xC3\xA9",
+                                            "\xC2\x85",
+                                            "\xEF\xBF\xBF",
+                                            "\xFF",
+                                            "\xE2\x82",
+                                            "\xF0\x9F\x98\x80",
+                                            std::string_view("\0", 1)};
   std::mt19937_64 rng(31337);
   for (int round = 0; round < 20000; ++round) {
     std::string text;
