@@ -22,16 +22,16 @@ Environment: BENCH_ALLOC_CONNECTIONS (keep-alive connections, used in turn; defa
 Needs: heaptrack (Debian heaptrack), /usr/bin/python3.
 """
 
-import http.client
 import os
 import platform
 import shutil
 import signal
-import ssl
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+import profiled_serve  # noqa: E402 (beside this script)
 
 WARMUP = 200
 FEW = 200
@@ -68,30 +68,12 @@ def run(binary, source, work, certs, review, count, connections):
     # Without address randomisation (setarch -R) a frame without a symbol (most of libssl's) has
     # the same address in both runs, so that BENCH_ALLOC_TOP's call sites match across them.
     no_aslr = ["setarch", platform.machine(), "-R"] if shutil.which("setarch") else []
-    cmd = [*no_aslr, "heaptrack", "-o", profile, binary, "serve", "--listen", "127.0.0.1:0", "--port-file", port_file,
-           "--threads", "1", "--tls-cert", os.path.join(certs, "tls.crt"), "--tls-key", os.path.join(certs, "tls.key"),
-           "--policies", os.path.join(source, "policies")]
+    cmd = [*no_aslr, "heaptrack", "-o", profile, *profiled_serve.serve_args(binary, port_file, certs, source)]
     with open(os.path.join(run_dir, "peergate.log"), "wb") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
     try:
-        deadline = time.monotonic() + 60
-        while not (os.path.exists(port_file) and open(port_file).read().strip()):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"peergate did not start under heaptrack; see {run_dir}/peergate.log")
-            time.sleep(0.05)
-        port = int(open(port_file).read())
-        context = ssl.create_default_context(cafile=os.path.join(certs, "ca.crt"))
-        clients = [http.client.HTTPSConnection("localhost", port, context=context, timeout=60)
-                   for _ in range(connections)]
-        for i in range(WARMUP + count):
-            client = clients[i % connections]
-            client.request("POST", "/admit?timeout=10s", body=review, headers={"Content-Type": "application/json"})
-            response = client.getresponse()
-            answer = response.read()
-            if response.status != 200 or b'"allowed":true' not in answer:
-                raise RuntimeError(f"unexpected answer {response.status}: {answer[:200]!r}")
-        for client in clients:
-            client.close()
+        port = profiled_serve.wait_for_port(proc, port_file, 60, "heaptrack", run_dir)
+        profiled_serve.post_reviews(port, certs, review, WARMUP + count, connections, 60)
         # heaptrack runs the server as its child: the signal goes to the server itself.
         server = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", port_file], capture_output=True,
                                 text=True).stdout.split()
@@ -110,29 +92,13 @@ def run(binary, source, work, certs, review, count, connections):
 
 
 def main():
-    if len(sys.argv) < 2:
-        sys.exit(__doc__)
-    target = sys.argv[1]
-    binary = os.path.realpath(os.path.join(target, "peergate") if os.path.isdir(target) else target)
-    here = os.path.dirname(os.path.realpath(__file__))
-    source = os.path.realpath(sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "..", ".."))
+    binary, here, source = profiled_serve.command_line(__doc__)
     connections = int(os.environ.get("BENCH_ALLOC_CONNECTIONS", "4"))
     for tool in ("heaptrack", "heaptrack_print", "pgrep"):
         if not shutil.which(tool):
             sys.exit(f"bench: {tool} is missing (apt-get install heaptrack procps)")
-    work = tempfile.mkdtemp(prefix="peergate-alloc-")
-    try:
-        review_file = os.path.join(work, "review.json")
-        subprocess.run([sys.executable, os.path.join(here, "make_review.py"), source, review_file], check=True,
-                       stdout=subprocess.DEVNULL)
-        review = open(review_file, "rb").read()
-        certs = os.path.join(work, "certs")
-        subprocess.run([binary, "certs", "--service", "localhost", "--namespace", "bench", "--out", certs], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        few = run(binary, source, work, certs, review, FEW, connections)
-        many = run(binary, source, work, certs, review, MANY, connections)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    review, few, many = profiled_serve.run_few_and_many(binary, here, source, "peergate-alloc-", run, FEW, MANY,
+                                                        connections)
     n = MANY - FEW
     (few, few_sites), (many, many_sites) = few, many
     handler = (many["handler"] - few["handler"]) / n
