@@ -677,6 +677,9 @@ stream_stats read_objects(std::istream& in, const item_sink& sink, const stream_
   std::size_t got = 0;
   std::size_t start = 0;         // after a byte order mark
   std::uint64_t first_line = 1;  // of the chunk that holds the first significant character
+  // The chunks of whitespace before that chunk: JSON ignores them, YAML reads them (indentation,
+  // and the first bytes decide its encoding).
+  std::string leading;
   // Read until the first significant character tells the format.
   while (true) {
     in.read(buffer.data(), chunk);
@@ -689,12 +692,14 @@ stream_stats read_objects(std::istream& in, const item_sink& sink, const stream_
     while (first < got && is_space(buffer[first])) ++first;
     if (first < got) break;
     for (std::size_t k = start; k < got; ++k) first_line += buffer[k] == '\n';
+    leading.append(buffer.data() + start, got - start);
   }
   std::size_t first = start;
   while (is_space(buffer[first])) ++first;
   const char c = buffer[first];
   if (c != '{' && c != '[') {
-    read_yaml(std::string(buffer.data() + start, got - start), in, sink, stats, first_line);
+    leading.append(buffer.data() + start, got - start);
+    read_yaml(std::move(leading), in, sink, stats, 1);
   } else {
     json_splitter splitter(sink, options, stats, first_line);
     bool ok = splitter.feed(buffer.data() + start, got - start);

@@ -271,3 +271,21 @@ TEST_CASE("a long List streams through without being held", "[audit][stream]") {
   CHECK(errors == 0);
   CHECK(last == "p19999");
 }
+
+// Whitespace before YAML is part of it: a read buffer that ends inside it must not drop it. Here an
+// indented document (two spaces on each line): read without the first chunk's spaces it would not
+// be one mapping. Every buffer size from 1 byte gives the items and lines of the default one.
+TEST_CASE("YAML after chunks of whitespace reads as it does in one chunk", "[audit][stream]") {
+  const std::string text = "\n\n  apiVersion: v1\n  kind: Pod\n  metadata:\n    name: indented\n";
+  const collected whole = read_all(text);
+  REQUIRE(whole.items.size() == 1);
+  CHECK(name_of(whole.items[0]) == "indented");
+  for (std::size_t chunk = 1; chunk <= 8; ++chunk) {
+    INFO("chunk " << chunk);
+    const collected cut = read_all(text, chunk);
+    REQUIRE(cut.items.size() == 1);
+    CHECK(cut.items[0].value == whole.items[0].value);
+    CHECK(cut.items[0].line == whole.items[0].line);
+    CHECK(cut.stats.bytes == whole.stats.bytes);
+  }
+}
