@@ -36,12 +36,15 @@ constexpr std::size_t direct_glob_limit = 8;
 
 std::vector<std::string_view> direct_globs_of(const std::vector<name_pattern>& patterns) {
   std::vector<std::string_view> globs;
-  for (const name_pattern& p : patterns) {
-    if (p.type == name_pattern::kind::regex) return {};
+  for (const name_pattern& p : patterns)
     if (p.type == name_pattern::kind::glob) globs.push_back(p.text);
-  }
   if (globs.size() > direct_glob_limit) return {};
   return globs;
+}
+
+bool has_regex(const std::vector<name_pattern>& patterns) {
+  return std::any_of(patterns.begin(), patterns.end(),
+                     [](const name_pattern& p) { return p.type == name_pattern::kind::regex; });
 }
 
 }  // namespace
@@ -52,10 +55,12 @@ struct name_matcher::compiled {
 
   const std::vector<name_pattern> patterns;
   const exact_name_set exact;
-  // The globs, when they are the only non-exact entries and at most direct_glob_limit of them:
-  // matched one by one with glob_matches; the set is still built (for matching_patterns, and so
-  // that a list loads or fails to load the same way).
+  // The globs, when there are at most direct_glob_limit of them: tried one by one with
+  // glob_matches before the set. The set is still built with them (for matching_patterns, for
+  // the regexes, and so that a list loads or fails to load the same way); without a regex, a name
+  // no direct glob matches needs no set.
   const std::vector<std::string_view> direct_globs = direct_globs_of(patterns);
+  const bool set_after_globs = direct_globs.empty() || has_regex(patterns);
   const std::vector<std::size_t> set_index;       // regex i of the set is patterns[set_index[i]]
   const std::unique_ptr<const RE2::Set> regexes;  // null when there is no glob or regex
 };
@@ -183,10 +188,10 @@ bool name_matcher::matches(std::string_view name) const {
   // Most lists (exempt users and groups above all) are empty or hold no exact name: then the
   // name is not hashed. Every review asks them for the user and each of its groups.
   if (!state_->exact.empty() && state_->exact.contains(name)) return true;
-  if (!state_->direct_globs.empty())
-    return std::any_of(state_->direct_globs.begin(), state_->direct_globs.end(),
-                       [name](std::string_view glob) { return glob_matches(glob, name); });
-  return state_->regexes && state_->regexes->Match(name, nullptr);
+  if (std::any_of(state_->direct_globs.begin(), state_->direct_globs.end(),
+                  [name](std::string_view glob) { return glob_matches(glob, name); }))
+    return true;
+  return state_->set_after_globs && state_->regexes && state_->regexes->Match(name, nullptr);
 }
 
 }  // namespace peergate

@@ -3,8 +3,8 @@
 // (`*` any run, `?` one character) and RE2 patterns (whole-name match). A matcher is built from
 // its whole list in one step and never changes afterwards: exact names in a hash set, globs and
 // regexes together in one anchored RE2::Set, so the cost of a match does not grow with the
-// number of entries. A list of a few globs and no regex (the usual `team-*`) is matched glob by
-// glob instead: that costs tens of instructions where RE2::Set::Match costs hundreds.
+// number of entries. A few globs (the usual `team-*`) are first tried glob by glob: that costs
+// tens of instructions where RE2::Set::Match costs hundreds; without a regex the set is skipped.
 
 #include <cstddef>
 #include <memory>

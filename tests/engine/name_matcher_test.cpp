@@ -120,12 +120,16 @@ TEST_CASE("glob_matches agrees with RE2 on random globs and names") {
     const std::string glob = text(glob_bytes, 7);
     const name_matcher direct = make({{name_pattern::kind::glob, glob}});
     const name_matcher through_re2 = make({{name_pattern::kind::regex, glob_to_regex(glob)}});
+    // With a regex beside it the glob is still tried first, the set after it.
+    const name_matcher mixed = make({{name_pattern::kind::glob, glob}, {name_pattern::kind::regex, "q+"}});
+    REQUIRE(mixed.matches("qq"));
     for (int j = 0; j < 20; ++j) {
       const std::string name = text(name_bytes, 9);
       INFO("glob \"" << glob << "\", name \"" << name << "\"");
       const bool expected = through_re2.matches(name);
       REQUIRE(glob_matches(glob, name) == expected);
       REQUIRE(direct.matches(name) == expected);
+      REQUIRE(mixed.matches(name) == expected);  // no name here is made of 'q's
       matched += expected ? 1 : 0;
     }
   }
