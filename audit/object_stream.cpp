@@ -684,10 +684,17 @@ stream_stats read_objects(std::istream& in, const item_sink& sink, const stream_
   while (true) {
     in.read(buffer.data(), chunk);
     got = static_cast<std::size_t>(in.gcount());
+    const bool first_read = stats.bytes == 0;
+    // A byte order mark is told by the input's first three bytes: a smaller read buffer takes
+    // them in several reads (the buffer's padding has room for them).
+    while (first_read && got < 3 && in) {
+      in.read(buffer.data() + got, 1);
+      got += static_cast<std::size_t>(in.gcount());
+    }
     stats.bytes += got;
     if (got == 0) return stats;  // empty input
     start = 0;
-    if (stats.bytes == got && got >= 3 && std::memcmp(buffer.data(), "\xEF\xBB\xBF", 3) == 0) start = 3;
+    if (first_read && got >= 3 && std::memcmp(buffer.data(), "\xEF\xBB\xBF", 3) == 0) start = 3;
     std::size_t first = start;
     while (first < got && is_space(buffer[first])) ++first;
     if (first < got) break;

@@ -289,3 +289,28 @@ TEST_CASE("YAML after chunks of whitespace reads as it does in one chunk", "[aud
     CHECK(cut.stats.bytes == whole.stats.bytes);
   }
 }
+
+// A byte order mark is three bytes: a read buffer of one or two takes it in several reads and must
+// still recognise it, for JSON and for YAML, as the default buffer does.
+TEST_CASE("a byte order mark is recognised whatever the read buffer's size", "[audit][stream]") {
+  for (const std::string& body :
+       {std::string(R"({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "marked"}})"),
+        std::string("apiVersion: v1\nkind: Pod\nmetadata:\n  name: marked\n"),
+        std::string(R"({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "marked"}} {"kind": )")}) {
+    const std::string text = "\xEF\xBB\xBF" + body;
+    const collected whole = read_all(text);
+    REQUIRE(!whole.items.empty());
+    CHECK(name_of(whole.items[0]) == "marked");
+    for (std::size_t chunk = 1; chunk <= 4; ++chunk) {
+      INFO(body << " chunk " << chunk);
+      const collected cut = read_all(text, chunk);
+      REQUIRE(cut.items.size() == whole.items.size());
+      CHECK(cut.stats.fatal == whole.stats.fatal);
+      CHECK(cut.items[0].value == whole.items[0].value);
+      CHECK(cut.items[0].error == whole.items[0].error);
+      CHECK(cut.items[0].where == whole.items[0].where);  // read as JSON, not as YAML
+      CHECK(cut.items[0].line == whole.items[0].line);
+      CHECK(cut.stats.bytes == whole.stats.bytes);
+    }
+  }
+}
