@@ -676,6 +676,7 @@ stream_stats read_objects(std::istream& in, const item_sink& sink, const stream_
   const auto chunk = static_cast<std::streamsize>(options.chunk_bytes);
   std::size_t got = 0;
   std::size_t start = 0;         // after a byte order mark
+  std::size_t first = 0;         // the first significant character in buffer
   std::uint64_t first_line = 1;  // of the chunk that holds the first significant character
   // The chunks of whitespace before that chunk: JSON ignores them, YAML reads them (indentation,
   // and the first bytes decide its encoding).
@@ -695,14 +696,12 @@ stream_stats read_objects(std::istream& in, const item_sink& sink, const stream_
     if (got == 0) return stats;  // empty input
     start = 0;
     if (first_read && got >= 3 && std::memcmp(buffer.data(), "\xEF\xBB\xBF", 3) == 0) start = 3;
-    std::size_t first = start;
+    first = start;
     while (first < got && is_space(buffer[first])) ++first;
     if (first < got) break;
     for (std::size_t k = start; k < got; ++k) first_line += buffer[k] == '\n';
     leading.append(buffer.data() + start, got - start);
   }
-  std::size_t first = start;
-  while (is_space(buffer[first])) ++first;
   const char c = buffer[first];
   if (c != '{' && c != '[') {
     leading.append(buffer.data() + start, got - start);
