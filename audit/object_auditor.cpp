@@ -166,8 +166,8 @@ void object_auditor::sum_vm_by_namespace(const std::vector<bool>& keep) {
 report object_auditor::finish(std::int64_t generated_s) {
   auto& rows = report_.rows;
   const auto n = static_cast<std::uint32_t>(rows.size());
-  // Sorted by hash, then row: the first row with a hash is the earliest read.
-  // Sorted in vectors (faster than through a deque's iterators); the deques are let go first.
+  // Sorted by hash, then row: the first row with a hash is the earliest read. Sorted in vectors
+  // (faster than through a deque's iterators); the deques are let go first.
   std::vector<hashed_row> by_uid(by_uid_.begin(), by_uid_.end());
   by_uid_ = {};
   std::vector<hashed_row> by_name(by_name_.begin(), by_name_.end());

@@ -205,10 +205,6 @@ void apply_order(std::deque<row>& rows, const std::vector<std::uint32_t>& order)
   }
 }
 
-}  // namespace
-
-namespace {
-
 // The rank of each text of the pool in the order of the texts (rank[id]): as the pool holds each
 // text once, comparing two ranks compares the two texts.
 std::vector<std::uint32_t> text_ranks(const text_pool& pool) {
