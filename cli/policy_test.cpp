@@ -90,7 +90,7 @@ std::vector<std::string> compare(const json::object& expect, const std::vector<r
     } else if (key == "patched") {
       json::value after = request.object;
       std::string error;
-      if (!json_patch::apply(after, d.patch, &error)) {
+      if (!json_patch::apply(after, d.patch.operations(), &error)) {
         diff.push_back("patch does not apply: " + error);
         continue;
       }

@@ -34,7 +34,7 @@ void print_summary(const std::string& label, const decision& d) {
   std::cout << "\n";
   for (const auto& w : d.warnings) std::cout << "  warning: " << w << "\n";
   for (const auto& [k, v] : d.audit_annotations) std::cout << "  audit: " << k << ": " << v << "\n";
-  for (const auto& op : d.patch) std::cout << "  patch: " << json::serialize(op) << "\n";
+  for (const auto& op : d.patch.operations()) std::cout << "  patch: " << json::serialize(op) << "\n";
 }
 
 int run_review(const review_options& o) {

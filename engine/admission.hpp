@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/json_patch.hpp"
+
 namespace peergate {
 
 enum class operation { create, update, remove, connect };  // remove = DELETE
@@ -119,20 +121,13 @@ struct decision {
   bool allowed = true;
   int code = 200;       // HTTP-like status for the response: 403 policy, 400 bad object, 500 internal
   std::string message;  // on denial, shown by kubectl after "denied the request: "
-  // RFC 6902 operations; empty when nothing changes. Built in the storage of the request's
-  // object (the webhook's per-review arena): the decision must not outlive that storage.
-  boost::json::array patch;
+  // RFC 6902 operations, as JSON text; empty when nothing changes. Written in the storage of the
+  // request's object (the webhook's per-review arena): the decision must not outlive that storage.
+  json_patch::patch_text patch;
   std::vector<std::string> warnings;
   std::vector<std::pair<std::string, std::string>> audit_annotations;
   std::vector<finding> findings;
 };
-
-// Moves `from` into `to` with `from`'s storage. Boost.JSON's move assignment copies when the two
-// storages differ (into `to`'s); its move constructor never does, so the array is made anew in place.
-inline void move_keeping_storage(boost::json::array& to, boost::json::array&& from) {
-  std::destroy_at(&to);
-  std::construct_at(&to, std::move(from));
-}
 
 const char* to_string(operation op);
 const char* to_string(policy_action a);  // "deny", "warn", "audit"

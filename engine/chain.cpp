@@ -295,7 +295,9 @@ decision mutate(const admission_request& request, boost::json::value& object, co
     d.findings.push_back(std::move(f));
     return d;
   }
-  patch_mutation result = mutate_peer_pod_in_place(object, m->extended_resource, m->sizing_annotations);
+  // The patch is written as text in the object's storage (the review's arena in the webhook).
+  json_patch::patch_text patch(object.storage());
+  patch_mutation result = mutate_peer_pod_in_place(object, m->extended_resource, m->sizing_annotations, patch);
   if (result.refused) {
     decision refused = refuse(400, "[" + m->name + "] peer pod \"" + s.display_name() + "\" cannot be prepared for " +
                                        m->extended_resource + " accounting: " + result.reason);
@@ -304,7 +306,7 @@ decision mutate(const admission_request& request, boost::json::value& object, co
     refused.findings.push_back(std::move(f));
     return refused;
   }
-  move_keeping_storage(d.patch, std::move(result.patch));
+  d.patch = std::move(patch);
   d.findings.push_back(std::move(f));
   return d;
 }
@@ -356,7 +358,7 @@ decision admit(const admission_request& request, boost::json::value& object, con
   decision mutation = mutate(request, object, policies);
   if (!mutation.allowed) return mutation;
   decision validation = validate(request, object, policies, context, std::move(mutation.findings));
-  if (validation.allowed) move_keeping_storage(validation.patch, std::move(mutation.patch));
+  if (validation.allowed) validation.patch = std::move(mutation.patch);
   return validation;
 }
 

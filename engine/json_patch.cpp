@@ -1,6 +1,7 @@
 #include "engine/json_patch.hpp"
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/string.hpp>
 #include <algorithm>
 #include <array>
@@ -10,6 +11,8 @@
 #include <optional>
 #include <utility>
 #include <vector>
+
+#include "engine/json_serialize.hpp"
 
 namespace peergate::json_patch {
 
@@ -48,7 +51,7 @@ void append_escaped_token(String& out, std::string_view token) {
 // `path` is the pointer of `from`/`to`; children extend it in place and restore it, so an
 // unchanged subtree costs one visit per node and no allocation. Containers are recursed into
 // rather than compared whole first, which would visit deep subtrees once per level.
-void diff_into(const json::value& from, const json::value& to, std::pmr::string& path, json::array& ops) {
+void diff_into(const json::value& from, const json::value& to, std::pmr::string& path, operation_sink& ops) {
   const std::size_t length = path.size();
   if (from.is_object() && to.is_object()) {
     const json::object& a = from.get_object();
@@ -57,7 +60,7 @@ void diff_into(const json::value& from, const json::value& to, std::pmr::string&
       append_token(path, entry.key());
       const json::value* other = b.if_contains(entry.key());
       if (other == nullptr) {
-        append_operation(ops, "remove", path);
+        ops.append("remove", path, nullptr);
       } else {
         diff_into(entry.value(), *other, path, ops);
       }
@@ -66,7 +69,7 @@ void diff_into(const json::value& from, const json::value& to, std::pmr::string&
     for (const auto& entry : b) {
       if (a.contains(entry.key())) continue;
       append_token(path, entry.key());
-      append_operation(ops, "add", path, &entry.value());
+      ops.append("add", path, &entry.value());
       path.resize(length);
     }
     return;
@@ -82,7 +85,7 @@ void diff_into(const json::value& from, const json::value& to, std::pmr::string&
     return;
   }
   if (from == to) return;
-  append_operation(ops, "replace", path, &to);
+  ops.append("replace", path, &to);
 }
 
 // Splits an RFC 6901 pointer into unescaped tokens; nullopt when it is malformed.
@@ -314,15 +317,80 @@ std::string escape_token(std::string_view token) {
 }
 
 void diff_at(const boost::json::value& from, const boost::json::value& to, std::pmr::string& path,
-             boost::json::array& ops) {
+             operation_sink& ops) {
   diff_into(from, to, path, ops);
 }
 
 boost::json::array diff(const boost::json::value& from, const boost::json::value& to) {
   boost::json::array ops;
+  operation_array sink(ops);
   std::pmr::string path;
-  diff_into(from, to, path, ops);
+  diff_into(from, to, path, sink);
   return ops;
+}
+
+void patch_text::append(std::string_view op, std::string_view path, const boost::json::value* value) {
+  // The array stays closed between operations: its ']' gives way to the next one.
+  if (operations_ == 0) {
+    text_.push_back('[');
+  } else {
+    text_.pop_back();
+    text_.push_back(',');
+  }
+  text_.append("{\"op\":", 6);
+  append_serialized_string(text_, op);
+  text_.append(",\"path\":", 8);
+  append_serialized_string(text_, path);
+  if (value != nullptr) {
+    text_.append(",\"value\":", 9);
+    append_serialized(text_, *value);
+  }
+  text_.append("}]", 2);
+  ++operations_;
+}
+
+boost::json::array patch_text::operations() const {
+  if (empty()) return {};
+  // The text holds what the values held: a value of a document read without checking UTF-8 (the
+  // CLI's YAML) can hold any bytes, and the operations must still be read back.
+  boost::json::parse_options options;
+  options.allow_invalid_utf8 = true;
+  return boost::json::parse(text(), {}, options).as_array();
+}
+
+patch_text::buffer::buffer(const buffer& other) : storage_(other.storage_) {
+  if (other.size_ == 0) return;
+  data_ = static_cast<char*>(storage_->allocate(other.size_, 1));
+  std::memcpy(data_, other.data_, other.size_);
+  size_ = capacity_ = other.size_;
+}
+
+patch_text::buffer::buffer(buffer&& other) noexcept
+    : storage_(std::move(other.storage_)),
+      data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      capacity_(std::exchange(other.capacity_, 0)) {}
+
+patch_text::buffer& patch_text::buffer::operator=(buffer other) noexcept {
+  std::swap(storage_, other.storage_);
+  std::swap(data_, other.data_);
+  std::swap(size_, other.size_);
+  std::swap(capacity_, other.capacity_);
+  return *this;
+}
+
+patch_text::buffer::~buffer() {
+  if (data_ != nullptr) storage_->deallocate(data_, capacity_, 1);
+}
+
+void patch_text::buffer::grow(std::size_t more) {
+  // A mutation's patch is about a kilobyte: one allocation from the review's arena, mostly.
+  const std::size_t capacity = std::max({std::size_t{1024}, 2 * capacity_, size_ + more});
+  char* data = static_cast<char*>(storage_->allocate(capacity, 1));
+  if (size_ > 0) std::memcpy(data, data_, size_);
+  if (data_ != nullptr) storage_->deallocate(data_, capacity_, 1);
+  data_ = data;
+  capacity_ = capacity;
 }
 
 bool apply(boost::json::value& doc, const boost::json::array& ops, std::string* error) {

@@ -161,7 +161,7 @@ bool compute_pod_vm_size(const json::object& spec, pod_vm_size* size, std::strin
 }
 
 patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_view extended_resource,
-                                        bool sizing_annotations) {
+                                        bool sizing_annotations, json_patch::operation_sink& ops) {
   patch_mutation result;
   auto refuse = [&result](std::string reason) {
     result.refused = true;
@@ -199,8 +199,6 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
   // copied across storages would be allocated twice.
   const json::storage_ptr& storage = pod.storage();
   json::object& out = *pod_object;
-  move_keeping_storage(result.patch, json::array(storage));
-  json::array& ops = result.patch;
   // Every pointer of the patch is built in this one buffer, on the stack: the longest the
   // mutation writes (an annotation's, "/metadata/annotations/io.katacontainers.config.hypervisor.
   // default_memory", or a container's resource with a long name) fits; only a longer one would
@@ -228,12 +226,12 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
         json::object added(storage);
         added.emplace("annotations", wanted);
         metadata.emplace_object() = std::move(added);
-        json_patch::append_operation(ops, "add", "/metadata", &metadata);
+        ops.append("add", "/metadata", &metadata);
       } else if (json::value* annotations = metadata.get_object().if_contains("annotations");
                  annotations == nullptr || !annotations->is_object()) {
         json::value& written = metadata.get_object()["annotations"];
         written = wanted;
-        json_patch::append_operation(ops, "add", "/metadata/annotations", &written);
+        ops.append("add", "/metadata/annotations", &written);
       } else {
         json::object& existing = annotations->get_object();
         for (const auto& [key, value] : wanted) {
@@ -241,7 +239,7 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
           if (current != nullptr && *current == value) continue;
           path = "/metadata/annotations";
           json_patch::append_token(path, key);
-          json_patch::append_operation(ops, current ? "replace" : "add", path, &value);
+          ops.append(current ? "replace" : "add", path, &value);
           existing[key] = value;
         }
       }
@@ -271,7 +269,7 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
       path += "/resources";
       json::value* current = container.if_contains("resources");
       if (current == nullptr) {
-        json_patch::append_operation(ops, "add", path, &target);
+        ops.append("add", path, &target);
       } else {
         json_patch::diff_at(*current, target, path, ops);
       }

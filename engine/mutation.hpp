@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/json_patch.hpp"
+
 namespace peergate {
 
 inline constexpr const char* vcpus_annotation = "io.katacontainers.config.hypervisor.default_vcpus";
@@ -22,7 +24,6 @@ struct patch_mutation {
   // malformed spec); `reason` says why, in words a pod author understands.
   bool refused = false;
   std::string reason;
-  boost::json::array patch;  // RFC 6902 operations that turn the original pod into the mutated one
 };
 
 // The VM size the mutation writes for a pod spec: cpu, memory and GPU requests and limits summed
@@ -41,12 +42,13 @@ bool compute_pod_vm_size(const boost::json::object& spec, pod_vm_size* size, std
 
 // Mutates a Pod object (the whole object: apiVersion, kind, metadata, spec) that the caller has
 // already decided is a peer pod of the configured runtime class in a non-excluded namespace, in
-// place, returning the minimal patch of what changed (only the annotations and the containers'
-// resources can change, so only those are compared). The webhook uses it on the review it owns,
-// which saves copying and diffing the whole pod. `sizing_annotations` false skips the three
-// io.katacontainers.* annotations. On refusal `pod` is unchanged. (Tests mutate a copy with
-// tests/support/mutation.hpp.)
+// place, writing to `ops` the minimal RFC 6902 operations that turn the original pod into the
+// mutated one (only the annotations and the containers' resources can change, so only those are
+// compared). The webhook uses it on the review it owns, which saves copying and diffing the whole
+// pod, and writes the patch as text (json_patch::patch_text). `sizing_annotations` false skips the
+// three io.katacontainers.* annotations. On refusal `pod` is unchanged and nothing is written.
+// (Tests mutate a copy with tests/support/mutation.hpp.)
 patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_view extended_resource,
-                                        bool sizing_annotations);
+                                        bool sizing_annotations, json_patch::operation_sink& ops);
 
 }  // namespace peergate

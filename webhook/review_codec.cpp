@@ -3,12 +3,10 @@
 #include "webhook/review_parser.hpp"
 
 #include <boost/json.hpp>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <array>
-#include <bit>
 #include <cstring>
+
+#include "engine/json_serialize.hpp"
 
 namespace peergate::webhook {
 
@@ -252,84 +250,14 @@ decode_result decode_review(std::string_view body, json::storage_ptr storage, js
 
 namespace {
 
-// The length of text's first run of bytes that Boost.JSON's serializer writes as they are (no
-// '"', '\\' or control below 0x20): most of every string in an answer, scanned 16 bytes a step.
-std::size_t clean_run(std::string_view text) {
-  std::size_t i = 0;
-#if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i below_space = _mm_set1_epi8(0x1F);
-  for (; i + 16 <= text.size(); i += 16) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
-    // A byte is below 0x20 when max(byte, 0x1F) is 0x1F, unsigned.
-    const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, below_space), below_space);
-    const __m128i special =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)), control);
-    if (const int mask = _mm_movemask_epi8(special); mask != 0)
-      return i + static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(mask)));
-  }
-#endif
-  for (; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == '"' || c == '\\') break;
-  }
-  return i;
-}
-
-// A string literal as Boost.JSON's serializer writes it: '"' and '\\' escaped, the controls below
-// 0x20 as \b \t \n \f \r or \u00xx, every other byte as it is.
-void append_quoted(std::string& out, std::string_view text) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
-  while (!text.empty()) {
-    const std::size_t clean = clean_run(text);
-    out.append(text.data(), clean);
-    if (clean == text.size()) break;
-    const auto c = static_cast<unsigned char>(text[clean]);
-    text.remove_prefix(clean + 1);
-    out += '\\';
-    switch (c) {
-      case '"': out += '"'; break;
-      case '\\': out += '\\'; break;
-      case '\b': out += 'b'; break;
-      case '\t': out += 't'; break;
-      case '\n': out += 'n'; break;
-      case '\f': out += 'f'; break;
-      case '\r': out += 'r'; break;
-      default:
-        out += "u00";
-        out += hex[c >> 4];
-        out += hex[c & 0xF];
-    }
-  }
-  out += '"';
-}
-
-// The patch as boost::json::serialize writes it, base64-encoded as it is written: the serializer
-// fills a buffer on the stack, whose whole 3-byte groups are encoded and the 0 to 2 bytes left
-// over carried to the front for the next fill. No string of the patch's text is made.
-void append_base64_json(std::string& out, const json::array& patch) {
-  json::serializer writer;
-  writer.reset(&patch);
-  // Not a multiple of 3: a long patch carries bytes on every fill, so that path is the one the
-  // tests go through, not one only a short read would take.
-  std::array<char, 1024> text{};
-  std::size_t carried = 0;
-  while (!writer.done()) {
-    const std::size_t filled = carried + writer.read(text.data() + carried, text.size() - carried).size();
-    const std::size_t whole = writer.done() ? filled : filled / 3 * 3;
-    append_base64(out, std::string_view(text.data(), whole));
-    carried = filled - whole;
-    std::memmove(text.data(), text.data() + whole, carried);
-  }
-}
+// A string literal as Boost.JSON's serializer writes it.
+void append_quoted(std::string& out, std::string_view text) { append_serialized_string(out, text); }
 
 }  // namespace
 
 std::string encode_response(std::string_view api_version, std::string_view uid, const decision& d) {
   std::string out;
-  out.reserve(256 + uid.size() + d.message.size() + d.patch.size() * 128);
+  out.reserve(256 + uid.size() + d.message.size() + d.patch.text().size() / 3 * 4);
   out += "{\"apiVersion\":";
   append_quoted(out, api_version);
   out += ",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":";
@@ -345,7 +273,7 @@ std::string encode_response(std::string_view api_version, std::string_view uid, 
   out += '}';
   if (!d.patch.empty()) {
     out += ",\"patch\":\"";
-    append_base64_json(out, d.patch);
+    append_base64(out, d.patch.text());
     out += "\",\"patchType\":\"JSONPatch\"";
   }
   if (!d.warnings.empty()) {

@@ -83,7 +83,7 @@ TEST_CASE("a peer pod in an allowed namespace passes and is mutated by admit") {
   REQUIRE_FALSE(d.patch.empty());
   json::value after = pod("peer-pods");
   std::string error;
-  REQUIRE(json_patch::apply(after, d.patch, &error));
+  REQUIRE(json_patch::apply(after, d.patch.operations(), &error));
   CHECK(after.at("metadata").at("annotations").at("io.katacontainers.config.hypervisor.default_vcpus") == "3");
   CHECK(after.at("spec").at("containers").at(0).at("resources") ==
         json::parse(R"({"requests":{"kata.peerpods.io/vm":"1"},"limits":{"kata.peerpods.io/vm":"1"}})"));
@@ -249,7 +249,7 @@ TEST_CASE("mutating the admitted result again changes nothing (reinvocationPolic
   json::value p = pod("peer-pods");
   auto first = run_mutate(request_for(p, "peer-pods"), *policies());
   std::string error;
-  REQUIRE(json_patch::apply(p, first.patch, &error));
+  REQUIRE(json_patch::apply(p, first.patch.operations(), &error));
   auto second = run_mutate(request_for(p, "peer-pods"), *policies());
   CHECK(second.patch.empty());
 }

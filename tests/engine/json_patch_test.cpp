@@ -5,6 +5,8 @@
 #include <random>
 #include <string>
 
+#include "tests/support/random_json.hpp"
+
 namespace json = boost::json;
 namespace patch = peergate::json_patch;
 
@@ -196,4 +198,59 @@ TEST_CASE("json_patch: find follows RFC 6901 pointers") {
   CHECK(patch::find(doc, "/missing") == nullptr);
   CHECK(patch::find(doc, "a") == nullptr);
   CHECK(patch::find(doc, "/a~") == nullptr);
+}
+
+TEST_CASE("json_patch: patch_text writes what boost::json::serialize writes for the same operations") {
+  // Every kind of value, escapes in ops and paths, patches of 0 to 60 operations; half of them in
+  // an arena with a small first block, as the webhook's, so that the text grows across blocks.
+  static const char* const names[] = {"add", "remove", "replace", "a\"b", ""};
+  static const char* const paths[] = {"", "/metadata/annotations/a~1b", "/spec/containers/0/resources", "/\t\x01\\",
+                                      "/caf\xc3\xa9"};
+  std::mt19937 random(7);
+  for (int i = 0; i < 2000; ++i) {
+    alignas(std::max_align_t) unsigned char first[256];
+    json::monotonic_resource arena(first, sizeof first);
+    json::storage_ptr storage = i % 2 == 0 ? json::storage_ptr() : json::storage_ptr(&arena);
+    patch::patch_text text(storage);
+    json::array reference;
+    patch::operation_array array(reference);
+    const std::size_t count = i % 8 == 0 ? 0 : 1 + random() % (i % 4 == 1 ? 60 : 4);
+    for (std::size_t n = 0; n < count; ++n) {
+      const json::value value = peergate::testing::random_value(random, 3);
+      const char* name = names[random() % std::size(names)];
+      const char* path = paths[random() % std::size(paths)];
+      const json::value* given = random() % 4 == 0 ? nullptr : &value;
+      text.append(name, path, given);
+      array.append(name, path, given);
+    }
+    INFO(json::serialize(reference));
+    REQUIRE(text.text() == json::serialize(reference));
+    CHECK(text.size() == reference.size());
+    CHECK(text.empty() == reference.empty());
+    // Read back as Boost.JSON reads its own text (its doubles do not always survive the trip).
+    json::parse_options any_bytes;
+    any_bytes.allow_invalid_utf8 = true;
+    CHECK(text.operations() == json::parse(json::serialize(reference), {}, any_bytes));
+    // Copies and moves keep the text.
+    patch::patch_text copy = text;
+    patch::patch_text moved = std::move(copy);
+    CHECK(moved.text() == json::serialize(reference));
+    patch::patch_text assigned;
+    assigned = moved;
+    CHECK(assigned.text() == json::serialize(reference));
+  }
+}
+
+TEST_CASE("json_patch: diff_at writes the same operations to text and to values") {
+  const json::value from = json::parse(R"({"a":{"b":1,"c~/":[1,2]},"d":"x","gone":null})");
+  const json::value to = json::parse(R"({"a":{"b":2,"c~/":[1,3]},"d":{"e":1.5},"new":[true,"\n"]})");
+  patch::patch_text text;
+  std::pmr::string path = "/root";
+  patch::diff_at(from, to, path, text);
+  CHECK(path == "/root");
+  json::array values;
+  patch::operation_array array(values);
+  patch::diff_at(from, to, path, array);
+  CHECK(text.text() == json::serialize(values));
+  CHECK(text.size() == 5);
 }

@@ -21,7 +21,9 @@ inline pod_mutation mutate_peer_pod(const boost::json::value& pod, std::string_v
                                     bool sizing_annotations) {
   // The copy is made in the pod's own memory resource.
   pod_mutation result{false, {}, boost::json::value(pod, pod.storage())};
-  patch_mutation in_place = mutate_peer_pod_in_place(result.pod, extended_resource, sizing_annotations);
+  boost::json::array ops;
+  json_patch::operation_array patch(ops);
+  patch_mutation in_place = mutate_peer_pod_in_place(result.pod, extended_resource, sizing_annotations, patch);
   result.refused = in_place.refused;
   result.reason = std::move(in_place.reason);
   return result;
