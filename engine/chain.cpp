@@ -297,7 +297,9 @@ decision mutate(const admission_request& request, boost::json::value& object, co
   }
   // The patch is written as text in the object's storage (the review's arena in the webhook).
   json_patch::patch_text patch(object.storage());
-  patch_mutation result = mutate_peer_pod_in_place(object, m->extended_resource, m->sizing_annotations, patch);
+  // read_subject checked the pod's types: an object, with the types the mutation reads.
+  patch_mutation result =
+      mutate_checked_peer_pod(object.get_object(), m->extended_resource, m->sizing_annotations, patch);
   if (result.refused) {
     decision refused = refuse(400, "[" + m->name + "] peer pod \"" + s.display_name() + "\" cannot be prepared for " +
                                        m->extended_resource + " accounting: " + result.reason);

@@ -146,6 +146,8 @@ std::int64_t pick(const quantity& request, const quantity& limit, std::int64_t (
   return 0;
 }
 
+patch_mutation refused(std::string reason) { return {true, std::move(reason)}; }
+
 }  // namespace
 
 bool compute_pod_vm_size(const json::object& spec, pod_vm_size* size, std::string* reason) {
@@ -162,43 +164,44 @@ bool compute_pod_vm_size(const json::object& spec, pod_vm_size* size, std::strin
 
 patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_view extended_resource,
                                         bool sizing_annotations, json_patch::operation_sink& ops) {
-  patch_mutation result;
-  auto refuse = [&result](std::string reason) {
-    result.refused = true;
-    result.reason = std::move(reason);
-    return result;
-  };
-
   json::object* pod_object = pod.if_object();
-  if (pod_object == nullptr) return refuse("the pod is not a JSON object");
+  if (pod_object == nullptr) return refused("the pod is not a JSON object");
   // The JSON types are checked as read_subject checks them, with the same messages: the chain
   // refuses such a pod before it gets here, a direct caller gets the same answer.
-  if (std::string problem = metadata_type_problem(*pod_object); !problem.empty()) return refuse(std::move(problem));
+  if (std::string problem = metadata_type_problem(*pod_object); !problem.empty()) return refused(std::move(problem));
   const pod_spec_read spec_read = read_pod_spec(evaluated_kind::pod, *pod_object);
-  if (!spec_read.problem.empty()) return refuse(spec_read.problem);
-  if (spec_read.pod_spec == nullptr) return refuse("pod has no spec");
-  const json::object* spec = spec_read.pod_spec;
-  if (std::string problem = pod_spec_type_problem(*spec, pod_spec_path(evaluated_kind::pod)); !problem.empty())
-    return refuse(std::move(problem));
+  if (!spec_read.problem.empty()) return refused(spec_read.problem);
+  if (spec_read.pod_spec == nullptr) return refused("pod has no spec");
+  if (std::string problem = pod_spec_type_problem(*spec_read.pod_spec, pod_spec_path(evaluated_kind::pod));
+      !problem.empty())
+    return refused(std::move(problem));
+  return mutate_checked_peer_pod(*pod_object, extended_resource, sizing_annotations, ops);
+}
+
+patch_mutation mutate_checked_peer_pod(boost::json::object& pod, std::string_view extended_resource,
+                                       bool sizing_annotations, json_patch::operation_sink& ops) {
+  const json::value* spec_value = pod.if_contains("spec");
+  if (spec_value == nullptr || !spec_value->is_object()) return refused("pod has no spec");
+  const json::object* spec = &spec_value->get_object();
 
   // Upstream indexes containers[0] unconditionally and panics on an empty list.
   const json::value* containers = spec->if_contains("containers");
   const bool no_containers =
       containers == nullptr || containers->is_null() || (containers->is_array() && containers->get_array().empty());
   if (no_containers) {
-    return refuse("pod has no containers: a peer pod needs at least one container to carry " +
-                  std::string(extended_resource));
+    return refused("pod has no containers: a peer pod needs at least one container to carry " +
+                   std::string(extended_resource));
   }
 
   pod_vm_size size;
   std::string reason;
-  if (!compute_pod_vm_size(*spec, &size, &reason)) return refuse(std::move(reason));
+  if (!compute_pod_vm_size(*spec, &size, &reason)) return refused(std::move(reason));
 
   // Nothing was changed above; from here on every change is made and recorded in the patch.
   // Everything is built in the pod's own storage (the review's arena in the webhook): values
   // copied across storages would be allocated twice.
   const json::storage_ptr& storage = pod.storage();
-  json::object& out = *pod_object;
+  json::object& out = pod;
   // Every pointer of the patch is built in this one buffer, on the stack: the longest the
   // mutation writes (an annotation's, "/metadata/annotations/io.katacontainers.config.hypervisor.
   // default_memory", or a container's resource with a long name) fits; only a longer one would
@@ -276,7 +279,7 @@ patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_vie
       container["resources"] = target;
     }
   }
-  return result;
+  return {};
 }
 
 }  // namespace peergate

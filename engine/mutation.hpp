@@ -51,4 +51,10 @@ bool compute_pod_vm_size(const boost::json::object& spec, pod_vm_size* size, std
 patch_mutation mutate_peer_pod_in_place(boost::json::value& pod, std::string_view extended_resource,
                                         bool sizing_annotations, json_patch::operation_sink& ops);
 
+// The same for a pod whose JSON types read_subject has checked (metadata_type_problem,
+// read_pod_spec and pod_spec_type_problem found nothing, engine/pod_template.hpp): the chain's
+// mutation step, which reads the subject first and need not check the pod twice.
+patch_mutation mutate_checked_peer_pod(boost::json::object& pod, std::string_view extended_resource,
+                                       bool sizing_annotations, json_patch::operation_sink& ops);
+
 }  // namespace peergate
