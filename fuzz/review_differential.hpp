@@ -7,6 +7,7 @@
 // Shared by tests/webhook/differential_test.cpp and fuzz/review_differential_fuzz.cpp (here rather
 // than in tests/support: the container build copies fuzz/, not tests/).
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -14,7 +15,11 @@
 #include <string_view>
 
 #include "engine/chain.hpp"
+#include "engine/json_patch.hpp"
+#include "engine/mutation.hpp"
 #include "engine/policy/loader.hpp"
+#include "engine/request_subject.hpp"
+#include "engine/vm/initdata.hpp"
 #include "fuzz/vm_limits_policy.hpp"
 #include "webhook/digest_openssl.hpp"
 #include "webhook/handler.hpp"
@@ -190,6 +195,35 @@ inline std::string first_difference(const webhook::handler_result& fast, const w
   return out;
 }
 
+// The patch of an answer against the same mutation's operations built as Boost.JSON values and
+// serialized by Boost.JSON (json_patch::operation_array, the reference of the patch_text the
+// chain writes), on the whole body as the reference codec reads it; "" when they are the same or
+// the answer has no patch.
+inline std::string patch_difference(std::string_view body, const webhook::handler_result& answer) {
+  if (!answer.has_patch) return {};
+  webhook::decode_result decoded = webhook::decode_review_reference(body, {}, {});
+  if (!decoded.review) return "patch: the reference decoder refuses a review that was patched";
+  admission_request& request = decoded.review->request;
+  const subject_read read = read_subject(request, request.object);
+  const mutation_settings* m =
+      read.subject.runtime_class ? differential_policies().mutation_for(*read.subject.runtime_class) : nullptr;
+  if (m == nullptr) return "patch: a review was patched that no mutation applies to";
+  boost::json::array ops;
+  json_patch::operation_array values(ops);
+  const patch_mutation mutated =
+      mutate_peer_pod_in_place(request.object, m->extended_resource, m->sizing_annotations, values);
+  if (mutated.refused) return "patch: the mutation refuses on the whole body: " + mutated.reason;
+  boost::system::error_code ec;
+  const boost::json::value sent = boost::json::parse(answer.body, ec);
+  const boost::json::value* patch = ec ? nullptr : sent.find_pointer("/response/patch", ec);
+  std::string text;
+  if (patch == nullptr || !patch->is_string() || !vm::decode_base64(patch->get_string(), &text))
+    return "patch: the answer has no base64 patch";
+  std::string out;
+  differential_detail::compare(out, "patch (against operation_array)", text, boost::json::serialize(ops));
+  return out;
+}
+
 // handle_review of `body` for `step` with `codec`, against differential_policies() at
 // differential_now, with no memory cap.
 inline webhook::handler_result run_differential_step(step_kind step, std::string_view body,
@@ -204,6 +238,7 @@ inline differential_result run_differential(step_kind step, std::string_view bod
   out.fast = run_differential_step(step, body, webhook::fast_review_codec());
   out.reference = run_differential_step(step, body, webhook::reference_review_codec());
   out.difference = first_difference(out.fast, out.reference);
+  if (out.difference.empty()) out.difference = patch_difference(body, out.fast);
   return out;
 }
 
