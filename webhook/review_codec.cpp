@@ -3,6 +3,9 @@
 #include "webhook/review_parser.hpp"
 
 #include <boost/json.hpp>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 #include <array>
 #include <cstring>
 
@@ -139,12 +142,8 @@ constexpr std::array<std::array<char, 2>, 4096> base64_pairs = [] {
   return pairs;
 }();
 
-}  // namespace
-
-void append_base64(std::string& out, std::string_view in) {
-  const std::size_t start = out.size();
-  out.resize(start + (in.size() + 2) / 3 * 4);
-  char* to = out.data() + start;
+// Encodes `in` to `to` (4 characters per 3 bytes, padded), 12 bits per lookup.
+void encode_base64_scalar(char* to, std::string_view in) {
   const auto* from = reinterpret_cast<const unsigned char*>(in.data());
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3, to += 4) {
@@ -161,6 +160,74 @@ void append_base64(std::string& out, std::string_view in) {
     *to++ = '=';
   }
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// Muła and Lemire's AVX2 encoding ("Faster Base64 Encoding and Decoding Using AVX2
+// Instructions", 2018): 24 bytes become 32 characters per step. Each 128-bit lane takes 12 bytes,
+// spreads every 3 of them over 4 bytes, moves the four 6-bit fields into the four bytes with two
+// multiplications, and turns each field into its character by adding an offset picked by range.
+// Returns how many bytes of `in` it encoded (a multiple of 24); the rest is left to the caller.
+__attribute__((target("avx2"))) std::size_t encode_base64_avx2(char* to, std::string_view in) {
+  const __m256i spread = _mm256_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10,  //
+                                          1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
+  const __m256i offsets = _mm256_setr_epi8('a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
+                                           '0' - 52, '0' - 52, '0' - 52, '0' - 52, '+' - 62, '/' - 63, 'A', 0, 0,  //
+                                           'a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
+                                           '0' - 52, '0' - 52, '0' - 52, '0' - 52, '+' - 62, '/' - 63, 'A', 0, 0);
+  std::size_t i = 0;
+  // Two 16-byte loads from i and i + 12: 28 bytes must be readable.
+  for (; i + 28 <= in.size(); i += 24, to += 32) {
+    const __m128i low = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in.data() + i));
+    const __m128i high = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in.data() + i + 12));
+    const __m256i bytes = _mm256_shuffle_epi8(_mm256_inserti128_si256(_mm256_castsi128_si256(low), high, 1), spread);
+    // Each 32-bit word holds b1 b0 b2 b1 (bytes from low to high) of a group b0 b1 b2: the fields
+    // b0 >> 2 and (b0 & 3) << 4 | b1 >> 4 by a high multiplication, the other two by a low one.
+    const __m256i first =
+        _mm256_mulhi_epu16(_mm256_and_si256(bytes, _mm256_set1_epi32(0x0FC0FC00)), _mm256_set1_epi32(0x04000040));
+    const __m256i second =
+        _mm256_mullo_epi16(_mm256_and_si256(bytes, _mm256_set1_epi32(0x003F03F0)), _mm256_set1_epi32(0x01000010));
+    const __m256i fields = _mm256_or_si256(first, second);
+    // The range of each field: 0 for 26..51, 1..10 for 52..61, 11 for 62, 12 for 63, 13 for 0..25.
+    __m256i range = _mm256_subs_epu8(fields, _mm256_set1_epi8(51));
+    const __m256i letters = _mm256_cmpgt_epi8(_mm256_set1_epi8(26), fields);
+    range = _mm256_or_si256(range, _mm256_and_si256(letters, _mm256_set1_epi8(13)));
+    const __m256i characters = _mm256_add_epi8(_mm256_shuffle_epi8(offsets, range), fields);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(to), characters);
+  }
+  return i;
+}
+
+bool has_avx2() {
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  return avx2;
+}
+#else
+std::size_t encode_base64_avx2(char*, std::string_view) { return 0; }
+bool has_avx2() { return false; }
+#endif
+
+// Room for the encoding of `in` at the end of `out`; where it starts.
+char* base64_room(std::string& out, std::string_view in) {
+  const std::size_t start = out.size();
+  out.resize(start + (in.size() + 2) / 3 * 4);
+  return out.data() + start;
+}
+
+}  // namespace
+
+bool base64_uses_avx2() { return has_avx2(); }
+
+void append_base64(std::string& out, std::string_view in) {
+  char* to = base64_room(out, in);
+  if (has_avx2()) {
+    const std::size_t done = encode_base64_avx2(to, in);
+    to += done / 3 * 4;
+    in.remove_prefix(done);
+  }
+  encode_base64_scalar(to, in);
+}
+
+void append_base64_reference(std::string& out, std::string_view in) { encode_base64_scalar(base64_room(out, in), in); }
 
 std::string base64_encode(std::string_view in) {
   std::string out;

@@ -37,7 +37,9 @@ std::string encode_response_reference(std::string_view api_version, std::string_
   response["status"] = std::move(status);
   if (!d.patch.empty()) {
     // The patch is text already, the serializer's own for its operations (json_patch_test).
-    response["patch"] = base64_encode(d.patch.text());
+    std::string encoded;
+    append_base64_reference(encoded, d.patch.text());
+    response["patch"] = encoded;
     response["patchType"] = "JSONPatch";
   }
   if (!d.warnings.empty()) {
