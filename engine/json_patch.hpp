@@ -83,6 +83,7 @@ class patch_text final : public operation_sink {
     ~buffer();
 
     void append(const char* text, std::size_t length) {
+      if (length == 0) return;  // before the first byte, data_ is null: no memcpy from or to it
       if (capacity_ - size_ < length) grow(length);
       std::memcpy(data_ + size_, text, length);
       size_ += length;
