@@ -994,6 +994,21 @@ class ShutdownTests(unittest.TestCase):
         server.terminate(signal.SIGTERM)
         self.assertEqual(server.wait_exit(), 0)
 
+    def test_sighup_at_any_moment_of_the_shutdown_never_ends_the_process(self):
+        # SIGHUP asks for a reload. Sent without a pause from SIGTERM until the process is gone, one
+        # comes after the serving loop has let the signal go, while the audit log and the log are
+        # flushed: were its default action back (Asio restores it), it would end the process there.
+        for attempt in range(5):
+            with self.subTest(attempt=attempt):
+                d = tempfile.mkdtemp(prefix="peergate-sighup-")
+                self.addCleanup(shutil.rmtree, d, True)
+                server = Server(self, ["--audit-log", os.path.join(d, "audit.jsonl")])
+                server.terminate(signal.SIGTERM)
+                while server.proc.poll() is None:
+                    os.kill(server.proc.pid, signal.SIGHUP)  # an exited, unreaped process takes it too
+                self.assertEqual(server.wait_exit(), 0, server.log_tail())
+                self.assertTrue(server.find(lambda l: l.get("msg") == "stopped"))
+
     def test_sigint_with_nothing_in_flight_exits_zero(self):
         server = Server(self)
         server.terminate(signal.SIGINT)

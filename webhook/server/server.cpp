@@ -215,6 +215,18 @@ void watch_files(file_watcher& watcher, const server_options& options, policy_st
   }
 }
 
+// SIGHUP asks for a reload. Asio gives a signal its default action back when the last signal_set
+// that waits for it lets it go, and SIGHUP's default ends the process: one that came after the
+// serving loop's set is gone, while the audit log and the log are flushed, would lose their last
+// lines and end the process with the signal rather than 0. This set is never run and never
+// destroyed: Asio's handler stays installed for the life of the process, and a SIGHUP outside the
+// serving loop is noted and dropped.
+void keep_sighup_from_ending_the_process() {
+  static net::io_context* const never_run = new net::io_context(1);
+  static net::signal_set* const holds_sighup = new net::signal_set(*never_run, SIGHUP);
+  (void)holds_sighup;
+}
+
 // The I/O side of a run: the io_context and its threads, the listener, the signals, and the
 // shutdown sequence (SIGTERM/SIGINT: not ready at once, --shutdown-delay, then drain until no
 // connection is left or --shutdown-timeout passes; a second signal stops at once).
@@ -331,6 +343,7 @@ int serve(const server_options& options) {
   const std::optional<tcp::endpoint> endpoint = listen_endpoint(options);
   if (!endpoint) return 2;
   const unsigned threads = options.threads != 0 ? options.threads : default_thread_count();
+  keep_sighup_from_ending_the_process();
   configure_allocator();
   log_line(log_level::info, "starting")
       .field("version", PEERGATE_VERSION)
