@@ -75,7 +75,7 @@ decision evaluate_step(admission_request& request, const void* context) {
 }
 }  // namespace
 
-handler_result handle_review(step_kind step, std::string_view body, const policy_set& policies,
+handler_result handle_review(step_kind step, review_body body, const policy_set& policies,
                              std::size_t max_document_bytes, const review_codec& codec) {
   const step_context context{step, policies};
   return handle_review(evaluate_step, &context, body, max_document_bytes, codec);
@@ -86,7 +86,7 @@ std::string document_too_large_message(std::size_t max_document_bytes) {
          " bytes of memory (the server's --max-document-bytes)";
 }
 
-handler_result handle_review(evaluate_fn evaluate, const void* context, std::string_view body,
+handler_result handle_review(evaluate_fn evaluate, const void* context, review_body body,
                              std::size_t max_document_bytes, const review_codec& codec) {
   handler_result out;
   std::string_view api_version = "admission.k8s.io/v1";  // decoded_review's, static text

@@ -94,7 +94,7 @@ std::string error_body(std::string_view message);
 // evaluating, the review is answered allowed=false with status.code 413, never allowed=true.
 //
 // `codec`: the webhook's own (the default), or the reference one for a benchmark's comparison.
-handler_result handle_review(step_kind step, std::string_view body, const policy_set& policies,
+handler_result handle_review(step_kind step, review_body body, const policy_set& policies,
                              std::size_t max_document_bytes = 0, const review_codec& codec = fast_review_codec());
 
 // The same with the evaluation and the codec passed in; the function above calls it with
@@ -102,7 +102,7 @@ handler_result handle_review(step_kind step, std::string_view body, const policy
 // answered allowed=false, code 500, and that the reference codec (webhook/review_reference.hpp)
 // gives the same answers byte for byte.
 using evaluate_fn = decision (*)(admission_request& request, const void* context);
-handler_result handle_review(evaluate_fn evaluate, const void* context, std::string_view body,
+handler_result handle_review(evaluate_fn evaluate, const void* context, review_body body,
                              std::size_t max_document_bytes = 0, const review_codec& codec = fast_review_codec());
 
 // The message of a review refused for its memory budget.

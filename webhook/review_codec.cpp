@@ -304,9 +304,9 @@ decode_result decode_review(json::value&& document) {
   return out;
 }
 
-decode_result decode_review(std::string_view body, json::storage_ptr storage, json::storage_ptr temp) {
+decode_result decode_review(std::string_view body, json::storage_ptr storage, json::storage_ptr temp, bool padded) {
   std::error_code ec;
-  json::value document = parse_review_body(body, ec, std::move(storage), std::move(temp));
+  json::value document = parse_review_body(body, ec, std::move(storage), std::move(temp), padded);
   if (ec) {
     decode_result out;
     out.error = "the body is not valid JSON: " + ec.message();
@@ -376,8 +376,9 @@ std::string encode_response(std::string_view api_version, std::string_view uid, 
 }
 
 const review_codec& fast_review_codec() {
-  static constexpr review_codec codec{[](std::string_view body, json::storage_ptr storage, json::storage_ptr temp) {
-                                        return decode_review(body, std::move(storage), std::move(temp));
+  static constexpr review_codec codec{[](review_body body, json::storage_ptr storage, json::storage_ptr temp) {
+                                        return decode_review(body.text, std::move(storage), std::move(temp),
+                                                             body.padded);
                                       },
                                       encode_response};
   return codec;

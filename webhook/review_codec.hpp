@@ -6,8 +6,24 @@
 #include <string_view>
 
 #include "engine/admission.hpp"
+#include "engine/json_pruned_parse.hpp"
 
 namespace peergate::webhook {
+
+// A request body, and whether in_place_padding readable bytes (engine/json_pruned_parse.hpp)
+// follow it in memory: the rest of the server's read buffer, or a string's spare capacity. The
+// webhook's decoder then reads it where it lies; otherwise it first copies it into a padded buffer.
+struct review_body {
+  review_body(std::string_view text, bool padded) : text(text), padded(padded) {}
+  review_body(std::string_view text) : text(text) {}
+  review_body(const char* text) : text(text) {}
+  // A string's spare capacity is padding when there is enough of it (reading it reads the
+  // string's own buffer).
+  review_body(const std::string& text) : text(text), padded(text.capacity() - text.size() >= in_place_padding) {}
+
+  std::string_view text;
+  bool padded = false;
+};
 
 struct decoded_review {
   // "admission.k8s.io/v1" or "admission.k8s.io/v1beta1", echoed back: a view of the codec's own
@@ -25,8 +41,9 @@ struct decode_result {
 // of the parsed document, never copied) into what the steps read of it: parse_review_body's
 // pruned document (webhook/review_parser.hpp). `temp` holds the parser's temporary stack (the
 // webhook passes the review's memory budget; the default: the heap).
+// `padded`: as review_body's.
 decode_result decode_review(std::string_view body, boost::json::storage_ptr storage = {},
-                            boost::json::storage_ptr temp = {});
+                            boost::json::storage_ptr temp = {}, bool padded = false);
 
 // Decodes an already-parsed document (the CLI reads YAML as well as JSON); the objects are
 // moved out of it.
@@ -42,7 +59,7 @@ std::string encode_response(std::string_view api_version, std::string_view uid, 
 // or the plain Boost.JSON one it is proved equal to (reference_review_codec,
 // webhook/review_reference.hpp).
 struct review_codec {
-  decode_result (*decode)(std::string_view body, boost::json::storage_ptr storage, boost::json::storage_ptr temp);
+  decode_result (*decode)(review_body body, boost::json::storage_ptr storage, boost::json::storage_ptr temp);
   std::string (*encode)(std::string_view api_version, std::string_view uid, const decision& d);
 };
 // decode_review(body, ...) and encode_response above.

@@ -35,7 +35,8 @@ const json_shape review{false, review_members, nullptr};
 const json_shape& review_shape() { return review; }
 
 boost::json::value parse_review_body(std::string_view body, std::error_code& ec, boost::json::storage_ptr storage,
-                                     boost::json::storage_ptr temp) {
+                                     boost::json::storage_ptr temp, bool padded) {
+  if (padded) return parse_pruned_in_place(body, review, ec, std::move(storage), std::move(temp));
   return parse_pruned(body, review, ec, std::move(storage), std::move(temp));
 }
 

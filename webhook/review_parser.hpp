@@ -23,7 +23,9 @@ const json_shape& review_shape();
 // parser's stack of values not yet placed in their container (the default: the heap); an
 // exception thrown by `storage` or `temp` (a memory budget, webhook/document_budget.hpp) leaves
 // the function.
+// `padded`: in_place_padding readable bytes follow `body` (engine/json_pruned_parse.hpp), so that
+// it is read where it lies (parse_pruned_in_place) rather than copied first.
 boost::json::value parse_review_body(std::string_view body, std::error_code& ec, boost::json::storage_ptr storage,
-                                     boost::json::storage_ptr temp = {});
+                                     boost::json::storage_ptr temp = {}, bool padded = false);
 
 }  // namespace peergate::webhook

@@ -199,3 +199,16 @@ TEST_CASE("the patch's text is sent base64-encoded as the reference codec sends 
     REQUIRE(fast == reference);
   }
 }
+
+TEST_CASE("review_body takes a string's spare capacity as the parser's padding only when there is enough") {
+  std::string tight(100, 'x');
+  tight.shrink_to_fit();
+  CHECK_FALSE(review_body(tight).padded);
+  std::string roomy;
+  roomy.reserve(100 + peergate::in_place_padding);
+  roomy.assign(100, 'x');
+  CHECK(review_body(roomy).padded);
+  CHECK_FALSE(review_body(std::string_view(roomy)).padded);  // a view says nothing of what follows
+  CHECK(review_body(std::string_view(tight), true).padded);  // unless its owner says so
+  CHECK_FALSE(review_body("{}").padded);
+}

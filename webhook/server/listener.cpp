@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/json_pruned_parse.hpp"
 #include "webhook/server/logging.hpp"
 #include "webhook/server/metrics.hpp"
 #include "webhook/server/request_budget.hpp"
@@ -198,7 +199,9 @@ class request_parser final : public http::basic_parser<true> {
       ec = http::error::buffer_overflow;
       return;
     }
-    request_.body.reserve(static_cast<std::size_t>(*content_length));
+    // With room for the parser's padding behind it: the review is then read where it lies.
+    const auto length = static_cast<std::size_t>(*content_length);
+    request_.body.reserve(length + std::min(in_place_padding, request_.body.max_size() - length));
   }
 
   std::size_t on_body_impl(beast::string_view body, beast::error_code& ec) override {
@@ -452,6 +455,12 @@ class session : public std::enable_shared_from_this<session> {
   // The parser still reads the body (its framing stays Beast's; request_parser keeps no copy).
   // The body stays in the buffer until the answer is made: process() consumes it.
   void on_body_in_buffer(std::size_t length) {
+    // in_place_padding bytes of room behind what the buffer holds, and so behind the body, which
+    // the review's parser may read (never write): then it reads the body where it lies. Made
+    // before the body's address is taken (it may move the buffer's contents); without the room
+    // (the buffer at its limit) the parser copies the body as usual.
+    body_in_buffer_padded_ = buffer_.max_size() - buffer_.size() >= in_place_padding;
+    if (body_in_buffer_padded_) buffer_.prepare(in_place_padding);
     const net::const_buffer body(buffer_.data().data(), length);
     beast::error_code ec;
     const std::size_t used = parser_->put(body, ec);
@@ -471,7 +480,10 @@ class session : public std::enable_shared_from_this<session> {
   void process() {
     phase_ = phase::processing;
     const http_request_view view{request_.method_string, request_.target, request_.content_type,
-                                 request_.body_in_buffer ? body_in_buffer_ : std::string_view(request_.body)};
+                                 request_.body_in_buffer ? body_in_buffer_ : std::string_view(request_.body),
+                                 request_.body_in_buffer
+                                     ? body_in_buffer_padded_
+                                     : request_.body.capacity() - request_.body.size() >= in_place_padding};
     http_response response = state_->routes.handle(view);
     // Before input_pending() looks at the buffer: what is left in it is the next request.
     buffer_.consume(body_in_buffer_.size());
@@ -615,8 +627,9 @@ class session : public std::enable_shared_from_this<session> {
   bool timed_out_ = false;  // the watchdog closed the socket
   std::shared_ptr<connection_state> state_;
   beast::flat_buffer buffer_;
-  request_data request_;             // written by parser_, kept from one request to the next
-  std::string_view body_in_buffer_;  // the body, in buffer_, from on_body_in_buffer to process
+  request_data request_;                // written by parser_, kept from one request to the next
+  std::string_view body_in_buffer_;     // the body, in buffer_, from on_body_in_buffer to process
+  bool body_in_buffer_padded_ = false;  // in_place_padding bytes of buffer_ follow it
   std::optional<request_parser> parser_;
   budget_lease lease_;  // what the current request's body holds of state_->budget
   std::string out_;

@@ -24,6 +24,9 @@ struct http_request_view {
   std::string_view target;        // path and query, e.g. "/validate?timeout=10s"
   std::string_view content_type;  // "" when absent
   std::string_view body;
+  // in_place_padding readable bytes follow `body` (webhook::review_body): the listener's read
+  // buffer or the body string keeps them, so the review is parsed where it lies.
+  bool body_padded = false;
 };
 
 struct http_response {
