@@ -14,6 +14,7 @@ namespace peergate::webhook {
 // follow it in memory: the rest of the server's read buffer, or a string's spare capacity. The
 // webhook's decoder then reads it where it lies; otherwise it first copies it into a padded buffer.
 struct review_body {
+  review_body() = default;
   review_body(std::string_view text, bool padded) : text(text), padded(padded) {}
   review_body(std::string_view text) : text(text) {}
   review_body(const char* text) : text(text) {}

@@ -459,13 +459,13 @@ class session : public std::enable_shared_from_this<session> {
     // the review's parser may read (never write): then it reads the body where it lies. Made
     // before the body's address is taken (it may move the buffer's contents); without the room
     // (the buffer at its limit) the parser copies the body as usual.
-    body_in_buffer_padded_ = buffer_.max_size() - buffer_.size() >= in_place_padding;
-    if (body_in_buffer_padded_) buffer_.prepare(in_place_padding);
+    const bool padded = buffer_.max_size() - buffer_.size() >= in_place_padding;
+    if (padded) buffer_.prepare(in_place_padding);
     const net::const_buffer body(buffer_.data().data(), length);
     beast::error_code ec;
     const std::size_t used = parser_->put(body, ec);
     if (ec || used != length || !parser_->is_done()) return reject(400, "malformed HTTP request");
-    body_in_buffer_ = std::string_view(static_cast<const char*>(body.data()), length);
+    body_in_buffer_ = webhook::review_body(std::string_view(static_cast<const char*>(body.data()), length), padded);
     process();
   }
 
@@ -479,14 +479,12 @@ class session : public std::enable_shared_from_this<session> {
 
   void process() {
     phase_ = phase::processing;
+    // A body read into its string has the padding when the string was reserved with it.
     const http_request_view view{request_.method_string, request_.target, request_.content_type,
-                                 request_.body_in_buffer ? body_in_buffer_ : std::string_view(request_.body),
-                                 request_.body_in_buffer
-                                     ? body_in_buffer_padded_
-                                     : request_.body.capacity() - request_.body.size() >= in_place_padding};
+                                 request_.body_in_buffer ? body_in_buffer_ : webhook::review_body(request_.body)};
     http_response response = state_->routes.handle(view);
     // Before input_pending() looks at the buffer: what is left in it is the next request.
-    buffer_.consume(body_in_buffer_.size());
+    buffer_.consume(body_in_buffer_.text.size());
     body_in_buffer_ = {};
     // While draining or retiring, the answer says `Connection: close` unless the client has
     // already sent its next request: that one is read and answered too, and the last answer closes.
@@ -627,9 +625,8 @@ class session : public std::enable_shared_from_this<session> {
   bool timed_out_ = false;  // the watchdog closed the socket
   std::shared_ptr<connection_state> state_;
   beast::flat_buffer buffer_;
-  request_data request_;                // written by parser_, kept from one request to the next
-  std::string_view body_in_buffer_;     // the body, in buffer_, from on_body_in_buffer to process
-  bool body_in_buffer_padded_ = false;  // in_place_padding bytes of buffer_ follow it
+  request_data request_;                 // written by parser_, kept from one request to the next
+  webhook::review_body body_in_buffer_;  // the body, in buffer_, from on_body_in_buffer to process
   std::optional<request_parser> parser_;
   budget_lease lease_;  // what the current request's body holds of state_->budget
   std::string out_;

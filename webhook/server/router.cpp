@@ -212,8 +212,7 @@ http_response router::admission(endpoint ep, const http_request_view& request) c
     return json_response(503, error_body("no policies loaded"));
   }
 
-  handler_result result =
-      handle_review(step_for(ep), review_body(request.body, request.body_padded), *snapshot, max_document_bytes_);
+  handler_result result = handle_review(step_for(ep), request.body, *snapshot, max_document_bytes_);
   const clock::duration elapsed = clock::now() - start;
   const decision_label decision = label_for(result.result);
   const request_labels& labels = result.request;

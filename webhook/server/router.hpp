@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "webhook/review_codec.hpp"
 #include "webhook/server/metrics.hpp"
 
 namespace peergate::webhook::server {
@@ -23,10 +24,9 @@ struct http_request_view {
   std::string_view method;        // "GET", "POST", ...
   std::string_view target;        // path and query, e.g. "/validate?timeout=10s"
   std::string_view content_type;  // "" when absent
-  std::string_view body;
-  // in_place_padding readable bytes follow `body` (webhook::review_body): the listener's read
-  // buffer or the body string keeps them, so the review is parsed where it lies.
-  bool body_padded = false;
+  // With whether the parser's padding follows it (the listener's read buffer or the body's string
+  // keeps it), so that a review is parsed where it lies.
+  review_body body;
 };
 
 struct http_response {
