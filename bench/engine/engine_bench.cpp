@@ -1,7 +1,9 @@
 // The in-process engine benchmark: how many AdmissionReviews per second one thread turns into
 // response bodies through webhook::handle_review (decode, mutate, validate on the mutated pod,
 // JSON patch, encode) - the pure function the HTTPS server calls per request - how that
-// changes with the number of allowed-namespace entries, and what one PeerPodVMPolicy costs.
+// changes with the number of allowed-namespace entries, and what one PeerPodVMPolicy costs. The
+// parse-only scenarios time simdjson's parse alone of the same bodies: the ceiling of any engine
+// that checks every byte, against which the rate targets are read on the machine at hand.
 //
 // Not a test: targets are printed as PASS/MISS and the exit status is 0 either way. It exits 2
 // only when the benchmark itself cannot run as designed (a file is missing, the shipped policies
@@ -30,7 +32,10 @@
 #include <new>
 #include <vector>
 
+#include <simdjson.h>
+
 #include "engine/chain.hpp"
+#include "engine/json_pruned_parse.hpp"
 #include "engine/policy/loader.hpp"
 #include "webhook/handler.hpp"
 #include "webhook/review_reference.hpp"
@@ -267,6 +272,7 @@ struct expectation {
 struct figures {
   std::string id;
   std::size_t entries = 0;     // 0: the shipped policies
+  bool policies = true;        // false: no review, a parse alone
   std::size_t body_bytes = 0;  // of the first body
   std::size_t namespaces = 1;  // distinct bodies rotated through
   std::size_t reviews = 0;
@@ -345,6 +351,33 @@ class runner {
     finish(s);
   }
 
+  // simdjson's DOM parse alone of `bodies`, read in place as the engine reads them: every byte
+  // checked, its tape built, nothing else. No engine that checks a whole body with simdjson (as
+  // the fast codec must, to refuse exactly what Boost.JSON refuses) can answer faster, so its
+  // rate is the ceiling against which the engine's targets are read on this machine.
+  void run_parse_only(const std::string& id, const std::vector<std::string>& bodies) {
+    if (!selected(id)) return;
+    const std::vector<std::string> in_buffers = as_in_read_buffers(bodies);
+    scenario s{id, 0, &in_buffers};
+    simdjson::dom::parser parser;
+    const auto parse = [&parser](scenario& sc, const std::string& body) {
+      const auto document = parser.parse(body.data(), body.size(), false);
+      sc.wrong += document.error() != simdjson::SUCCESS;
+      sc.sum = (sc.sum ^ static_cast<std::uint64_t>(document.error()) ^ body.size()) * 1099511628211ull;
+    };
+    for (const auto& body : in_buffers) {
+      if (parser.parse(body.data(), body.size(), false).error() != simdjson::SUCCESS) {
+        std::printf("%-28s SETUP ERROR: simdjson does not parse the body\n", id.c_str());
+        setup_failed_ = true;
+        return;
+      }
+    }
+    s.samples.reserve(options_.count ? options_.count : 1 << 20);
+    warm(s, parse);
+    measure(s, options_.seconds, options_.count, parse);
+    finish(s);
+  }
+
   // Two scenarios whose ratio is a target, measured in turns of 1/20 of the time (or count)
   // each, so that other work on the core slows both alike instead of whichever ran second.
   // Either one alone when --only selects only one (a profiler's run).
@@ -399,6 +432,16 @@ class runner {
     return webhook::handle_review(peergate::step_kind::admit, body, *s.policies, 0, *s.codec);
   }
 
+  // One measured call of a review scenario: the review, checked and folded into the checksum.
+  auto review_step() {
+    return [](scenario& s, const std::string& body) {
+      // The result is destroyed inside the timed region, as the server's would be.
+      const auto r = review(s, body);
+      s.wrong += r.result != s.expected.result || r.has_patch != s.expected.patch;
+      s.sum = fold(s.sum, r);
+    };
+  }
+
   const std::string& next_body(scenario& s) {
     const std::string& b = (*s.bodies)[s.next];
     if (++s.next == s.bodies->size()) s.next = 0;
@@ -422,15 +465,18 @@ class runner {
     return true;
   }
 
-  void warm(scenario& s) {
+  template <class Step>
+  void warm(scenario& s, Step step) {
     const auto warmup_end = bench_clock::now() + std::chrono::duration<double>(options_.warmup_seconds);
     do {
-      for (int i = 0; i < 16; ++i) s.sum = fold(s.sum, review(s, next_body(s)));
+      for (int i = 0; i < 16; ++i) step(s, next_body(s));
     } while (options_.count == 0 && bench_clock::now() < warmup_end);
   }
+  void warm(scenario& s) { warm(s, review_step()); }
 
-  // Measures `count` reviews, or for at least `seconds` when count is 0.
-  void measure(scenario& s, double seconds, std::size_t count) {
+  // Measures `count` calls of `step`, or for at least `seconds` when count is 0.
+  template <class Step>
+  void measure(scenario& s, double seconds, std::size_t count, Step step) {
     const auto min_time = std::chrono::duration<double>(seconds);
     const std::size_t until = s.samples.size() + count;
     const double cpu_start = thread_cpu_seconds();
@@ -439,12 +485,7 @@ class runner {
     auto last = start;
     for (;;) {
       const auto t0 = bench_clock::now();
-      {
-        // The result is destroyed inside the timed region, as the server's would be.
-        const auto r = review(s, next_body(s));
-        s.wrong += r.result != s.expected.result || r.has_patch != s.expected.patch;
-        s.sum = fold(s.sum, r);
-      }
+      step(s, next_body(s));
       last = bench_clock::now();
       s.samples.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(last - t0).count());
       if (count ? s.samples.size() >= until : last - start >= min_time) break;
@@ -453,11 +494,13 @@ class runner {
     s.allocations += allocations.load(std::memory_order_relaxed) - allocations_start;
     s.seconds += std::chrono::duration<double>(last - start).count();
   }
+  void measure(scenario& s, double seconds, std::size_t count) { measure(s, seconds, count, review_step()); }
 
   void finish(scenario& s) {
     figures f;
     f.id = s.id;
     f.entries = s.entries;
+    f.policies = s.policies != nullptr;
     f.body_bytes = s.bodies->front().size();
     f.namespaces = s.bodies->size();
     f.reviews = s.samples.size();
@@ -478,7 +521,9 @@ class runner {
   }
 
   static void print(const figures& f) {
-    const std::string entries = f.entries ? std::to_string(f.entries) : std::string("shipped");
+    const std::string entries = !f.policies ? std::string("-")
+                                : f.entries ? std::to_string(f.entries)
+                                            : std::string("shipped");
     std::printf("%-28s %8s %7zu %5zu %9zu %11.0f %8.2f %8.2f %8.2f %11.0f %7.1f  %016llx\n", f.id.c_str(),
                 entries.c_str(), f.body_bytes, f.namespaces, f.reviews, f.per_second, f.mean_us, f.p50_us, f.p99_us,
                 f.per_cpu_second, f.allocations_per_review, static_cast<unsigned long long>(f.checksum));
@@ -510,7 +555,7 @@ class runner {
                "                  9k, vm-policy, vm-annotated, entries-10000, last-regex, no-match,\n"
                "                  rotating)\n"
                "  --scenario ID   run only the scenario named ID exactly (apiserver-9k, apiserver-9k/reference,\n"
-               "                  not-peer-pod-9k, ...: the first column of the output)\n"
+               "                  apiserver-9k/parse-only, not-peer-pod-9k, ...: the first column of the output)\n"
                "  --no-rotate     skip the many-distinct-namespaces variant\n"
                "  --namespaces N  distinct namespaces in that variant (default 256)\n",
                PEERGATE_SOURCE_DIR "/samples/reviews/pod-peer-allowed.json");
@@ -548,6 +593,25 @@ bench_options parse_options(int argc, char** argv) {
 }
 
 const char* verdict(bool pass) { return pass ? "PASS" : "MISS"; }
+
+// What a rate target means on this machine: simdjson's parse alone of the same body (a
+// parse-only scenario) is the most any engine that checks every byte with it can do here. The
+// engine's share of a review beyond that parse is the part its own code can still shorten.
+void print_ceiling(const figures* parse_only, const figures& engine, double target) {
+  if (parse_only == nullptr) return;
+  const double parse_us = 1e6 / parse_only->per_second;
+  const double target_us = 1e6 / target;
+  std::printf("  ceiling on this machine: simdjson's parse alone of the same body, %.0f/s (%.2f us); the engine takes "
+              "%.2f us, %.1fx the parse (information)\n",
+              parse_only->per_second, parse_us, 1e6 / engine.per_second, parse_only->per_second / engine.per_second);
+  if (target_us > parse_us)
+    std::printf("    the target %.0f/s leaves %.2f us per review beyond that parse (the engine uses %.2f)\n", target,
+                target_us - parse_us, 1e6 / engine.per_second - parse_us);
+  else
+    std::printf(
+        "    the target %.0f/s is above that ceiling: out of reach of any engine that checks the whole body here\n",
+        target);
+}
 
 }  // namespace
 
@@ -603,6 +667,7 @@ int main(int argc, char** argv) {
   // response built as one and serialized): what the server did before the pruning reader.
   bench.run("apiserver-9k/reference", 0, {*apiserver_review}, *shipped.policies, allowed_with_patch,
             &webhook::reference_review_codec());
+  bench.run_parse_only("apiserver-9k/parse-only", {*apiserver_review});
   // A pod that is not a peer pod (runtime class runc): read, found not to be one, allowed as is.
   const auto runc_review = read_file(PEERGATE_SOURCE_DIR "/samples/reviews/pod-runc.json");
   if (!runc_review) {
@@ -612,6 +677,7 @@ int main(int argc, char** argv) {
   bench.run("not-peer-pod-9k", 0, {*runc_review}, *shipped.policies, {webhook::outcome::allowed, false});
   bench.run("not-peer-pod-9k/reference", 0, {*runc_review}, *shipped.policies, {webhook::outcome::allowed, false},
             &webhook::reference_review_codec());
+  bench.run_parse_only("not-peer-pod-9k/parse-only", {*runc_review});
 
   // The shipped policies plus one PeerPodVMPolicy: the same 9 KB pod, within every limit. The
   // annotated variant also carries an instance type, an image and an initdata document (base64
@@ -708,6 +774,7 @@ int main(int argc, char** argv) {
                   "%.2f (per CPU-second %.2f) (information)\n",
                   r->per_second, r->allocations_per_review, f->per_second / r->per_second,
                   f->per_cpu_second / r->per_cpu_second);
+    print_ceiling(bench.find("apiserver-9k/parse-only"), *f, 150000);
   }
   if (const auto* f = bench.find("not-peer-pod-9k")) {
     std::printf("  ~9 KB pod that is not a peer pod: %.0f reviews/s on one core (%.0f per CPU-second); "
@@ -716,6 +783,7 @@ int main(int argc, char** argv) {
     if (const auto* r = bench.find("not-peer-pod-9k/reference"))
       std::printf("  the same through the reference codec: %.0f reviews/s: fast / reference = %.2f (information)\n",
                   r->per_second, f->per_second / r->per_second);
+    print_ceiling(bench.find("not-peer-pod-9k/parse-only"), *f, 500000);
   }
   // The VM policy target: the 9 KB pod at most 5% slower with one PeerPodVMPolicy loaded. The
   // annotated pod (initdata decoded and digested) is shown for information.
