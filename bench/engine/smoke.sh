@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# ctest's check of engine_bench, not a measurement: every scenario for 20 reviews, the compact one
-# with the server benchmark's review made as bench/run.sh makes it. engine_bench exits 2 when a
+# ctest's check of engine_bench, not a measurement: every scenario for 20 reviews, at the 10-entry
+# list size and without the rotating variant, the compact one with the server benchmark's review
+# made as bench/run.sh makes it. engine_bench exits 2 when a
 # scenario takes another path than the one it measures: that fails here, not in the next person's
 # benchmark run.
 #   bench/engine/smoke.sh ENGINE_BENCH SOURCE_DIR
